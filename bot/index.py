@@ -1,0 +1,238 @@
+"""The search index: the knowledge base's vocabulary, term weights and postings.
+
+Built once per knowledge base. Every entry is described by *slots*: one slot per content
+word of its question, alternatives and keywords. A slot holds the stem of the word and,
+for compounds, the stems of its parts ("Kommentar-Spam" and "Spamkommentare" both hold
+``kommentar`` and ``spam``), so a customer's spelling of a compound meets the knowledge
+base's spelling halfway. Words of the answer are weak evidence, kept apart.
+
+Term weights are BM25's inverse document frequency over entries: a word in every entry
+says nothing, a word in one entry says a lot.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from bot.knowledge import Entry, KnowledgeBase
+from bot.text import Word, is_stopword, stem, words
+
+IntArray = npt.NDArray[np.int32]
+FloatArray = npt.NDArray[np.float64]
+
+FUGEN = ("s", "es", "n", "en", "e")
+"""Linking letters between the parts of a German compound (Unternehmen-s-blog)."""
+MIN_PART = 3
+KEYWORD_SHARE = 0.25
+"""A keyword counts like a word in a quarter of the entry's phrasings."""
+NON_NOUN_WEIGHT = 0.5
+"""Weight factor of a word never written with a capital: verbs and adjectives say less
+about a topic than nouns do ("finde" and "richtige" vs "Fahrrad")."""
+
+
+@dataclass(frozen=True)
+class Postings:
+    """Where one term occurs: entries (strong and weak) and slots."""
+
+    strong_entries: IntArray
+    strong_strength: FloatArray
+    weak_entries: IntArray
+    slots: IntArray
+
+
+class Index:
+    """Vocabulary, weights and postings of one knowledge base."""
+
+    def __init__(
+        self, kb: KnowledgeBase, *, strength_floor: float = 0.5, strength_gain: float = 2.0
+    ) -> None:
+        self.entries: tuple[Entry, ...] = kb.entries
+        # Pass 1: the knowledge base's own words, so compounds can be split against them.
+        self.surface: dict[str, str] = {}
+        capitalised: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+        for entry in kb.entries:
+            keywords = set(entry.keywords)
+            for text in (*entry.phrasings, *entry.keywords, entry.answer):
+                for word in words(text):
+                    for piece in (word.text, *word.parts):
+                        if is_stopword(piece):
+                            continue
+                        term = self.surface.setdefault(piece, stem(piece))
+                        noun = True if text in keywords else word.capitalised
+                        if noun is not None:
+                            capitalised[term][0 if noun else 1] += 1
+        self.stems: frozenset[str] = frozenset(self.surface.values())
+        self._split_cache: dict[str, tuple[str, ...] | None] = {}
+
+        # Pass 2: slots, phrasings and entry term sets.
+        slot_terms: list[set[str]] = []
+        slot_phrasing: list[int] = []
+        phrasing_entry: list[int] = []
+        strong: list[set[str]] = []
+        weak: list[set[str]] = []
+        strength: dict[tuple[str, int], float] = {}
+        for entry_number, entry in enumerate(kb.entries):
+            share: dict[str, float] = defaultdict(float)
+            for keyword in entry.keywords:
+                for word in words(keyword):
+                    for term in self.word_terms(word):
+                        share[term] = KEYWORD_SHARE
+            phrasings = [
+                [terms for terms in map(self.word_terms, words(phrasing)) if terms]
+                for phrasing in entry.phrasings
+            ]
+            phrasings = [slots for slots in phrasings if slots]
+            for slots in phrasings:
+                phrasing_number = len(phrasing_entry)
+                phrasing_entry.append(entry_number)
+                for terms in slots:
+                    slot_terms.append(terms)
+                    slot_phrasing.append(phrasing_number)
+                for term in set().union(*slots):
+                    share[term] += 1 / len(phrasings)
+            for term, value in share.items():
+                # A word in most of an entry's phrasings is central to it; a word in
+                # one alternative is a side remark ("SEO" in the corporate blog entry).
+                strength[term, entry_number] = strength_floor + (1 - strength_floor) * min(
+                    1.0, strength_gain * value
+                )
+            strong.append(set(share))
+            entry_weak: set[str] = set()
+            for word in words(entry.answer):
+                entry_weak |= self.word_terms(word)
+            weak.append(entry_weak - strong[-1])
+
+        # Weights: BM25 idf over entries, both fields counted.
+        entry_count = len(kb.entries)
+        document_frequency: dict[str, int] = defaultdict(int)
+        for terms in (*strong, *weak):
+            for term in terms:
+                document_frequency[term] += 1
+        self.entry_count = entry_count
+        self.idf: dict[str, float] = {
+            term: _idf(entry_count, count) for term, count in document_frequency.items()
+        }
+        self.unknown_idf = _idf(entry_count, 0)
+        self.weight: dict[str, float] = {}
+        for term, idf in self.idf.items():
+            upper, lower = capitalised.get(term, (3, 1))
+            noun_share = upper / (upper + lower) if upper + lower else 0.75
+            self.weight[term] = idf * (NON_NOUN_WEIGHT + (1 - NON_NOUN_WEIGHT) * noun_share)
+
+        # Slot weight: its most specific term, the word as written rather than a part.
+        self.slot_weight = np.array(
+            [max(self.weight[term] for term in terms) for terms in slot_terms], dtype=np.float64
+        )
+        self.slot_phrasing = np.array(slot_phrasing, dtype=np.int32)
+        self.phrasing_entry = np.array(phrasing_entry, dtype=np.int32)
+        self.phrasing_norm = np.bincount(
+            self.slot_phrasing, weights=self.slot_weight, minlength=len(phrasing_entry)
+        )
+        self.phrasing_count = len(phrasing_entry)
+        self.slot_count = len(slot_terms)
+
+        self.postings: dict[str, Postings] = {}
+        slot_lists: dict[str, list[int]] = defaultdict(list)
+        for slot_number, terms in enumerate(slot_terms):
+            for term in terms:
+                slot_lists[term].append(slot_number)
+        strong_lists = _invert(strong)
+        weak_lists = _invert(weak)
+        for term in document_frequency:
+            strong_entries = strong_lists.get(term, [])
+            self.postings[term] = Postings(
+                _array(strong_entries),
+                np.array([strength[term, e] for e in strong_entries], dtype=np.float64),
+                _array(weak_lists.get(term, ())),
+                _array(slot_lists.get(term, ())),
+            )
+
+        # Lookup aids for spelling variants of the query.
+        self.by_prefix: dict[str, list[str]] = defaultdict(list)
+        for term in self.postings:
+            for cut in range(1, 4):
+                if len(term) - cut >= 5:
+                    self.by_prefix[term[:-cut]].append(term)
+        self.surface_by_length: dict[int, list[str]] = defaultdict(list)
+        for surface in self.surface:
+            self.surface_by_length[len(surface)].append(surface)
+
+    def word_terms(self, word: Word) -> set[str]:
+        """The terms a knowledge-base word stands for: its stem and its parts' stems."""
+        if is_stopword(word.text):
+            return set()
+        terms = {stem(word.text)}
+        for part in word.parts if word.is_compound else ():
+            if not is_stopword(part):
+                terms.add(stem(part))
+        split = self.split_compound(word.text)
+        if split:
+            terms.update(stem(part) for part in split)
+        return terms
+
+    def split_compound(self, word: str) -> tuple[str, ...] | None:
+        """Split a closed compound into parts the knowledge base knows, or None.
+
+        "spamkommentare" -> ("spam", "kommentare"); "unternehmensblog" ->
+        ("unternehmen", "blog"). Every part must be a known word; the split with the
+        longest shortest part wins, so "webseiten" does not become "web"+"seiten"
+        when "webseiten" itself is known (that case never gets here).
+        """
+        if word in self._split_cache:
+            return self._split_cache[word]
+        best: tuple[str, ...] | None = None
+        best_key = 0
+        if len(word) >= 2 * MIN_PART + 1:
+            for cut in range(MIN_PART, len(word) - MIN_PART + 1):
+                left = self._known_left(word[:cut])
+                if left is None:
+                    continue
+                right_word = word[cut:]
+                if self.knows(right_word):
+                    right: tuple[str, ...] | None = (right_word,)
+                else:
+                    right = self.split_compound(right_word)
+                if right is None:
+                    continue
+                parts = (left, *right)
+                key = min(len(part) for part in parts) * 10 - len(parts)
+                if key > best_key:
+                    best, best_key = parts, key
+        self._split_cache[word] = best
+        return best
+
+    def knows(self, word: str) -> bool:
+        """True if the word's stem is a term of the knowledge base."""
+        return not is_stopword(word) and (word in self.surface or stem(word) in self.stems)
+
+    def _known_left(self, left: str) -> str | None:
+        if self.knows(left):
+            return left
+        for linker in FUGEN:
+            trimmed = left.removesuffix(linker)
+            if trimmed != left and len(trimmed) >= MIN_PART and self.knows(trimmed):
+                return trimmed
+        return None
+
+
+def _idf(entry_count: int, document_frequency: int) -> float:
+    return math.log(1 + (entry_count - document_frequency + 0.5) / (document_frequency + 0.5))
+
+
+def _invert(term_sets: list[set[str]]) -> dict[str, list[int]]:
+    inverted: dict[str, list[int]] = defaultdict(list)
+    for number, terms in enumerate(term_sets):
+        for term in terms:
+            inverted[term].append(number)
+    return inverted
+
+
+def _array(values: Iterable[int]) -> IntArray:
+    return np.fromiter(values, dtype=np.int32)
+

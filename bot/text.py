@@ -1,0 +1,105 @@
+"""German normalisation: from a chat message to the words that carry its meaning.
+
+Pure functions, no state but caches. The pipeline is
+
+    clean      Unicode NFKC, HTML tags and control characters removed, length capped
+    fold       case folded, ä/ö/ü written ae/oe/ue, ß written ss
+    words      runs of letters and digits; "Kommentar-Spam" stays one word of two parts
+    stem       Snowball German (PyStemmer), which also unifies ä and ae, ß and ss
+
+Stopwords are compared in folded form, so "für", "fuer" and "FÜR" are all filler.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+import Stemmer
+
+from bot.stopwords import STOPWORD_BLOCKS
+
+MAX_QUESTION_CHARS = 1000
+"""Longer messages are cut: no FAQ question needs more, and it bounds matching time."""
+
+_TAG = re.compile(r"</?[a-zA-Z][^<>]{0,200}>")
+_APOSTROPHES = re.compile(r"(?<=\w)['’`´](?=\w)")
+_WORD = re.compile(r"[^\W_]+(?:-[^\W_]+)*")
+_SENTENCE_ENDS = ".!?:;\"'(\n"
+_UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
+
+_stemmer = Stemmer.Stemmer("german")
+
+
+@dataclass(frozen=True)
+class Word:
+    """A word of a text; hyphenated compounds keep their parts.
+
+    ``capitalised`` is True for a word written with a capital inside a sentence (in
+    German, almost always a noun, which carries the topic), False for a lower-case
+    word, and None at the start of a sentence, where case says nothing.
+    """
+
+    text: str
+    parts: tuple[str, ...]
+    capitalised: bool | None = None
+
+    @property
+    def is_compound(self) -> bool:
+        return len(self.parts) > 1
+
+
+def clean(text: str) -> str:
+    """Remove what is not language: HTML tags, control characters, excess length."""
+    text = unicodedata.normalize("NFKC", text[: MAX_QUESTION_CHARS * 4])
+    text = _TAG.sub(" ", text)
+    text = "".join(
+        char if unicodedata.category(char)[0] != "C" else " " for char in text
+    )
+    return text[:MAX_QUESTION_CHARS]
+
+
+def fold(word: str) -> str:
+    """Case-fold and write umlauts as two letters, as customers without them do."""
+    return word.casefold().translate(_UMLAUTS)
+
+
+def words(text: str) -> list[Word]:
+    """The words of a text, folded; one-letter words are dropped."""
+    text = _APOSTROPHES.sub("", clean(text))
+    found = []
+    for match in _WORD.finditer(text):
+        raw = match.group()
+        parts = tuple(fold(part) for part in raw.split("-") if part)
+        joined = "".join(parts)
+        if len(joined) > 1:
+            at_start = _previous_char(text, match.start()) in _SENTENCE_ENDS
+            capitalised = None if at_start else raw[0].isupper()
+            found.append(Word(joined, parts, capitalised))
+    return found
+
+
+def _previous_char(text: str, position: int) -> str:
+    """The last non-space character before ``position``, or a newline at the start."""
+    position -= 1
+    while position >= 0 and text[position].isspace():
+        position -= 1
+    return text[position] if position >= 0 else "\n"
+
+
+@lru_cache(maxsize=65536)
+def stem(word: str) -> str:
+    """The Snowball German stem of a folded word."""
+    return str(_stemmer.stemWord(word))
+
+
+STOPWORDS: frozenset[str] = frozenset(
+    fold(word) for block in STOPWORD_BLOCKS for word in block.split()
+)
+
+
+def is_stopword(word: str) -> bool:
+    """True for function words and chat filler, which must not carry a match."""
+    return word in STOPWORDS or word.isdigit() and len(word) < 3
