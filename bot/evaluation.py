@@ -76,9 +76,7 @@ class Report:
             1 for o in inside if o.decision == "suggest" and o.question.expected in o.ranked[:3]
         )
         rejected = sum(1 for o in outside if o.decision == "none")
-        wrong = sum(
-            1 for o in self.outcomes if o.answered and o.answered != o.question.expected
-        )
+        wrong = sum(1 for o in self.outcomes if o.answered and o.answered != o.question.expected)
         latencies = sorted(self.latencies_ms)
         return {
             "method": self.method,
@@ -169,9 +167,7 @@ def _outcome(question: LabelledQuestion, result: MatchResult) -> Outcome:
     return Outcome(question, result.decision, ranked, result.confidence)
 
 
-def evaluate_ranker(
-    name: str, rank: Ranker, questions: Sequence[LabelledQuestion]
-) -> Report:
+def evaluate_ranker(name: str, rank: Ranker, questions: Sequence[LabelledQuestion]) -> Report:
     """Run a baseline and give it the answer threshold that suits it best on this set."""
     ranked_all, latencies = [], []
     for question in questions:

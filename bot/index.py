@@ -235,4 +235,3 @@ def _invert(term_sets: list[set[str]]) -> dict[str, list[int]]:
 
 def _array(values: Iterable[int]) -> IntArray:
     return np.fromiter(values, dtype=np.int32)
-

@@ -69,6 +69,8 @@ class Entry:
     links: tuple[Link, ...] = ()
     source: str = ""
     line: int = 0
+    phrasing_lines: tuple[int, ...] = ()
+    """Line of the question, then of each alternative, for messages to staff."""
 
     @property
     def phrasings(self) -> tuple[str, ...]:
@@ -114,7 +116,8 @@ def faq_files(faq_dir: Path) -> list[Path]:
     return sorted(
         path
         for path in faq_dir.iterdir()
-        if path.suffix in (".yaml", ".yml") and not path.name.startswith((".", "#"))
+        if path.suffix in (".yaml", ".yml")
+        and not path.name.startswith((".", "#"))
         and path.is_file()
     )
 
@@ -126,9 +129,7 @@ def load_knowledge_base(faq_dir: Path | str) -> KnowledgeBase:
     if not faq_dir.is_dir():
         raise KnowledgeBaseError([Problem(str(faq_dir), 0, "FAQ folder not found")])
     if not files:
-        raise KnowledgeBaseError(
-            [Problem(str(faq_dir), 0, "no *.yaml files in the FAQ folder")]
-        )
+        raise KnowledgeBaseError([Problem(str(faq_dir), 0, "no *.yaml files in the FAQ folder")])
     problems: list[Problem] = []
     warnings: list[Problem] = []
     entries: list[Entry] = []
@@ -215,7 +216,8 @@ class _FileReader:
             )
         question = self._text(fields.get("question"), "question", line)
         answer = self._text(fields.get("answer"), "answer", line)
-        alternatives = self._text_list(fields.get("alternatives"), "alternatives")
+        alternatives_node = fields.get("alternatives")
+        alternatives = self._text_list(alternatives_node, "alternatives")
         keywords = self._text_list(fields.get("keywords"), "keywords")
         links = self._links(fields.get("links"))
         if len(self.problems) > before or not (entry_id and question and answer):
@@ -226,20 +228,29 @@ class _FileReader:
                 f"answer of '{entry_id}' has {len(answer)} characters; keep it under"
                 f" {ANSWER_SOFT_LIMIT} so it reads well in a chat",
             )
-        folded_question = question.casefold().strip()
-        for alternative in alternatives:
-            if alternative.casefold().strip() == folded_question:
-                self.warn(line, f"'{entry_id}': an alternative repeats the question")
+        lines = [_line(fields["question"])]
+        if isinstance(alternatives_node, yaml.SequenceNode):
+            lines += [_line(item) for item in alternatives_node.value]
+        unique: dict[str, int] = {}
+        for alternative, alternative_line in zip(alternatives, lines[1:], strict=False):
+            if alternative.casefold() == question.casefold() or alternative in unique:
+                self.warn(
+                    alternative_line,
+                    f"'{entry_id}': alternative repeats the question or another alternative",
+                )
+            else:
+                unique[alternative] = alternative_line
         return Entry(
             id=entry_id,
             category=category,
             question=question.strip(),
             answer=answer.strip(),
-            alternatives=tuple(dict.fromkeys(a.strip() for a in alternatives)),
+            alternatives=tuple(unique),
             keywords=tuple(dict.fromkeys(k.strip() for k in keywords)),
             links=tuple(links),
             source=str(self.path),
             line=line,
+            phrasing_lines=(lines[0], *unique.values()),
         )
 
     def _mapping(

@@ -153,9 +153,7 @@ class Matcher:
             for term, credit in unit.forms:
                 postings = index.postings[term]
                 strong, weak = postings.strong_entries, postings.weak_entries
-                coverage[strong] = np.maximum(
-                    coverage[strong], credit * postings.strong_strength
-                )
+                coverage[strong] = np.maximum(coverage[strong], credit * postings.strong_strength)
                 coverage[weak] = np.maximum(coverage[weak], credit * s.answer_credit)
                 term_credit[term] = max(term_credit.get(term, 0.0), credit)
             query_coverage += unit.weight * coverage

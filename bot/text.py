@@ -25,7 +25,7 @@ MAX_QUESTION_CHARS = 1000
 """Longer messages are cut: no FAQ question needs more, and it bounds matching time."""
 
 _TAG = re.compile(r"</?[a-zA-Z][^<>]{0,200}>")
-_APOSTROPHES = re.compile(r"(?<=\w)['’`´](?=\w)")
+_APOSTROPHES = re.compile("(?<=\\w)['\u2019`\u00b4](?=\\w)")
 _WORD = re.compile(r"[^\W_]+(?:-[^\W_]+)*")
 _SENTENCE_ENDS = ".!?:;\"'(\n"
 _UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
@@ -55,9 +55,7 @@ def clean(text: str) -> str:
     """Remove what is not language: HTML tags, control characters, excess length."""
     text = unicodedata.normalize("NFKC", text[: MAX_QUESTION_CHARS * 4])
     text = _TAG.sub(" ", text)
-    text = "".join(
-        char if unicodedata.category(char)[0] != "C" else " " for char in text
-    )
+    text = "".join(char if unicodedata.category(char)[0] != "C" else " " for char in text)
     return text[:MAX_QUESTION_CHARS]
 
 
@@ -102,4 +100,4 @@ STOPWORDS: frozenset[str] = frozenset(
 
 def is_stopword(word: str) -> bool:
     """True for function words and chat filler, which must not carry a match."""
-    return word in STOPWORDS or word.isdigit() and len(word) < 3
+    return word in STOPWORDS or (word.isdigit() and len(word) < 3)

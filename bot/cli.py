@@ -1,0 +1,308 @@
+"""The ``faqbot`` command: ask, check, eval, chat, run.
+
+Each command is thin: it calls the library and formats the result. Errors of the
+FaqError family become a clean message and exit code 1 (2 for usage errors).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from bot import __version__
+from bot.errors import FaqError, KnowledgeBaseError
+from bot.knowledge import KnowledgeBase, load_knowledge_base
+from bot.matcher import Candidate, Matcher, MatchResult
+
+DEFAULT_LABELLED_SET = Path("tests/data/questions.yaml")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``faqbot`` command; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "handler"):
+        parser.print_help()
+        return 2
+    try:
+        code: int = args.handler(args)
+        return code
+    except KnowledgeBaseError as exc:
+        print(f"The knowledge base has errors:\n{exc}", file=sys.stderr)
+        return 1
+    except FaqError as exc:
+        print(f"faqbot: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="faqbot",
+        description="Answers German customer questions from a YAML FAQ knowledge base.",
+        epilog='Example: faqbot ask "Wie werde ich Kommentar-Spam los?"',
+    )
+    parser.add_argument("--version", action="version", version=f"faqbot {__version__}")
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND")
+
+    faq_dir = argparse.ArgumentParser(add_help=False)
+    faq_dir.add_argument(
+        "--faq-dir",
+        type=Path,
+        default=None,
+        help="knowledge base folder (default: $FAQ_DIR, else ./faq)",
+    )
+
+    def command(name: str, summary: str, example: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(
+            name,
+            parents=[faq_dir],
+            help=summary,
+            description=summary,
+            epilog=f"Example: {example}",
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        return sub
+
+    ask = command(
+        "ask",
+        "Answer one question, or one question per line from stdin (as JSON lines).",
+        'faqbot ask "dnssec was ist das"   |   faqbot ask < questions.txt',
+    )
+    ask.add_argument("question", nargs="*", help="the question (omit to read stdin)")
+    ask.add_argument("--json", action="store_true", help="print one JSON object")
+    ask.set_defaults(handler=cmd_ask)
+
+    check = command(
+        "check",
+        "Validate the knowledge base; list errors as file:line: message.",
+        "faqbot check --faq-dir faq",
+    )
+    check.add_argument(
+        "--no-confusions", action="store_true", help="skip the confusable-entries warnings"
+    )
+    check.set_defaults(handler=cmd_check)
+
+    evaluate = command(
+        "eval",
+        "Measure answer quality on a labelled question set.",
+        "faqbot eval --baselines tests/data/questions.yaml",
+    )
+    evaluate.add_argument(
+        "file", nargs="?", type=Path, default=DEFAULT_LABELLED_SET, help="labelled set (YAML)"
+    )
+    evaluate.add_argument(
+        "--baselines", action="store_true", help="also run difflib, rapidfuzz and BM25"
+    )
+    evaluate.add_argument("--json", action="store_true", help="print the figures as JSON")
+    evaluate.add_argument(
+        "--confusions", type=int, default=30, metavar="N", help="list at most N mistakes"
+    )
+    evaluate.set_defaults(handler=cmd_eval)
+
+    chat = command(
+        "chat",
+        "Talk to the bot in the terminal, as customers do on Telegram.",
+        "faqbot chat",
+    )
+    chat.set_defaults(handler=cmd_chat)
+
+    run = command(
+        "run",
+        "Start the Telegram bot (needs TELEGRAM_BOT_TOKEN).",
+        "TELEGRAM_BOT_TOKEN=123:abc faqbot run",
+    )
+    run.set_defaults(handler=cmd_run)
+    return parser
+
+
+def resolve_faq_dir(args: argparse.Namespace) -> Path:
+    """--faq-dir, else $FAQ_DIR, else ./faq."""
+    if args.faq_dir is not None:
+        return Path(args.faq_dir)
+    return Path(os.environ.get("FAQ_DIR") or "faq")
+
+
+def load(args: argparse.Namespace) -> tuple[KnowledgeBase, Matcher]:
+    kb = load_knowledge_base(resolve_faq_dir(args))
+    return kb, Matcher(kb)
+
+
+# ask ------------------------------------------------------------------------------
+
+
+def result_json(result: MatchResult) -> dict[str, Any]:
+    """The ``--json`` shape of a match result (an interface: keep it stable)."""
+
+    def candidate(c: Candidate) -> dict[str, Any]:
+        return {"id": c.entry.id, "score": c.score, "question": c.entry.question}
+
+    return {
+        "decision": result.decision,
+        "match": candidate(result.match) if result.match else None,
+        "suggestions": [candidate(c) for c in result.suggestions],
+    }
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    _, matcher = load(args)
+    if not args.question:
+        for line in sys.stdin:
+            result = matcher.match(line.rstrip("\n"))
+            sys.stdout.write(json.dumps(result_json(result), ensure_ascii=False) + "\n")
+            sys.stdout.flush()
+        return 0
+    result = matcher.match(" ".join(args.question))
+    if args.json:
+        print(json.dumps(result_json(result), ensure_ascii=False))
+        return 0
+    from bot.replies import compose_reply
+    from bot.terminal import render_reply
+
+    print(f"decision: {result.decision} (confidence {result.confidence:.2f})")
+    for c in result.ranking[:4]:
+        print(f"  {c.score:.2f}  {c.entry.id}: {c.entry.question}")
+    print()
+    print(render_reply(compose_reply(result)))
+    return 0
+
+
+# check ----------------------------------------------------------------------------
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    faq_dir = resolve_faq_dir(args)
+    try:
+        kb = load_knowledge_base(faq_dir)
+    except KnowledgeBaseError as exc:
+        for problem in exc.problems:
+            print(f"{problem}")
+        print(f"{len(exc.problems)} error(s); nothing was loaded.", file=sys.stderr)
+        return 1
+    warnings = list(kb.warnings)
+    if not args.no_confusions:
+        from bot.checks import confusable_phrasings
+
+        warnings += confusable_phrasings(Matcher(kb))
+    for warning in warnings:
+        print(f"{warning.file}:{warning.line}: warning: {warning.message}")
+    print(
+        f"OK: {len(kb)} entries in {len(kb.categories)} categories, {len(warnings)} warning(s).",
+        file=sys.stderr,
+    )
+    return 0
+
+
+# eval -----------------------------------------------------------------------------
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from bot.baselines import all_baselines
+    from bot.evaluation import evaluate_matcher, evaluate_ranker, load_labelled_set
+
+    kb, matcher = load(args)
+    questions = load_labelled_set(args.file, kb)
+    reports = [evaluate_matcher(matcher, questions)]
+    if args.baselines:
+        reports += [evaluate_ranker(n, r, questions) for n, r in all_baselines(kb).items()]
+    figures = [report.figures() for report in reports]
+    confusions = reports[0].confusions()
+    if args.json:
+        print(json.dumps({"figures": figures, "confusions": confusions}, ensure_ascii=False))
+        return 0
+    first = figures[0]
+    print(
+        f"{args.file}: {first['questions']} questions, {first['in_scope']} in scope,"
+        f" {first['out_of_scope']} out of scope; knowledge base: {len(kb)} entries\n"
+    )
+    print(_figures_table(figures))
+    print(
+        "\ntop-1/top-3: in-scope questions whose entry ranks first/in the first three;"
+        " answered: answered outright\nwith the right entry; rejection: out-of-scope"
+        " questions answered 'none'; wrong: wrong answers / all.\nBaselines answer when"
+        " their best score reaches the threshold that suits them best on this set."
+    )
+    if confusions:
+        shown = confusions[: args.confusions]
+        print(f"\nMistakes of faqbot ({len(confusions)}, showing {len(shown)}):")
+        for row in shown:
+            got = ", ".join(row["got"]) or "-"
+            print(
+                f"  {row['kind']:<22} {row['question']!r}\n"
+                f"  {'':<22} expected {row['expected']}, {row['decision']} [{got}]"
+                f" {row['score']:.2f}"
+            )
+    return 0
+
+
+def _figures_table(figures: list[dict[str, Any]]) -> str:
+    columns = [
+        ("method", "method", "{}"),
+        ("top-1", "top1", "{:.1%}"),
+        ("top-3", "top3", "{:.1%}"),
+        ("answered", "answered", "{:.1%}"),
+        ("rejection", "rejection", "{:.1%}"),
+        ("wrong", "wrong_answer_rate", "{:.1%}"),
+        ("threshold", "threshold", "{:.3f}"),
+        ("median ms", "latency_ms_median", "{:.3f}"),
+        ("p99 ms", "latency_ms_p99", "{:.3f}"),
+    ]
+    rows = [[title for title, _, _ in columns]]
+    for row in figures:
+        rows.append(
+            [fmt.format(row[key]) if row[key] is not None else "-" for _, key, fmt in columns]
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(columns))]
+    return "\n".join(
+        "  ".join(
+            cell.ljust(width) if i == 0 else cell.rjust(width)
+            for i, (cell, width) in enumerate(zip(row, widths, strict=True))
+        )
+        for row in rows
+    )
+
+
+# chat and run ---------------------------------------------------------------------
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    from bot.replies import DEFAULT_CONTACT_TEXT
+    from bot.terminal import Conversation, run_chat
+
+    kb, matcher = load(args)
+    contact = os.environ.get("CONTACT_TEXT") or DEFAULT_CONTACT_TEXT
+    conversation = Conversation(kb, matcher, contact_text=contact)
+    interactive = sys.stdin.isatty()
+
+    def prompt() -> None:
+        sys.stdout.write("\nSie: ")
+        sys.stdout.flush()
+
+    run_chat(conversation, sys.stdin, sys.stdout.write, prompt=prompt if interactive else None)
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    if not os.environ.get("TELEGRAM_BOT_TOKEN", "").strip():
+        print(
+            "faqbot run: TELEGRAM_BOT_TOKEN is not set.\n"
+            "Create a bot with @BotFather, then: export TELEGRAM_BOT_TOKEN=<token>\n"
+            "To try the same conversation without Telegram, run: faqbot chat",
+            file=sys.stderr,
+        )
+        return 2
+    load(args)  # fail early on a broken knowledge base
+    print(
+        "faqbot run: the Telegram front end is not part of this version yet.\n"
+        "To try the conversation now, run: faqbot chat",
+        file=sys.stderr,
+    )
+    return 2

@@ -1,0 +1,177 @@
+"""Reply composition shared by every front end (terminal chat, Telegram).
+
+One function turns a question, the knowledge base and the matcher's verdict into a
+neutral ``Reply``: a title, text blocks, links and buttons. Front ends only render it:
+the terminal as numbered choices, Telegram as HTML with an inline keyboard. So a
+question answered in ``faqbot chat`` is answered the same way on Telegram.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from bot.knowledge import Entry, KnowledgeBase, Link
+from bot.matcher import MatchResult
+
+DEFAULT_CONTACT_TEXT = (
+    "Gern hilft Ihnen unser Team auch persönlich weiter: "
+    "Nutzen Sie dazu bitte das Kontaktformular auf unserer Website."
+)
+
+ReplyKind = Literal["answer", "suggest", "none", "empty", "topics", "category", "contact"]
+
+# Button actions: "entry:<id>", "category:<number>", "topics", "none-of-these".
+ENTRY_ACTION = "entry:"
+CATEGORY_ACTION = "category:"
+TOPICS_ACTION = "topics"
+NONE_OF_THESE_ACTION = "none-of-these"
+
+
+@dataclass(frozen=True)
+class Button:
+    """A choice offered to the customer: a label and what choosing it does."""
+
+    label: str
+    action: str
+
+
+@dataclass(frozen=True)
+class Block:
+    """A paragraph, or a list when ``bullets`` is set (one item per line)."""
+
+    lines: tuple[str, ...]
+    bullets: bool = False
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What the bot says, independent of how a front end shows it."""
+
+    kind: ReplyKind
+    blocks: tuple[Block, ...]
+    title: str | None = None
+    links: tuple[Link, ...] = ()
+    buttons: tuple[Button, ...] = ()
+    entry_id: str | None = None
+
+
+def answer_blocks(answer: str) -> tuple[Block, ...]:
+    """Split an answer into paragraphs and lists ("- " lines), as staff wrote it."""
+    blocks: list[Block] = []
+    for paragraph in answer.strip().split("\n\n"):
+        lines = [line.strip() for line in paragraph.splitlines() if line.strip()]
+        run: list[str] = []
+        for number, line in enumerate(lines):
+            run.append(line)
+            bullet = line.startswith("- ")
+            following = lines[number + 1] if number + 1 < len(lines) else None
+            if following is None or following.startswith("- ") != bullet:
+                if bullet:
+                    blocks.append(Block(tuple(item[2:].strip() for item in run), bullets=True))
+                else:
+                    blocks.append(Block((" ".join(run),)))
+                run = []
+    return tuple(blocks)
+
+
+def entry_reply(entry: Entry) -> Reply:
+    """The answer of one entry: its question as title, the answer, its links."""
+    return Reply(
+        kind="answer",
+        title=entry.question,
+        blocks=answer_blocks(entry.answer),
+        links=entry.links,
+        entry_id=entry.id,
+    )
+
+
+def compose_reply(result: MatchResult, *, contact_text: str = DEFAULT_CONTACT_TEXT) -> Reply:
+    """The reply to a free-text question, by the matcher's decision."""
+    if not result.units and result.decision == "none":
+        return empty_question_reply()
+    if result.decision == "answer" and result.match is not None:
+        return entry_reply(result.match.entry)
+    if result.decision == "suggest":
+        buttons = [Button(c.entry.question, ENTRY_ACTION + c.entry.id) for c in result.suggestions]
+        buttons.append(Button("Keine davon", NONE_OF_THESE_ACTION))
+        return Reply(
+            kind="suggest",
+            blocks=(Block(("Meinten Sie eine dieser Fragen?",)),),
+            buttons=tuple(buttons),
+        )
+    return no_answer_reply(result, contact_text=contact_text)
+
+
+def no_answer_reply(result: MatchResult, *, contact_text: str) -> Reply:
+    """Nothing fits: say so honestly, give tips, offer the closest topics and a human."""
+    blocks = [
+        Block(("Dazu habe ich leider keine passende Antwort gefunden.",)),
+        Block(
+            (
+                "Formulieren Sie Ihre Frage gern mit anderen Worten oder nennen Sie das "
+                "Thema in einem Stichwort. Mit /themen sehen Sie alle Themen.",
+            )
+        ),
+        Block((contact_text,)),
+    ]
+    buttons = [Button(c.entry.question, ENTRY_ACTION + c.entry.id) for c in result.suggestions]
+    if buttons:
+        blocks.insert(1, Block(("Vielleicht hilft Ihnen eines dieser Themen:",)))
+    buttons.append(Button("Alle Themen", TOPICS_ACTION))
+    return Reply(kind="none", blocks=tuple(blocks), buttons=tuple(buttons))
+
+
+def empty_question_reply() -> Reply:
+    """The message held no words to search for (empty, emoji, punctuation)."""
+    return Reply(
+        kind="empty",
+        blocks=(
+            Block(
+                (
+                    "Ich habe darin keine Frage erkannt. Bitte schreiben Sie Ihre Frage "
+                    "als Text, zum Beispiel: „Was ist DNSSEC?“",
+                )
+            ),
+        ),
+        buttons=(Button("Alle Themen", TOPICS_ACTION),),
+    )
+
+
+def none_of_these_reply(*, contact_text: str = DEFAULT_CONTACT_TEXT) -> Reply:
+    """The customer rejected every suggestion: offer a human and the topic list."""
+    return Reply(
+        kind="contact",
+        blocks=(
+            Block(("Schade, dass nichts Passendes dabei war.",)),
+            Block((contact_text,)),
+        ),
+        buttons=(Button("Alle Themen", TOPICS_ACTION),),
+    )
+
+
+def topics_reply(kb: KnowledgeBase) -> Reply:
+    """The categories of the knowledge base to browse."""
+    return Reply(
+        kind="topics",
+        blocks=(Block(("Zu diesen Themen kann ich Ihnen Auskunft geben:",)),),
+        buttons=tuple(
+            Button(f"{name} ({len(kb.in_category(name))})", f"{CATEGORY_ACTION}{number}")
+            for number, name in enumerate(kb.categories)
+        ),
+    )
+
+
+def category_reply(kb: KnowledgeBase, number: int) -> Reply | None:
+    """The questions of one category, or None if there is no such category."""
+    if not 0 <= number < len(kb.categories):
+        return None
+    name = kb.categories[number]
+    buttons = [Button(entry.question, ENTRY_ACTION + entry.id) for entry in kb.in_category(name)]
+    buttons.append(Button("« Zurück zu den Themen", TOPICS_ACTION))
+    return Reply(
+        kind="category",
+        title=name,
+        blocks=(Block(("Wählen Sie eine Frage:",)),),
+        buttons=tuple(buttons),
+    )
