@@ -1,0 +1,210 @@
+"""The faqbot command as staff and scripts use it."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.cli import build_parser, main
+from tests.conftest import FAQ_DIR, ROOT
+
+COMMANDS = ["ask", "check", "eval", "chat", "run"]
+
+
+def run_cli(
+    *args: str, stdin: str = "", env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    environment = {**os.environ, **(env or {})}
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=environment,
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.fixture
+def broken_faq_dir(tmp_path: Path) -> Path:
+    (tmp_path / "web.yaml").write_text(
+        "category: Web\nentries:\n  - id: dnssec\n    question: Was ist DNSSEC?\n"
+        "    alternativs: [x]\n    answer: Eine Antwort.\n",
+        encoding="utf-8",
+    )
+    return tmp_path
+
+
+def test_ask_json_answer_has_the_documented_shape(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["ask", "--json", "--faq-dir", str(FAQ_DIR), "Was genau ist dnssec?"]) == 0
+    reply = json.loads(capsys.readouterr().out)
+    assert set(reply) == {"decision", "match", "suggestions"}
+    assert reply["decision"] == "answer"
+    assert reply["match"]["id"] == "dnssec"
+    assert set(reply["match"]) == {"id", "score", "question"}
+    assert 0 < reply["match"]["score"] <= 1
+    assert all(s["id"] != "dnssec" for s in reply["suggestions"])
+
+
+def test_ask_json_ambiguous_question_suggests_without_match(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    main(["ask", "--json", "--faq-dir", str(FAQ_DIR), "wordpress"])
+    reply = json.loads(capsys.readouterr().out)
+    assert reply["decision"] == "suggest"
+    assert reply["match"] is None
+    ids = [s["id"] for s in reply["suggestions"]]
+    assert {"wordpress-theme", "wordpress-installieren"} <= set(ids)
+    scores = [s["score"] for s in reply["suggestions"]]
+    assert scores == sorted(scores, reverse=True)
+    assert len(ids) <= 3
+
+
+def test_ask_readable_output_shows_decision_and_answer(capsys: pytest.CaptureFixture[str]) -> None:
+    main(["ask", "--faq-dir", str(FAQ_DIR), "Hallo, was kann ich gegen Spamkommentare tun?"])
+    out = capsys.readouterr().out
+    assert out.startswith("decision: answer")
+    assert "kommentar-spam" in out
+    assert "Wie vermeide ich Kommentar-Spam in Blogs?" in out
+
+
+def test_ask_out_of_scope_question_gets_none(capsys: pytest.CaptureFixture[str]) -> None:
+    main(["ask", "--json", "--faq-dir", str(FAQ_DIR), "Was ist eine Photovoltaikanlage?"])
+    assert json.loads(capsys.readouterr().out)["decision"] == "none"
+
+
+def test_ask_stdin_writes_one_json_line_per_question_in_order() -> None:
+    questions = ["dnssec", "", "🙂", "Wie finde ich das richtige Fahrrad?", "shitstorm"] * 2000
+    result = run_cli("ask", stdin="\n".join(questions) + "\n")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert len(lines) == 10_000
+    replies = [json.loads(line) for line in lines[:5]]
+    assert [r["decision"] for r in replies] == ["answer", "none", "none", "none", "answer"]
+    assert replies[4]["match"]["id"] == "shitstorm"
+
+
+def test_ask_faq_dir_from_environment(tmp_path: Path) -> None:
+    result = run_cli("ask", "--json", "dnssec", env={"FAQ_DIR": str(tmp_path)})
+    assert result.returncode == 1
+    assert "no *.yaml files" in result.stderr
+
+
+def test_check_shipped_knowledge_base_passes() -> None:
+    result = run_cli("check")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "OK: 18 entries in 4 categories" in result.stderr
+
+
+def test_check_reports_file_line_and_fails(
+    broken_faq_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["check", "--faq-dir", str(broken_faq_dir)]) == 1
+    out = capsys.readouterr().out
+    assert f"{broken_faq_dir / 'web.yaml'}:5: unknown key 'alternativs'" in out
+    assert "did you mean 'alternatives'" in out
+
+
+def test_check_warns_about_confusable_entries(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "a.yaml").write_text(
+        "category: A\nentries:\n"
+        "  - id: rad-kaufen\n    question: Wie kaufe ich ein Fahrrad?\n"
+        "    answer: Im Fachhandel.\n"
+        "  - id: rad-kauf\n    question: Wo kaufe ich ein Fahrrad?\n"
+        "    answer: Beim Händler.\n",
+        encoding="utf-8",
+    )
+    assert main(["check", "--faq-dir", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert f"{tmp_path / 'a.yaml'}:4: warning:" in out
+    assert "confusable with entry 'rad-kauf'" in out
+
+
+def test_eval_prints_figures_and_baselines(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    labelled = tmp_path / "set.yaml"
+    labelled.write_text(
+        "questions:\n"
+        '  - {text: "dnssec was ist das", expected: dnssec}\n'
+        '  - {text: "shitstrom vorbereiten", expected: shitstorm}\n'
+        '  - {text: "Rezept für Apfelkuchen", expected: null}\n',
+        encoding="utf-8",
+    )
+    assert main(["eval", "--faq-dir", str(FAQ_DIR), "--baselines", str(labelled)]) == 0
+    out = capsys.readouterr().out
+    assert "3 questions, 2 in scope, 1 out of scope" in out
+    for method in ["faqbot", "difflib ratio", "rapidfuzz WRatio", "token_set_ratio", "BM25"]:
+        assert method in out
+
+
+def test_eval_json_reports_every_method(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    labelled = tmp_path / "set.yaml"
+    labelled.write_text('questions:\n  - {text: "dnssec", expected: dnssec}\n', encoding="utf-8")
+    main(["eval", "--json", "--baselines", "--faq-dir", str(FAQ_DIR), str(labelled)])
+    report = json.loads(capsys.readouterr().out)
+    assert report["figures"][0]["method"] == "faqbot"
+    assert report["figures"][0]["top1"] == 1.0
+    assert len(report["figures"]) == 6
+
+
+def test_eval_unknown_expected_id_is_a_clear_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    labelled = tmp_path / "set.yaml"
+    labelled.write_text('questions:\n  - {text: "x", expected: no-such-entry}\n', encoding="utf-8")
+    assert main(["eval", "--faq-dir", str(FAQ_DIR), str(labelled)]) == 1
+    assert "unknown entry id 'no-such-entry'" in capsys.readouterr().err
+
+
+def test_chat_runs_the_conversation_with_numbered_choices() -> None:
+    result = run_cli("chat", stdin="wordpress\n2\nthemen\n1\nende\n")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "Meinten Sie eine dieser Fragen?" in out
+    assert "[4] Keine davon" in out
+    assert "Zu diesen Themen kann ich Ihnen Auskunft geben:" in out
+    assert "« Zurück zu den Themen" in out
+    assert out.rstrip().endswith("Auf Wiedersehen!")
+
+
+def test_chat_none_of_these_offers_contact() -> None:
+    result = run_cli("chat", stdin="wordpress\n4\n", env={"CONTACT_TEXT": "Rufen Sie uns an: 0123"})
+    assert "Rufen Sie uns an: 0123" in result.stdout
+
+
+def test_run_without_token_points_to_chat() -> None:
+    env = {k: v for k, v in os.environ.items() if k != "TELEGRAM_BOT_TOKEN"}
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "run"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "TELEGRAM_BOT_TOKEN is not set" in result.stderr
+    assert "faqbot chat" in result.stderr
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_has_help_with_an_example(
+    command: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        build_parser().parse_args([command, "--help"])
+    assert exit_info.value.code == 0
+    out = capsys.readouterr().out
+    assert "Example: faqbot" in out or "faqbot " + command in out
+    assert "--faq-dir" in out
