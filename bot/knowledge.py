@@ -180,10 +180,7 @@ class _FileReader:
         try:
             root = yaml.compose(text, Loader=yaml.SafeLoader)
         except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-            line = mark.line + 1 if mark is not None else 1
-            reason = getattr(exc, "problem", None) or str(exc)
-            self.error(line, f"invalid YAML: {reason}")
+            self.error(*_yaml_error_location(exc))
             return []
         if root is None:
             self.error(1, "the file is empty; it needs 'category' and 'entries'")
@@ -232,13 +229,15 @@ class _FileReader:
         if isinstance(alternatives_node, yaml.SequenceNode):
             lines += [_line(item) for item in alternatives_node.value]
         unique: dict[str, int] = {}
+        seen = {question.casefold()}
         for alternative, alternative_line in zip(alternatives, lines[1:], strict=False):
-            if alternative.casefold() == question.casefold() or alternative in unique:
+            if alternative.casefold() in seen:
                 self.warn(
                     alternative_line,
                     f"'{entry_id}': alternative repeats the question or another alternative",
                 )
             else:
+                seen.add(alternative.casefold())
                 unique[alternative] = alternative_line
         return Entry(
             id=entry_id,
@@ -312,6 +311,22 @@ class _FileReader:
             if title and url:
                 links.append(Link(title, url))
         return links
+
+
+def _yaml_error_location(exc: yaml.YAMLError) -> tuple[int, str]:
+    """The line and message staff need for a YAML syntax error.
+
+    A scanner error such as an unclosed quote is only noticed at the end of the file;
+    its *context* mark is where the quote opened, which is the line to fix.
+    """
+    problem_mark = getattr(exc, "problem_mark", None)
+    context_mark = getattr(exc, "context_mark", None)
+    problem = getattr(exc, "problem", None) or str(exc)
+    context = getattr(exc, "context", None)
+    if isinstance(exc, yaml.scanner.ScannerError) and context_mark is not None and context:
+        return context_mark.line + 1, f"invalid YAML: {problem} ({context})"
+    mark = problem_mark or context_mark
+    return (mark.line + 1 if mark is not None else 1), f"invalid YAML: {problem}"
 
 
 def _line(node: yaml.Node) -> int:
