@@ -56,10 +56,14 @@ class Index:
         # Pass 1: the knowledge base's own words, so compounds can be split against them.
         self.surface: dict[str, str] = {}
         capitalised: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+        # Each text is split into words once; both passes below read them.
+        tokens: dict[str, list[Word]] = {}
         for entry in kb.entries:
             keywords = set(entry.keywords)
             for text in (*entry.phrasings, *entry.keywords, entry.answer):
-                for word in words(text):
+                if text not in tokens:
+                    tokens[text] = words(text)
+                for word in tokens[text]:
                     for piece in (word.text, *word.parts):
                         if is_stopword(piece):
                             continue
@@ -68,6 +72,11 @@ class Index:
                         if noun is not None:
                             capitalised[term][0 if noun else 1] += 1
         self.stems: frozenset[str] = frozenset(self.surface.values())
+        self._longer_stems: dict[str, str] = {}
+        for known in sorted(self.stems):
+            for cut in range(1, 4):
+                if len(known) - cut >= 5:
+                    self._longer_stems.setdefault(known[:-cut], known)
         self._split_cache: dict[str, tuple[str, ...] | None] = {}
 
         # Pass 2: slots, phrasings and entry term sets.
@@ -80,11 +89,11 @@ class Index:
         for entry_number, entry in enumerate(kb.entries):
             share: dict[str, float] = defaultdict(float)
             for keyword in entry.keywords:
-                for word in words(keyword):
+                for word in tokens[keyword]:
                     for term in self.word_terms(word):
                         share[term] = KEYWORD_SHARE
             phrasings = [
-                [terms for terms in map(self.word_terms, words(phrasing)) if terms]
+                [terms for terms in map(self.word_terms, tokens[phrasing]) if terms]
                 for phrasing in entry.phrasings
             ]
             phrasings = [slots for slots in phrasings if slots]
@@ -104,7 +113,7 @@ class Index:
                 )
             strong.append(set(share))
             entry_weak: set[str] = set()
-            for word in words(entry.answer):
+            for word in tokens[entry.answer]:
                 entry_weak |= self.word_terms(word)
             weak.append(entry_weak - strong[-1])
 
@@ -173,16 +182,16 @@ class Index:
                 terms.add(stem(part))
         split = self.split_compound(word.text)
         if split:
-            terms.update(stem(part) for part in split)
+            terms.update(split)
         return terms
 
     def split_compound(self, word: str) -> tuple[str, ...] | None:
-        """Split a closed compound into parts the knowledge base knows, or None.
+        """Split a closed compound into terms the knowledge base knows, or None.
 
-        "spamkommentare" -> ("spam", "kommentare"); "unternehmensblog" ->
-        ("unternehmen", "blog"). Every part must be a known word; the split with the
-        longest shortest part wins, so "webseiten" does not become "web"+"seiten"
-        when "webseiten" itself is known (that case never gets here).
+        "spamkommentare" -> ("spam", "kommentar"); "zertifikatserneuerung" ->
+        ("zertifikat", "erneu"). Every part must be known, allowing a linking letter
+        (Fugen-s) and an inflected ending; the split with the longest shortest part
+        wins.
         """
         if word in self._split_cache:
             return self._split_cache[word]
@@ -194,30 +203,38 @@ class Index:
                 if left is None:
                     continue
                 right_word = word[cut:]
-                if self.knows(right_word):
-                    right: tuple[str, ...] | None = (right_word,)
-                else:
-                    right = self.split_compound(right_word)
+                right_term = self.known_term(right_word)
+                right = (right_term,) if right_term else self.split_compound(right_word)
                 if right is None:
                     continue
-                parts = (left, *right)
-                key = min(len(part) for part in parts) * 10 - len(parts)
+                key = min(cut, len(right_word) if right_term else MIN_PART) * 10 - len(right)
                 if key > best_key:
-                    best, best_key = parts, key
+                    best, best_key = (left, *right), key
         self._split_cache[word] = best
         return best
 
-    def knows(self, word: str) -> bool:
-        """True if the word's stem is a term of the knowledge base."""
-        return not is_stopword(word) and (word in self.surface or stem(word) in self.stems)
+    def known_term(self, word: str) -> str | None:
+        """The knowledge base's term for a word, tolerating another ending; or None."""
+        if is_stopword(word) or len(word) < MIN_PART:
+            return None
+        term = self.surface.get(word) or stem(word)
+        if term in self.stems:
+            return term
+        for cut in range(len(term) - 1, max(4, len(term) - 3) - 1, -1):
+            if term[:cut] in self.stems:
+                return term[:cut]
+        return self._longer_stems.get(term)
 
     def _known_left(self, left: str) -> str | None:
-        if self.knows(left):
-            return left
+        term = self.known_term(left)
+        if term:
+            return term
         for linker in FUGEN:
             trimmed = left.removesuffix(linker)
-            if trimmed != left and len(trimmed) >= MIN_PART and self.knows(trimmed):
-                return trimmed
+            if trimmed != left and len(trimmed) >= MIN_PART:
+                term = self.known_term(trimmed)
+                if term:
+                    return term
         return None
 
 

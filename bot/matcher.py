@@ -207,6 +207,14 @@ class Matcher:
         """Find what one word means in the knowledge base's vocabulary."""
         index, s = self.index, self.settings
         term = stem(word)
+        split = index.split_compound(word)
+        if split:
+            # Matched by its parts, as the index also holds the parts of every compound.
+            return [
+                Unit(part, index.weight[part], ((part, 1.0),), "compound part")
+                for part in split
+                if part in index.postings
+            ]
         if term in index.postings:
             return [Unit(word, index.weight[term], ((term, 1.0),), "exact")]
         variants = self._inflections(term)
@@ -214,13 +222,6 @@ class Matcher:
             weight = max(index.weight[v] for v in variants)
             forms = tuple((v, s.prefix_credit) for v in variants)
             return [Unit(word, weight, forms, "inflection")]
-        split = index.split_compound(word)
-        if split:
-            return [
-                Unit(part, index.weight[stem(part)], ((stem(part), 1.0),), "compound part")
-                for part in split
-                if stem(part) in index.postings
-            ]
         corrected = self._correct_typo(word)
         if corrected:
             return [Unit(word, index.weight[corrected[0]], (corrected,), "typo")]

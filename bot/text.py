@@ -27,7 +27,7 @@ MAX_QUESTION_CHARS = 1000
 _TAG = re.compile(r"</?[a-zA-Z][^<>]{0,200}>")
 _APOSTROPHES = re.compile("(?<=\\w)['\u2019`\u00b4](?=\\w)")
 _WORD = re.compile(r"[^\W_]+(?:-[^\W_]+)*")
-_SENTENCE_ENDS = ".!?:;\"'(\n"
+_SENTENCE_ENDS = ".!?:;\"'(\n-\u2013\u2022"
 _UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
 
 _stemmer = Stemmer.Stemmer("german")
@@ -66,11 +66,13 @@ def fold(word: str) -> str:
 
 def words(text: str) -> list[Word]:
     """The words of a text, folded; one-letter words are dropped."""
-    text = _APOSTROPHES.sub("", clean(text))
+    # Apostrophes go before NFKC, which turns an acute accent (U+00B4) into a space.
+    text = clean(_APOSTROPHES.sub("", text[: MAX_QUESTION_CHARS * 4]))
     found = []
     for match in _WORD.finditer(text):
         raw = match.group()
-        parts = tuple(fold(part) for part in raw.split("-") if part)
+        folded = fold(raw)
+        parts = tuple(part for part in folded.split("-") if part) if "-" in folded else (folded,)
         joined = "".join(parts)
         if len(joined) > 1:
             at_start = _previous_char(text, match.start()) in _SENTENCE_ENDS
