@@ -1,0 +1,359 @@
+"""bot.matcher: what the matcher answers, suggests or declines on real questions."""
+
+# Customers type typographic dashes, quotes and accents; the test data keeps them.
+# ruff: noqa: RUF001
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot.knowledge import Entry, KnowledgeBase, load_knowledge_base
+from bot.matcher import MAX_SUGGESTIONS, Matcher, MatchResult
+
+FAQ_DIR = Path(__file__).parent.parent / "faq"
+
+
+@pytest.fixture(scope="module")
+def kb() -> KnowledgeBase:
+    return load_knowledge_base(FAQ_DIR)
+
+
+@pytest.fixture(scope="module")
+def matcher(kb: KnowledgeBase) -> Matcher:
+    return Matcher(kb)
+
+
+def assert_consistent(result: MatchResult) -> None:
+    """The invariants every result holds, whatever the question."""
+    candidates = [*result.ranking, *result.suggestions]
+    if result.match is not None:
+        candidates.append(result.match)
+    for candidate in candidates:
+        assert 0.0 <= candidate.score <= 1.0
+    assert 0.0 <= result.confidence <= 1.0
+    assert (result.match is not None) == (result.decision == "answer")
+    if result.match is not None:
+        assert result.match.score == result.confidence
+        assert result.match.entry.id not in {c.entry.id for c in result.suggestions}
+    assert len(result.suggestions) <= MAX_SUGGESTIONS
+    scores = [c.score for c in result.suggestions]
+    assert scores == sorted(scores, reverse=True)
+    assert len({c.entry.id for c in result.suggestions}) == len(result.suggestions)
+    assert all(score <= result.confidence for score in scores)
+    assert result.confidence == (max(c.score for c in result.ranking) if result.ranking else 0.0)
+
+
+# --- answered questions ----------------------------------------------------------------
+
+ANSWERED = [
+    # case
+    ("DNSSEC", "dnssec"),
+    ("MEHRSPRACHIGE WEBSITE AUFWAND", "mehrsprachige-websites"),
+    ("SHITSTORM VORBEREITEN", "shitstorm"),
+    # umlauts written as ae/oe/ue/ss, or with ß
+    ("Mehrsprachige Websites: wie gross ist der Aufwand", "mehrsprachige-websites"),
+    ("mehrsprachige webseite wie groß ist der aufwand", "mehrsprachige-websites"),
+    ("Wie aufwaendig ist eine mehrsprachige Website?", "mehrsprachige-websites"),
+    ("Wie schuetze ich meinen guten Ruf im Netz?", "guter-ruf-online"),
+    # one compound, three spellings
+    ("Wie kann ich Kommentar-Spam verhindern?", "kommentar-spam"),
+    ("Spamkommentare verhindern", "kommentar-spam"),
+    ("Wie kann ich Kommentar Spam verhindern?", "kommentar-spam"),
+    # closed compounds the knowledge base never writes
+    ("Blogkommentarspam verhindern", "kommentar-spam"),
+    ("Googlemaps Eintrag fehlt", "google-maps"),
+    ("Hackerspam bei Google entfernen", "google-spam-gehackt"),
+    # inflection
+    ("Mein SSL-Zertifikat wird trotz Umleitung nicht erneuert", "ssl-letsencrypt-301"),
+    ("Meine SSL-Zertifikate werden trotz Umleitung nicht erneuert", "ssl-letsencrypt-301"),
+    ("Erneuerung des Zertifikats scheitert an der Weiterleitung", "ssl-letsencrypt-301"),
+    ("Probleme beim Erneuern von Zertifikaten wegen 301-Umleitung", "ssl-letsencrypt-301"),
+    # typos of one or two edits
+    ("shitstrom vorbereiten", "shitstorm"),
+    ("Wie bereite ich mich auf einen Shitsturm vor?", "shitstorm"),
+    ("Facebok Ads optimiren", "facebook-ads"),
+    ("Dnssec aktiviern", "dnssec"),
+    ("Zertifkat erneuern trotz Umleitung", "ssl-letsencrypt-301"),
+    ("Wordpres Theme auswählen", "wordpress-theme"),
+    ("Googel Maps Eintrag", "google-maps"),
+    # word order
+    ("Theme für WordPress finden", "wordpress-theme"),
+    ("Aufwand mehrsprachige Website", "mehrsprachige-websites"),
+    ("Unternehmen bei Google Maps nicht gefunden – warum?", "google-maps"),
+    ("DNSSEC dient wozu", "dnssec"),
+    # greetings and filler
+    ("Hallo, ich hab da mal ne Frage: was ist DNSSEC?", "dnssec"),
+    ("Hallo, ich hab da mal ne Frage: wie vermeide ich Kommentar-Spam? Danke!", "kommentar-spam"),
+    ("Moin! Meine Facebook Ads laufen schlecht, wie optimiere ich die? LG", "facebook-ads"),
+    ("Hallo zusammen, kurze Frage: lohnt sich ein Firmenblog für uns? Danke!", "corporate-blog"),
+    (
+        "Guten Morgen, wir wurden gehackt und jetzt ist Spam bei Google. Was tun?",
+        "google-spam-gehackt",
+    ),
+    # one-word questions
+    ("dnssec", "dnssec"),
+    ("shitstorm", "shitstorm"),
+    # the other entries, in our own words
+    ("Welche Gründe sprechen dafür, WordPress zu installieren?", "wordpress-installieren"),
+    ("Wie nutzen Unternehmen Twitter?", "twitter-unternehmen"),
+    ("Wie verteidige ich meinen Ruf im Internet?", "guter-ruf-online"),
+    (
+        "Gibt es ein Training, das uns auf eine Kritikwelle im Netz vorbereitet?",
+        "online-krisen-training",
+    ),
+    ("Lohnt sich für uns eine eigene Stelle als Social Media Manager?", "social-media-manager"),
+    ("Was frage ich einen Social-Media-Berater vor der Beauftragung?", "social-media-berater"),
+    (
+        "Unsere Mitarbeiter sind privat im Social Web aktiv – wie binden wir sie ein?",
+        "mitarbeiter-social-web",
+    ),
+    (
+        "Sind wir verpflichtet, als Unternehmen auf Social Media im Dialog mit Kunden zu sein?",
+        "social-media-pflicht",
+    ),
+]
+
+
+@pytest.mark.parametrize(("question", "expected"), ANSWERED)
+def test_match_paraphrase_answered(matcher: Matcher, question: str, expected: str) -> None:
+    result = matcher.match(question)
+    assert result.decision == "answer", result
+    assert result.match is not None
+    assert result.match.entry.id == expected
+
+
+def test_match_answered_rows_cover_every_entry(kb: KnowledgeBase) -> None:
+    assert {expected for _, expected in ANSWERED} == {entry.id for entry in kb}
+
+
+def test_match_answered_rows_are_not_copied_from_the_faq(kb: KnowledgeBase) -> None:
+    phrasings = {p.casefold() for entry in kb for p in (*entry.phrasings, *entry.keywords)}
+    copied = [question for question, _ in ANSWERED if question.casefold() in phrasings]
+    assert copied == []
+
+
+@pytest.mark.parametrize(
+    "spellings",
+    [
+        ("Kommentar-Spam verhindern", "Kommentar Spam verhindern"),
+        ("Wie groß ist der Aufwand?", "Wie gross ist der Aufwand?", "WIE GROSS IST DER AUFWAND?"),
+        ("Was ist DNSSEC?", "was ist dnssec", "WAS IST DNSSEC"),
+    ],
+)
+def test_match_equivalent_spellings_score_alike(
+    matcher: Matcher, spellings: tuple[str, ...]
+) -> None:
+    rankings = {
+        tuple((c.entry.id, c.score) for c in matcher.match(text).ranking) for text in spellings
+    }
+    assert len(rankings) == 1
+
+
+# --- ambiguous and unrelated questions -------------------------------------------------
+
+
+def test_match_wordpress_alone_suggests_both_entries(matcher: Matcher) -> None:
+    result = matcher.match("wordpress")
+    assert result.decision == "suggest"
+    assert result.match is None
+    assert {"wordpress-theme", "wordpress-installieren"} <= {c.entry.id for c in result.suggestions}
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Was ist eine Photovoltaikanlage und wozu dient sie?",
+        "Wie finde ich das richtige Fahrrad?",
+        "Rezept für Apfelkuchen",
+        "Wie beantrage ich einen neuen Reisepass?",
+        "Wie kann ich meine Steuererklärung online abgeben?",
+        "Wo finde ich den nächsten Zahnarzt?",
+        "Wie wechsle ich meinen Stromanbieter?",
+        "Was kostet ein Hund im Monat?",
+        "Wie lange muss ich Nudeln kochen?",
+        "Wie melde ich mein Auto um?",
+        "Was ist eine Wärmepumpe und wie funktioniert sie?",
+        "Wie finde ich die richtige Krankenversicherung?",
+    ],
+)
+def test_match_out_of_scope_question_none(matcher: Matcher, question: str) -> None:
+    result = matcher.match(question)
+    assert result.decision == "none", result
+    assert result.match is None
+
+
+# --- bad input -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "",
+        "   ",
+        "\n\t\r",
+        "🙂🙂",
+        "👨\u200d👩\u200d👧",
+        "???",
+        "?!.,;:",
+        "a " * 5000,
+        "a" * 10_000,
+        "\x00\x01\x02\x1b[31m",
+        "\x00" * 100,
+        "\u200b\u200e\ufeff",
+        "\ud800",
+        "<script>alert(1)</script>",
+        "Как приготовить борщ?",
+        "Что такое солнечная батарея и зачем она нужна?",
+        "如何做苹果派？",
+        "什么是太阳能电池板",
+    ],
+)
+def test_match_bad_input_none(matcher: Matcher, question: str) -> None:
+    result = matcher.match(question)
+    assert result.decision == "none"
+    assert_consistent(result)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "**dnssec**",
+        "<b>DNSSEC</b>",
+        "what is dnssec",
+        "dnssec " * 2000,
+        "Что такое DNSSEC?",
+        "  \t dnssec \x00 ",
+    ],
+)
+def test_match_noisy_dnssec_answered(matcher: Matcher, question: str) -> None:
+    result = matcher.match(question)
+    assert result.decision == "answer"
+    assert result.match is not None
+    assert result.match.entry.id == "dnssec"
+
+
+# --- invariants ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        *(question for question, _ in ANSWERED),
+        "wordpress",
+        "Social Media",
+        "Spam",
+        "Google",
+        "Wie finde ich das richtige Fahrrad?",
+        "",
+    ],
+)
+def test_match_result_consistent(matcher: Matcher, question: str) -> None:
+    assert_consistent(matcher.match(question))
+
+
+def test_match_suggest_offers_at_least_one_entry(matcher: Matcher) -> None:
+    result = matcher.match("Social Media")
+    assert result.decision in ("suggest", "answer")
+    if result.decision == "suggest":
+        assert result.suggestions
+
+
+@settings(deadline=None, max_examples=200)
+@given(st.text(max_size=300))
+def test_match_any_text_consistent(matcher: Matcher, question: str) -> None:
+    assert_consistent(matcher.match(question))
+
+
+_GERMANISH = st.lists(
+    st.sampled_from(
+        [
+            *("Hallo", "wie", "was", "ist", "danke", "bitte", "?", "!", ","),
+            *("DNSSEC", "Kommentar-Spam", "Spamkommentare", "WordPress", "Theme"),
+            *("Zertifikat", "Umleitung", "erneuern", "Shitstorm", "Google", "Maps"),
+            *("Facebook", "Ads", "Social", "Media", "Berater", "Manager", "Ruf", "online"),
+            *("Blog", "Fahrrad", "Apfelkuchen"),
+        ]
+    ),
+    max_size=15,
+).map(" ".join)
+
+
+@settings(deadline=None, max_examples=200)
+@given(_GERMANISH)
+def test_match_word_salad_consistent(matcher: Matcher, question: str) -> None:
+    assert_consistent(matcher.match(question))
+
+
+# --- a different knowledge base ------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def tiny_matcher() -> Matcher:
+    entries = (
+        Entry(
+            id="fahrrad-reparatur",
+            category="Freizeit",
+            question="Wie repariere ich einen platten Fahrradreifen?",
+            alternatives=(
+                "Mein Fahrrad hat einen Platten, was tun?",
+                "Fahrradschlauch flicken",
+                "Wie wechsle ich den Schlauch am Rad?",
+            ),
+            keywords=("Fahrrad", "Reifen", "Schlauch", "Flickzeug", "Panne"),
+            answer="Schlauch ausbauen, Loch suchen, mit Flickzeug abdichten, wieder einbauen.",
+        ),
+        Entry(
+            id="steuererklaerung",
+            category="Finanzen",
+            question="Bis wann muss ich meine Steuererklärung abgeben?",
+            alternatives=(
+                "Frist für die Einkommensteuererklärung",
+                "Steuererklärung zu spät abgegeben – was passiert?",
+                "Wie reiche ich die Steuererklärung über ELSTER ein?",
+            ),
+            keywords=("ELSTER", "Finanzamt", "Abgabefrist", "Einkommensteuer"),
+            answer="Ohne Steuerberater in der Regel bis zum 31. Juli des Folgejahres.",
+        ),
+        Entry(
+            id="urlaub",
+            category="Arbeit",
+            question="Wie viele Urlaubstage stehen mir zu?",
+            alternatives=(
+                "Wie viel Urlaub habe ich im Jahr?",
+                "Resturlaub ins nächste Jahr mitnehmen",
+                "Urlaubsanspruch bei Teilzeit",
+            ),
+            keywords=("Urlaubsanspruch", "Urlaubstage", "Resturlaub", "Bundesurlaubsgesetz"),
+            answer="Gesetzlich mindestens 20 Tage bei einer Fünftagewoche.",
+        ),
+    )
+    return Matcher(KnowledgeBase(entries))
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("Reifen am Fahrrad ist platt – wie flicke ich den?", "fahrrad-reparatur"),
+        ("Fahrradreifen flicken", "fahrrad-reparatur"),
+        ("Wann ist die Abgabefrist für die Steuererklärung?", "steuererklaerung"),
+        ("steuererklaerung frist", "steuererklaerung"),
+        ("Hallo, wie viel Urlaub bekomme ich pro Jahr?", "urlaub"),
+        ("Kann ich Resturlaub mitnehmen?", "urlaub"),
+    ],
+)
+def test_match_tiny_kb_paraphrase_answered(
+    tiny_matcher: Matcher, question: str, expected: str
+) -> None:
+    result = tiny_matcher.match(question)
+    assert result.decision == "answer", result
+    assert result.match is not None
+    assert result.match.entry.id == expected
+
+
+@pytest.mark.parametrize("question", ["Was ist DNSSEC?", "Wie finde ich ein WordPress Theme?"])
+def test_match_tiny_kb_shipped_topic_none(tiny_matcher: Matcher, question: str) -> None:
+    assert tiny_matcher.match(question).decision == "none"
