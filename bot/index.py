@@ -12,6 +12,7 @@ says nothing, a word in one entry says a lot.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections import defaultdict
 from collections.abc import Iterable
@@ -58,19 +59,29 @@ class Index:
         capitalised: dict[str, list[int]] = defaultdict(lambda: [0, 0])
         # Each text is split into words once; both passes below read them.
         tokens: dict[str, list[Word]] = {}
+        keyword_words: list[list[Word]] = []
         for entry in kb.entries:
-            keywords = set(entry.keywords)
-            for text in (*entry.phrasings, *entry.keywords, entry.answer):
+            # Keywords are tokenised together: only their union matters, and they are
+            # topic words, so they count as nouns whatever their case.
+            keyword_words.append(
+                [word._replace(capitalised=True) for word in words(" ; ".join(entry.keywords))]
+            )
+            for text in (*entry.phrasings, entry.answer):
                 if text not in tokens:
                     tokens[text] = words(text)
-                for word in tokens[text]:
-                    for piece in (word.text, *word.parts):
-                        if is_stopword(piece):
-                            continue
-                        term = self.surface.setdefault(piece, stem(piece))
-                        noun = True if text in keywords else word.capitalised
-                        if noun is not None:
-                            capitalised[term][0 if noun else 1] += 1
+            for word in itertools.chain(
+                keyword_words[-1], *(tokens[text] for text in (*entry.phrasings, entry.answer))
+            ):
+                noun = word.capitalised
+                pieces = (word.text, *word.parts) if word.is_compound else word.parts
+                for piece in pieces:
+                    if is_stopword(piece):
+                        continue
+                    term = self.surface.get(piece)
+                    if term is None:
+                        term = self.surface[piece] = stem(piece)
+                    if noun is not None:
+                        capitalised[term][0 if noun else 1] += 1
         self.stems: frozenset[str] = frozenset(self.surface.values())
         self._longer_stems: dict[str, str] = {}
         for known in sorted(self.stems):
@@ -88,10 +99,9 @@ class Index:
         strength: dict[tuple[str, int], float] = {}
         for entry_number, entry in enumerate(kb.entries):
             share: dict[str, float] = defaultdict(float)
-            for keyword in entry.keywords:
-                for word in tokens[keyword]:
-                    for term in self.word_terms(word):
-                        share[term] = KEYWORD_SHARE
+            for word in keyword_words[entry_number]:
+                for term in self.word_terms(word):
+                    share[term] = KEYWORD_SHARE
             phrasings = [
                 [terms for terms in map(self.word_terms, tokens[phrasing]) if terms]
                 for phrasing in entry.phrasings

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 import Stemmer
 
@@ -25,16 +25,18 @@ MAX_QUESTION_CHARS = 1000
 """Longer messages are cut: no FAQ question needs more, and it bounds matching time."""
 
 _TAG = re.compile(r"</?[a-zA-Z][^<>]{0,200}>")
+_APOSTROPHE_MARKS = "'\u2019`\u00b4"
 _APOSTROPHES = re.compile("(?<=\\w)['\u2019`\u00b4](?=\\w)")
 _WORD = re.compile(r"[^\W_]+(?:-[^\W_]+)*")
-_SENTENCE_ENDS = ".!?:;\"'(\n-\u2013\u2022"
+_SENTENCE_START = re.compile("(?:^|[.!?:;\"'(\\-\u2013\u2022])\\s*(?=[^\\W_])")
+"""Where a sentence, list item or quotation starts: the case of its first word says
+nothing about the word."""
 _UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
 
 _stemmer = Stemmer.Stemmer("german")
 
 
-@dataclass(frozen=True)
-class Word:
+class Word(NamedTuple):
     """A word of a text; hyphenated compounds keep their parts.
 
     ``capitalised`` is True for a word written with a capital inside a sentence (in
@@ -55,7 +57,9 @@ def clean(text: str) -> str:
     """Remove what is not language: HTML tags, control characters, excess length."""
     text = unicodedata.normalize("NFKC", text[: MAX_QUESTION_CHARS * 4])
     text = _TAG.sub(" ", text)
-    text = "".join(char if unicodedata.category(char)[0] != "C" else " " for char in text)
+    text = text.replace("\n", " ").replace("\t", " ").replace("\r", " ")
+    if not text.isprintable():  # rare: pay for the character loop only then
+        text = "".join(char if unicodedata.category(char)[0] != "C" else " " for char in text)
     return text[:MAX_QUESTION_CHARS]
 
 
@@ -67,26 +71,26 @@ def fold(word: str) -> str:
 def words(text: str) -> list[Word]:
     """The words of a text, folded; one-letter words are dropped."""
     # Apostrophes go before NFKC, which turns an acute accent (U+00B4) into a space.
-    text = clean(_APOSTROPHES.sub("", text[: MAX_QUESTION_CHARS * 4]))
+    text = text[: MAX_QUESTION_CHARS * 4]
+    if any(mark in text for mark in _APOSTROPHE_MARKS):
+        text = _APOSTROPHES.sub("", text)
+    text = clean(text)
+    matches = [match for match in _WORD.finditer(text) if match.end() - match.start() > 1]
+    if not matches:
+        return []
+    # One fold for the whole text is much cheaper than one per word.
+    folded_words = fold("\0".join(match.group() for match in matches)).split("\0")
+    starts = {match.end() for match in _SENTENCE_START.finditer(text)}
     found = []
-    for match in _WORD.finditer(text):
-        raw = match.group()
-        folded = fold(raw)
-        parts = tuple(part for part in folded.split("-") if part) if "-" in folded else (folded,)
-        joined = "".join(parts)
-        if len(joined) > 1:
-            at_start = _previous_char(text, match.start()) in _SENTENCE_ENDS
-            capitalised = None if at_start else raw[0].isupper()
-            found.append(Word(joined, parts, capitalised))
+    for match, folded in zip(matches, folded_words, strict=True):
+        if "-" in folded:
+            parts = tuple(part for part in folded.split("-") if part)
+            folded = "".join(parts)
+        else:
+            parts = (folded,)
+        capitalised = None if match.start() in starts else match.group()[0].isupper()
+        found.append(Word(folded, parts, capitalised))
     return found
-
-
-def _previous_char(text: str, position: int) -> str:
-    """The last non-space character before ``position``, or a newline at the start."""
-    position -= 1
-    while position >= 0 and text[position].isspace():
-        position -= 1
-    return text[position] if position >= 0 else "\n"
 
 
 @lru_cache(maxsize=65536)
