@@ -63,12 +63,13 @@ class Index:
         for entry in kb.entries:
             # Keywords are tokenised together: only their union matters, and they are
             # topic words, so they count as nouns whatever their case.
+            joined_keywords = " ; ".join(entry.keywords)
             keyword_words.append(
-                [word._replace(capitalised=True) for word in words(" ; ".join(entry.keywords))]
+                [word._replace(capitalised=True) for word in words(joined_keywords, limit=None)]
             )
             for text in (*entry.phrasings, entry.answer):
                 if text not in tokens:
-                    tokens[text] = words(text)
+                    tokens[text] = words(text, limit=None)
             for word in itertools.chain(
                 keyword_words[-1], *(tokens[text] for text in (*entry.phrasings, entry.answer))
             ):

@@ -29,11 +29,13 @@ from functools import lru_cache
 from typing import Literal
 
 import numpy as np
+import numpy.typing as npt
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from bot.index import FloatArray, Index
 from bot.knowledge import Entry, KnowledgeBase
+from bot.ngrams import NgramIndex, Vector, cosine, gram_vector
 from bot.text import Word, is_stopword, stem, words
 
 Decision = Literal["answer", "suggest", "none"]
@@ -44,9 +46,9 @@ MAX_SUGGESTIONS = 3
 class MatcherSettings:
     """The matcher's tunable constants; defaults were chosen on the labelled set."""
 
-    answer_threshold: float = 0.54
-    suggest_threshold: float = 0.54
-    margin: float = 0.08
+    answer_threshold: float = 0.58
+    suggest_threshold: float = 0.58
+    margin: float = 0.10
     suggestion_floor: float = 0.20
     query_share: float = 0.5
     answer_credit: float = 0.4
@@ -56,6 +58,9 @@ class MatcherSettings:
     typo_credit: tuple[float, float] = (0.85, 0.7)
     strength_floor: float = 0.3
     strength_gain: float = 2.0
+    ngram_share: float = 0.4
+    ngram_gain: float = 2.0
+    rerank: int = 20
 
 
 @dataclass(frozen=True)
@@ -78,6 +83,14 @@ class Unit:
     @property
     def known(self) -> bool:
         return bool(self.forms)
+
+
+@dataclass(frozen=True)
+class Query:
+    """An analysed question: its content words resolved, and its n-gram vector."""
+
+    units: tuple[Unit, ...]
+    grams: Vector
 
 
 @dataclass(frozen=True)
@@ -107,19 +120,20 @@ class Matcher:
             strength_floor=self.settings.strength_floor,
             strength_gain=self.settings.strength_gain,
         )
+        self.ngrams = NgramIndex(kb.entries)
         self.analyse = lru_cache(maxsize=4096)(self._analyse)
 
     def match(self, question: str) -> MatchResult:
         """Rank the entries for a question and decide what to reply."""
-        units = self.analyse(question)
-        scores = self.scores(units)
-        order = np.argsort(-scores, kind="stable")[: MAX_SUGGESTIONS + 2]
+        query = self.analyse(question)
+        scores = self.scores(query)
+        order = _top(scores, MAX_SUGGESTIONS + 2)
         ranking = tuple(
             Candidate(self.kb.entries[int(number)], round(float(scores[number]), 4))
             for number in order
             if scores[number] > 0
         )
-        return self.decide(ranking, units)
+        return self.decide(ranking, query.units)
 
     def decide(self, ranking: tuple[Candidate, ...], units: tuple[Unit, ...]) -> MatchResult:
         """Turn a ranking into answer / suggest / none."""
@@ -138,8 +152,25 @@ class Matcher:
         suggestions = tuple(c for c in others if c.score >= s.suggestion_floor)
         return MatchResult(decision, match, suggestions[:MAX_SUGGESTIONS], ranking, units)
 
-    def scores(self, units: tuple[Unit, ...]) -> FloatArray:
-        """Every entry's score for the analysed question, in knowledge-base order."""
+    def scores(self, query: Query) -> FloatArray:
+        """Every entry's score for the analysed question, in knowledge-base order.
+
+        Word coverage ranks all entries; the best ``rerank`` of them then get the
+        character n-gram cosine blended in, a second opinion on spelling.
+        """
+        s = self.settings
+        scores = self.term_scores(query.units)
+        if s.ngram_share <= 0 or not query.grams or not query.units:
+            return scores
+        candidates = _top(scores, s.rerank)
+        scores *= 1 - s.ngram_share
+        for number in candidates:
+            similarity = cosine(query.grams, self.ngrams.entry_vector(int(number)))
+            scores[number] += s.ngram_share * min(1.0, s.ngram_gain * similarity)
+        return scores
+
+    def term_scores(self, units: tuple[Unit, ...]) -> FloatArray:
+        """Every entry's word-coverage score, in knowledge-base order."""
         index, s = self.index, self.settings
         entry_count = len(self.kb.entries)
         total_weight = sum(unit.weight for unit in units)
@@ -176,7 +207,7 @@ class Matcher:
         )
         return blended
 
-    def _analyse(self, question: str) -> tuple[Unit, ...]:
+    def _analyse(self, question: str) -> Query:
         units: list[Unit] = []
         seen: set[str] = set()
         found = words(question)
@@ -187,7 +218,7 @@ class Matcher:
                 if unit.word not in seen:
                     seen.add(unit.word)
                     units.append(unit)
-        return tuple(units)
+        return Query(tuple(units), gram_vector(found))
 
     def _units_of(self, word: Word, cased: bool) -> list[Unit]:
         if is_stopword(word.text):
@@ -282,3 +313,11 @@ class Matcher:
             if term in self.index.postings and not is_stopword(head):
                 return term
         return None
+
+
+def _top(scores: FloatArray, count: int) -> npt.NDArray[np.intp]:
+    """Indices of the ``count`` highest scores, best first (ties in entry order)."""
+    if len(scores) > count * 4:
+        part = np.argpartition(-scores, count)[:count]
+        return part[np.argsort(-scores[part], kind="stable")]
+    return np.argsort(-scores, kind="stable")[:count]

@@ -53,14 +53,19 @@ class Word(NamedTuple):
         return len(self.parts) > 1
 
 
-def clean(text: str) -> str:
-    """Remove what is not language: HTML tags, control characters, excess length."""
-    text = unicodedata.normalize("NFKC", text[: MAX_QUESTION_CHARS * 4])
+def clean(text: str, limit: int | None = MAX_QUESTION_CHARS) -> str:
+    """Remove what is not language: HTML tags, control characters, excess length.
+
+    ``limit`` caps customers' messages; the knowledge base's own texts pass None.
+    """
+    if limit is not None:
+        text = text[: limit * 4]
+    text = unicodedata.normalize("NFKC", text)
     text = _TAG.sub(" ", text)
     text = text.replace("\n", " ").replace("\t", " ").replace("\r", " ")
     if not text.isprintable():  # rare: pay for the character loop only then
         text = "".join(char if unicodedata.category(char)[0] != "C" else " " for char in text)
-    return text[:MAX_QUESTION_CHARS]
+    return text if limit is None else text[:limit]
 
 
 def fold(word: str) -> str:
@@ -68,13 +73,14 @@ def fold(word: str) -> str:
     return word.casefold().translate(_UMLAUTS)
 
 
-def words(text: str) -> list[Word]:
+def words(text: str, limit: int | None = MAX_QUESTION_CHARS) -> list[Word]:
     """The words of a text, folded; one-letter words are dropped."""
     # Apostrophes go before NFKC, which turns an acute accent (U+00B4) into a space.
-    text = text[: MAX_QUESTION_CHARS * 4]
+    if limit is not None:
+        text = text[: limit * 4]
     if any(mark in text for mark in _APOSTROPHE_MARKS):
         text = _APOSTROPHES.sub("", text)
-    text = clean(text)
+    text = clean(text, limit)
     matches = [match for match in _WORD.finditer(text) if match.end() - match.start() > 1]
     if not matches:
         return []
