@@ -22,7 +22,7 @@ import numpy as np
 import numpy.typing as npt
 
 from bot.knowledge import Entry, KnowledgeBase
-from bot.text import Word, is_stopword, stem, words
+from bot.text import Word, is_stopword, stem, words_of_many
 
 IntArray = npt.NDArray[np.int32]
 FloatArray = npt.NDArray[np.float64]
@@ -51,27 +51,26 @@ class Index:
     """Vocabulary, weights and postings of one knowledge base."""
 
     def __init__(
-        self, kb: KnowledgeBase, *, strength_floor: float = 0.5, strength_gain: float = 2.0
+        self, kb: KnowledgeBase, *, strength_floor: float, strength_gain: float
     ) -> None:
         self.entries: tuple[Entry, ...] = kb.entries
         # Pass 1: the knowledge base's own words, so compounds can be split against them.
         self.surface: dict[str, str] = {}
         capitalised: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-        # Each text is split into words once; both passes below read them.
-        tokens: dict[str, list[Word]] = {}
-        keyword_words: list[list[Word]] = []
-        for entry in kb.entries:
-            # Keywords are tokenised together: only their union matters, and they are
-            # topic words, so they count as nouns whatever their case.
-            joined_keywords = " ; ".join(entry.keywords)
-            keyword_words.append(
-                [word._replace(capitalised=True) for word in words(joined_keywords, limit=None)]
-            )
-            for text in (*entry.phrasings, entry.answer):
-                if text not in tokens:
-                    tokens[text] = words(text, limit=None)
+        # Every text is split into words once, in one pass; both passes below read
+        # them. Keywords only feed an entry's term set, so each entry's are joined;
+        # they are topic words and count as nouns whatever their case.
+        texts = list(dict.fromkeys(t for e in kb.entries for t in (*e.phrasings, e.answer)))
+        keyword_texts = [" ; ".join(entry.keywords) for entry in kb.entries]
+        split = words_of_many(texts + keyword_texts)
+        tokens: dict[str, list[Word]] = dict(zip(texts, split, strict=False))
+        keyword_words = [
+            [word._replace(capitalised=True) for word in found] for found in split[len(texts) :]
+        ]
+        for entry_number, entry in enumerate(kb.entries):
             for word in itertools.chain(
-                keyword_words[-1], *(tokens[text] for text in (*entry.phrasings, entry.answer))
+                keyword_words[entry_number],
+                *(tokens[text] for text in (*entry.phrasings, entry.answer)),
             ):
                 noun = word.capitalised
                 pieces = (word.text, *word.parts) if word.is_compound else word.parts
@@ -90,14 +89,15 @@ class Index:
                 if len(known) - cut >= 5:
                     self._longer_stems.setdefault(known[:-cut], known)
         self._split_cache: dict[str, tuple[str, ...] | None] = {}
+        self._terms_cache: dict[tuple[str, tuple[str, ...]], frozenset[str]] = {}
 
         # Pass 2: slots, phrasings and entry term sets.
-        slot_terms: list[set[str]] = []
+        slot_terms: list[frozenset[str]] = []
         slot_phrasing: list[int] = []
         phrasing_entry: list[int] = []
         strong: list[set[str]] = []
         weak: list[set[str]] = []
-        strength: dict[tuple[str, int], float] = {}
+        strong_postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
         for entry_number, entry in enumerate(kb.entries):
             share: dict[str, float] = defaultdict(float)
             for word in keyword_words[entry_number]:
@@ -119,8 +119,11 @@ class Index:
             for term, value in share.items():
                 # A word in most of an entry's phrasings is central to it; a word in
                 # one alternative is a side remark ("SEO" in the corporate blog entry).
-                strength[term, entry_number] = strength_floor + (1 - strength_floor) * min(
-                    1.0, strength_gain * value
+                strong_postings[term].append(
+                    (
+                        entry_number,
+                        strength_floor + (1 - strength_floor) * min(1.0, strength_gain * value),
+                    )
                 )
             strong.append(set(share))
             entry_weak: set[str] = set()
@@ -131,8 +134,8 @@ class Index:
         # Weights: BM25 idf over entries, both fields counted.
         entry_count = len(kb.entries)
         document_frequency: dict[str, int] = defaultdict(int)
-        for terms in (*strong, *weak):
-            for term in terms:
+        for term_set in itertools.chain(strong, weak):
+            for term in term_set:
                 document_frequency[term] += 1
         self.entry_count = entry_count
         self.idf: dict[str, float] = {
@@ -162,13 +165,12 @@ class Index:
         for slot_number, terms in enumerate(slot_terms):
             for term in terms:
                 slot_lists[term].append(slot_number)
-        strong_lists = _invert(strong)
         weak_lists = _invert(weak)
         for term in document_frequency:
-            strong_entries = strong_lists.get(term, [])
+            pairs = strong_postings.get(term, [])
             self.postings[term] = Postings(
-                _array(strong_entries),
-                np.array([strength[term, e] for e in strong_entries], dtype=np.float64),
+                _array(number for number, _ in pairs),
+                np.fromiter((value for _, value in pairs), dtype=np.float64, count=len(pairs)),
                 _array(weak_lists.get(term, ())),
                 _array(slot_lists.get(term, ())),
             )
@@ -183,8 +185,15 @@ class Index:
         for surface in self.surface:
             self.surface_by_length[len(surface)].append(surface)
 
-    def word_terms(self, word: Word) -> set[str]:
+    def word_terms(self, word: Word) -> frozenset[str]:
         """The terms a knowledge-base word stands for: its stem and its parts' stems."""
+        key = (word.text, word.parts)
+        terms = self._terms_cache.get(key)
+        if terms is None:
+            terms = self._terms_cache[key] = frozenset(self._word_terms(word))
+        return terms
+
+    def _word_terms(self, word: Word) -> set[str]:
         if is_stopword(word.text):
             return set()
         terms = {stem(word.text)}

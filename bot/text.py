@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from functools import lru_cache
 from typing import NamedTuple
 
@@ -27,10 +28,10 @@ MAX_QUESTION_CHARS = 1000
 _TAG = re.compile(r"</?[a-zA-Z][^<>]{0,200}>")
 _APOSTROPHE_MARKS = "'\u2019`\u00b4"
 _APOSTROPHES = re.compile("(?<=\\w)['\u2019`\u00b4](?=\\w)")
-_WORD = re.compile(r"[^\W_]+(?:-[^\W_]+)*")
-_SENTENCE_START = re.compile("(?:^|[.!?:;\"'(\\-\u2013\u2022])\\s*(?=[^\\W_])")
-"""Where a sentence, list item or quotation starts: the case of its first word says
-nothing about the word."""
+_WORD_SPLIT = re.compile(r"([^\W_]+(?:-[^\W_]+)*)")
+_SENTENCE_ENDS = frozenset(".!?:;\"'(-\u2013\u2022\n")
+"""What ends a sentence or starts a list item, quotation or text: the case of the next
+word says nothing about the word."""
 _UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
 
 _stemmer = Stemmer.Stemmer("german")
@@ -75,28 +76,52 @@ def fold(word: str) -> str:
 
 def words(text: str, limit: int | None = MAX_QUESTION_CHARS) -> list[Word]:
     """The words of a text, folded; one-letter words are dropped."""
-    # Apostrophes go before NFKC, which turns an acute accent (U+00B4) into a space.
+    return words_of_many([text], limit)[0]
+
+
+def words_of_many(texts: Sequence[str], limit: int | None = None) -> list[list[Word]]:
+    """The words of each text; one pass over all of them, for building an index.
+
+    The texts are cleaned one by one, joined by newlines (which clean() removed from
+    inside them) and split once, so the per-call cost is paid once, not per text.
+    """
+    cleaned = [_prepare(text, limit) for text in texts]
+    # Separators and words alternate: [separator, word, separator, word, ..., separator].
+    pieces = _WORD_SPLIT.split("\n".join(cleaned))
+    result: list[list[Word]] = [[] for _ in texts]
+    made: dict[tuple[str, bool | None], Word] = {}  # words repeat; build each once
+    text_number = 0
+    for i in range(1, len(pieces), 2):
+        separator, raw = pieces[i - 1], pieces[i]
+        if "\n" in separator:
+            text_number += separator.count("\n")
+        if len(raw) < 2:
+            continue
+        last = separator.rstrip(" ")[-1:]
+        at_start = last in _SENTENCE_ENDS if last else i == 1
+        key = (raw, None if at_start else raw[0].isupper())
+        word = made.get(key)
+        if word is None:
+            word = made[key] = _make_word(raw, key[1])
+        result[text_number].append(word)
+    return result
+
+
+def _make_word(raw: str, capitalised: bool | None) -> Word:
+    folded = fold(raw)
+    if "-" not in folded:
+        return Word(folded, (folded,), capitalised)
+    parts = tuple(part for part in folded.split("-") if part)
+    return Word("".join(parts), parts, capitalised)
+
+
+def _prepare(text: str, limit: int | None) -> str:
     if limit is not None:
         text = text[: limit * 4]
+    # Apostrophes go before NFKC, which turns an acute accent (U+00B4) into a space.
     if any(mark in text for mark in _APOSTROPHE_MARKS):
         text = _APOSTROPHES.sub("", text)
-    text = clean(text, limit)
-    matches = [match for match in _WORD.finditer(text) if match.end() - match.start() > 1]
-    if not matches:
-        return []
-    # One fold for the whole text is much cheaper than one per word.
-    folded_words = fold("\0".join(match.group() for match in matches)).split("\0")
-    starts = {match.end() for match in _SENTENCE_START.finditer(text)}
-    found = []
-    for match, folded in zip(matches, folded_words, strict=True):
-        if "-" in folded:
-            parts = tuple(part for part in folded.split("-") if part)
-            folded = "".join(parts)
-        else:
-            parts = (folded,)
-        capitalised = None if match.start() in starts else match.group()[0].isupper()
-        found.append(Word(folded, parts, capitalised))
-    return found
+    return clean(text, limit)
 
 
 @lru_cache(maxsize=65536)
