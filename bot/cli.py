@@ -171,7 +171,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     for c in result.ranking[:4]:
         print(f"  {c.score:.2f}  {c.entry.id}: {c.entry.question}")
     print()
-    print(render_reply(compose_reply(result)))
+    print(render_reply(compose_reply(result, feedback=False)))
     return 0
 
 

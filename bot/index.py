@@ -50,9 +50,7 @@ class Postings:
 class Index:
     """Vocabulary, weights and postings of one knowledge base."""
 
-    def __init__(
-        self, kb: KnowledgeBase, *, strength_floor: float, strength_gain: float
-    ) -> None:
+    def __init__(self, kb: KnowledgeBase, *, strength_floor: float, strength_gain: float) -> None:
         self.entries: tuple[Entry, ...] = kb.entries
         # Pass 1: the knowledge base's own words, so compounds can be split against them.
         self.surface: dict[str, str] = {}

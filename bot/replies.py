@@ -19,13 +19,19 @@ DEFAULT_CONTACT_TEXT = (
     "Nutzen Sie dazu bitte das Kontaktformular auf unserer Website."
 )
 
-ReplyKind = Literal["answer", "suggest", "none", "empty", "topics", "category", "contact"]
+ReplyKind = Literal["answer", "suggest", "none", "empty", "topics", "category", "contact", "text"]
 
-# Button actions: "entry:<id>", "category:<number>", "topics", "none-of-these".
-ENTRY_ACTION = "entry:"
-CATEGORY_ACTION = "category:"
-TOPICS_ACTION = "topics"
-NONE_OF_THESE_ACTION = "none-of-these"
+# Button actions, short enough for Telegram's 64-byte callback data with a 60-char id:
+# "e:<id>" open an entry, "o:<id>" open it from the topic list (with a way back),
+# "c:<number>" a category, "t" the topics, "x" none of the suggestions,
+# "f+:<id>" / "f-:<id>" feedback on an answer.
+ENTRY_ACTION = "e:"
+BROWSE_ENTRY_ACTION = "o:"
+CATEGORY_ACTION = "c:"
+TOPICS_ACTION = "t"
+NONE_OF_THESE_ACTION = "x"
+HELPFUL_ACTION = "f+:"
+NOT_HELPFUL_ACTION = "f-:"
 
 
 @dataclass(frozen=True)
@@ -75,23 +81,38 @@ def answer_blocks(answer: str) -> tuple[Block, ...]:
     return tuple(blocks)
 
 
-def entry_reply(entry: Entry) -> Reply:
-    """The answer of one entry: its question as title, the answer, its links."""
+def entry_reply(entry: Entry, *, back_to: int | None = None, feedback: bool = True) -> Reply:
+    """The answer of one entry: its question as title, the answer, its links.
+
+    ``feedback`` adds helpful / not helpful buttons; ``back_to`` a way back to that
+    category, for answers opened while browsing the topics.
+    """
+    buttons = []
+    if feedback:
+        buttons += [
+            Button("👍 Hilfreich", HELPFUL_ACTION + entry.id),
+            Button("👎 Nicht hilfreich", NOT_HELPFUL_ACTION + entry.id),
+        ]
+    if back_to is not None:
+        buttons.append(Button("« Zurück", f"{CATEGORY_ACTION}{back_to}"))
     return Reply(
         kind="answer",
         title=entry.question,
         blocks=answer_blocks(entry.answer),
         links=entry.links,
+        buttons=tuple(buttons),
         entry_id=entry.id,
     )
 
 
-def compose_reply(result: MatchResult, *, contact_text: str = DEFAULT_CONTACT_TEXT) -> Reply:
+def compose_reply(
+    result: MatchResult, *, contact_text: str = DEFAULT_CONTACT_TEXT, feedback: bool = True
+) -> Reply:
     """The reply to a free-text question, by the matcher's decision."""
     if not result.units and result.decision == "none":
         return empty_question_reply()
     if result.decision == "answer" and result.match is not None:
-        return entry_reply(result.match.entry)
+        return entry_reply(result.match.entry, feedback=feedback)
     if result.decision == "suggest":
         buttons = [Button(c.entry.question, ENTRY_ACTION + c.entry.id) for c in result.suggestions]
         buttons.append(Button("Keine davon", NONE_OF_THESE_ACTION))
@@ -167,7 +188,9 @@ def category_reply(kb: KnowledgeBase, number: int) -> Reply | None:
     if not 0 <= number < len(kb.categories):
         return None
     name = kb.categories[number]
-    buttons = [Button(entry.question, ENTRY_ACTION + entry.id) for entry in kb.in_category(name)]
+    buttons = [
+        Button(entry.question, BROWSE_ENTRY_ACTION + entry.id) for entry in kb.in_category(name)
+    ]
     buttons.append(Button("« Zurück zu den Themen", TOPICS_ACTION))
     return Reply(
         kind="category",

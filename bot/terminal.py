@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable
 from bot.knowledge import KnowledgeBase
 from bot.matcher import Matcher
 from bot.replies import (
+    BROWSE_ENTRY_ACTION,
     CATEGORY_ACTION,
     ENTRY_ACTION,
     NONE_OF_THESE_ACTION,
@@ -79,14 +80,15 @@ class Conversation:
             if 1 <= number <= len(self.choices):
                 return self._remember(self.choose(self.choices[number - 1].action))
         result = self.matcher.match(text)
-        return self._remember(compose_reply(result, contact_text=self.contact_text))
+        # No feedback buttons in a terminal: there is nobody to report them to.
+        return self._remember(compose_reply(result, contact_text=self.contact_text, feedback=False))
 
     def choose(self, action: str) -> Reply:
         """What choosing a button does; the same actions as Telegram's buttons."""
-        if action.startswith(ENTRY_ACTION):
-            entry = self.kb.get(action.removeprefix(ENTRY_ACTION))
+        if action.startswith((ENTRY_ACTION, BROWSE_ENTRY_ACTION)):
+            entry = self.kb.get(action[len(ENTRY_ACTION) :])
             if entry is not None:
-                return entry_reply(entry)
+                return entry_reply(entry, feedback=False)
         elif action.startswith(CATEGORY_ACTION):
             reply = category_reply(self.kb, int(action.removeprefix(CATEGORY_ACTION)))
             if reply is not None:

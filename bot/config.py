@@ -1,0 +1,200 @@
+"""Settings from the environment (and a ``.env`` file), read once at start-up.
+
+The variable names are an interface: deployment files and admins depend on them.
+A missing or bad value fails fast with a ``ConfigError`` naming the variable and
+saying what to do.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from dotenv import dotenv_values
+
+from bot.errors import ConfigError
+from bot.replies import DEFAULT_CONTACT_TEXT
+
+DEFAULT_BASE_URL = "https://api.telegram.org/bot"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the bot is configured with."""
+
+    token: str
+    base_url: str = DEFAULT_BASE_URL
+    faq_dir: Path = Path("faq")
+    data_dir: Path = Path("data")
+    admin_ids: frozenset[int] = frozenset()
+    webhook_url: str | None = None
+    webhook_secret: str | None = None
+    port: int = 8080
+    # All interfaces: inside a container the reverse proxy connects from outside.
+    webhook_listen: str = "0.0.0.0"
+    rate_limit: float = 30.0
+    contact_text: str = DEFAULT_CONTACT_TEXT
+    log_level: str = "INFO"
+
+    @property
+    def webhook_path(self) -> str:
+        """The path the webhook server answers on: the path of WEBHOOK_URL."""
+        return urlsplit(self.webhook_url or "").path.lstrip("/")
+
+    def __repr__(self) -> str:  # never show the token, even in a traceback
+        return f"Settings(token='***', base_url={self.base_url!r}, faq_dir={self.faq_dir!r})"
+
+
+def read_environment(
+    environ: Mapping[str, str] | None = None, *, env_file: Path | None = Path(".env")
+) -> dict[str, str]:
+    """The environment, with values from ``env_file`` where the environment has none."""
+    values: dict[str, str] = {}
+    if env_file is not None and env_file.is_file():
+        values.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
+    values.update(os.environ if environ is None else environ)
+    return values
+
+
+def load_settings(environ: Mapping[str, str]) -> Settings:
+    """Validate the variables; raise ConfigError naming the first bad one."""
+
+    def get(name: str) -> str | None:
+        value = environ.get(name, "").strip()
+        return value or None
+
+    token = get("TELEGRAM_BOT_TOKEN")
+    if token is None:
+        raise ConfigError(
+            "TELEGRAM_BOT_TOKEN is not set. Create a bot with @BotFather and set"
+            " TELEGRAM_BOT_TOKEN=<token> (in the environment or in .env).\n"
+            "To try the same conversation without Telegram, run: faqbot chat"
+        )
+    if ":" not in token or any(char.isspace() for char in token):
+        raise ConfigError(
+            "TELEGRAM_BOT_TOKEN does not look like a bot token (expected '123456:ABC...')"
+        )
+
+    base_url = get("TELEGRAM_BASE_URL") or DEFAULT_BASE_URL
+    if urlsplit(base_url).scheme not in ("http", "https") or not urlsplit(base_url).netloc:
+        raise ConfigError(f"TELEGRAM_BASE_URL must be an http(s) URL, got {base_url!r}")
+
+    webhook_url = get("WEBHOOK_URL")
+    webhook_secret = get("WEBHOOK_SECRET")
+    if webhook_url is not None:
+        parts = urlsplit(webhook_url)
+        if parts.scheme != "https" or not parts.netloc:
+            raise ConfigError(
+                f"WEBHOOK_URL must be an https:// URL (Telegram only calls https), got"
+                f" {webhook_url!r}"
+            )
+        if webhook_secret is None:
+            raise ConfigError(
+                "WEBHOOK_SECRET is required with WEBHOOK_URL: 1-256 characters of"
+                " A-Z, a-z, 0-9, _ and -, e.g. from: openssl rand -hex 32"
+            )
+        if not all(c.isascii() and (c.isalnum() or c in "_-") for c in webhook_secret) or not (
+            1 <= len(webhook_secret) <= 256
+        ):
+            raise ConfigError("WEBHOOK_SECRET may only contain A-Z, a-z, 0-9, _ and -")
+
+    log_level = (get("LOG_LEVEL") or "INFO").upper()
+    if log_level not in LOG_LEVELS:
+        raise ConfigError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, got {log_level!r}")
+
+    return Settings(
+        token=token,
+        base_url=base_url,
+        faq_dir=Path(get("FAQ_DIR") or "faq"),
+        data_dir=Path(get("DATA_DIR") or "data"),
+        admin_ids=_admin_ids(get("ADMIN_IDS")),
+        webhook_url=webhook_url,
+        webhook_secret=webhook_secret,
+        port=_number("PORT", get("PORT"), 8080, minimum=1, maximum=65535),
+        webhook_listen=get("WEBHOOK_LISTEN") or "0.0.0.0",
+        rate_limit=_rate("TELEGRAM_RATE_LIMIT", get("TELEGRAM_RATE_LIMIT")),
+        contact_text=get("CONTACT_TEXT") or DEFAULT_CONTACT_TEXT,
+        log_level=log_level,
+    )
+
+
+def _admin_ids(value: str | None) -> frozenset[int]:
+    if value is None:
+        return frozenset()
+    ids = set()
+    for item in value.split(","):
+        item = item.strip()
+        if not item:
+            continue
+        if not item.lstrip("-").isdigit():
+            raise ConfigError(
+                f"ADMIN_IDS must be comma-separated Telegram user ids (numbers), got {item!r};"
+                " a user can learn their id from @userinfobot"
+            )
+        ids.add(int(item))
+    return frozenset(ids)
+
+
+def _number(name: str, value: str | None, default: int, *, minimum: int, maximum: int) -> int:
+    if value is None:
+        return default
+    if not value.isdigit() or not minimum <= int(value) <= maximum:
+        raise ConfigError(f"{name} must be a number from {minimum} to {maximum}, got {value!r}")
+    return int(value)
+
+
+def _rate(name: str, value: str | None) -> float:
+    if value is None:
+        return 30.0
+    try:
+        rate = float(value)
+    except ValueError:
+        rate = -1.0
+    if rate < 0:
+        raise ConfigError(
+            f"{name} must be messages per second (a number, 0 turns throttling off), got {value!r}"
+        )
+    return rate
+
+
+def configure_logging(level: str, secrets: tuple[str, ...] = ()) -> None:
+    """Log to stderr; keep httpx quiet and never let a secret reach a log line.
+
+    httpx logs every request URL at INFO, and Bot API URLs contain the token.
+    """
+    logging.basicConfig(
+        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True
+    )
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("httpcore").setLevel(logging.WARNING)
+    redactor = SecretRedactor(secrets)
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(redactor)
+
+
+class SecretRedactor(logging.Filter):
+    """Replaces secrets (the bot token) in every record that passes a handler."""
+
+    def __init__(self, secrets: tuple[str, ...]) -> None:
+        super().__init__()
+        self.secrets = tuple(secret for secret in secrets if secret)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not self.secrets:
+            return True
+        message = record.getMessage()
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        redacted = message
+        exc_text = record.exc_text
+        for secret in self.secrets:
+            redacted = redacted.replace(secret, "***")
+            if exc_text:
+                exc_text = exc_text.replace(secret, "***")
+        record.msg, record.args, record.exc_text = redacted, None, exc_text
+        return True
