@@ -291,18 +291,13 @@ def cmd_chat(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    if not os.environ.get("TELEGRAM_BOT_TOKEN", "").strip():
-        print(
-            "faqbot run: TELEGRAM_BOT_TOKEN is not set.\n"
-            "Create a bot with @BotFather, then: export TELEGRAM_BOT_TOKEN=<token>\n"
-            "To try the same conversation without Telegram, run: faqbot chat",
-            file=sys.stderr,
-        )
-        return 2
-    load(args)  # fail early on a broken knowledge base
-    print(
-        "faqbot run: the Telegram front end is not part of this version yet.\n"
-        "To try the conversation now, run: faqbot chat",
-        file=sys.stderr,
-    )
-    return 2
+    from bot.config import configure_logging, load_settings, read_environment
+
+    environment = read_environment()
+    if args.faq_dir is not None:
+        environment["FAQ_DIR"] = str(args.faq_dir)
+    settings = load_settings(environment)
+    configure_logging(settings.log_level, secrets=(settings.token,))
+    from bot.telegram.app import run
+
+    return run(settings)

@@ -135,6 +135,15 @@ class Matcher:
         )
         return self.decide(ranking, query.units)
 
+    def rank(self, question: str, limit: int) -> tuple[Candidate, ...]:
+        """The best ``limit`` entries that fit at all, best first (for inline mode)."""
+        scores = self.scores(self.analyse(question))
+        return tuple(
+            Candidate(self.kb.entries[int(number)], round(float(scores[number]), 4))
+            for number in _top(scores, limit)
+            if scores[number] >= self.settings.suggestion_floor
+        )
+
     def decide(self, ranking: tuple[Candidate, ...], units: tuple[Unit, ...]) -> MatchResult:
         """Turn a ranking into answer / suggest / none."""
         s = self.settings

@@ -193,7 +193,7 @@ def test_run_without_token_points_to_chat() -> None:
         timeout=60,
         check=False,
     )
-    assert result.returncode == 2
+    assert result.returncode == 1
     assert "TELEGRAM_BOT_TOKEN is not set" in result.stderr
     assert "faqbot chat" in result.stderr
 

@@ -1,7 +1,5 @@
 """bot.text: cleaning, folding, word splitting, stemming and stopwords of German text."""
 
-# Customers type typographic dashes, quotes and accents; the test data keeps them.
-# ruff: noqa: RUF001
 
 from __future__ import annotations
 

@@ -1,0 +1,464 @@
+"""Telegram handlers: thin adapters from updates to the shared core and back.
+
+Every handler reads the current knowledge base from the holder once, so a hot reload
+in the middle of a conversation never mixes two versions in one reply.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from functools import partial
+
+from telegram import (
+    CallbackQuery,
+    InlineKeyboardMarkup,
+    InlineQueryResultArticle,
+    InputTextMessageContent,
+    Message,
+    ReplyParameters,
+    Update,
+)
+from telegram.constants import ChatType, MessageEntityType, ParseMode
+from telegram.ext import ContextTypes
+
+from bot.config import Settings
+from bot.flood import FloodGuard, Verdict
+from bot.knowledge import KnowledgeBase
+from bot.reloader import KnowledgeBaseHolder
+from bot.replies import (
+    BROWSE_ENTRY_ACTION,
+    CATEGORY_ACTION,
+    ENTRY_ACTION,
+    HELPFUL_ACTION,
+    NONE_OF_THESE_ACTION,
+    NOT_HELPFUL_ACTION,
+    TOPICS_ACTION,
+    Block,
+    Reply,
+    category_reply,
+    compose_reply,
+    entry_reply,
+    none_of_these_reply,
+    topics_reply,
+)
+from bot.stats import Stats
+from bot.telegram.delivery import deliver
+from bot.telegram.render import render
+
+logger = logging.getLogger(__name__)
+
+INLINE_RESULTS = 10
+INLINE_DESCRIPTION = 120
+
+
+@dataclass
+class BotContext:
+    """What the handlers need, passed in once at wiring time."""
+
+    settings: Settings
+    holder: KnowledgeBaseHolder
+    stats: Stats
+    flood: FloodGuard = field(default_factory=FloodGuard)
+
+    @property
+    def kb(self) -> KnowledgeBase:
+        return self.holder.current.kb
+
+    def is_admin(self, update: Update) -> bool:
+        user = update.effective_user
+        return user is not None and user.id in self.settings.admin_ids
+
+
+def text_reply(*paragraphs: str) -> Reply:
+    """A plain reply of a few paragraphs (German, for customers)."""
+    return Reply(kind="text", blocks=tuple(Block((p,)) for p in paragraphs))
+
+
+WELCOME = (
+    "Guten Tag! Ich beantworte Ihre Fragen rund um Websites, Online-Marketing,"
+    " Social Media und Ihren guten Ruf im Netz."
+)
+HOW_TO_ASK = (
+    "Schreiben Sie Ihre Frage einfach in eigenen Worten, zum Beispiel:"
+    " „Wie werde ich Spam-Kommentare los?“ Mit /themen sehen Sie alle Themen."
+)
+HELP_TEXTS = (
+    "So nutzen Sie mich:",
+    "• Im Privatchat: Schreiben Sie Ihre Frage als Nachricht. Bin ich unsicher,"
+    " schlage ich passende Fragen vor.",
+    "• /themen zeigt alle Themen zum Durchblättern.",
+    "• In Gruppen antworte ich, wenn Sie mich mit @{username} erwähnen, auf eine meiner"
+    " Nachrichten antworten oder /frage gefolgt von Ihrer Frage schreiben.",
+    "• In jedem Chat: Tippen Sie @{username} und Ihre Frage, um eine Antwort direkt zu teilen.",
+)
+NOT_TEXT = (
+    "Ich kann leider nur Textnachrichten beantworten. Bitte schreiben Sie Ihre Frage als Text."
+)
+APOLOGY = "Entschuldigung, da ist etwas schiefgegangen. Bitte versuchen Sie es gleich noch einmal."
+FLOOD_NOTICE = (
+    "Sie senden gerade sehr viele Nachrichten. Ich mache eine Minute Pause und"
+    " beantworte danach gern wieder Ihre Fragen."
+)
+ADMIN_ONLY = "Dieser Befehl ist nur für Administratoren verfügbar."
+UNKNOWN_ENTRY = "Diesen Eintrag gibt es leider nicht (mehr). Hier sind alle Themen:"
+
+
+async def send_reply(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    reply: Reply,
+    *,
+    quote: bool = False,
+) -> None:
+    """Send a reply as one or more messages, quoting the asker in groups."""
+    chat = update.effective_chat
+    message = update.effective_message
+    if chat is None:
+        return
+    reply_to = (
+        ReplyParameters(message_id=message.message_id, allow_sending_without_reply=True)
+        if quote and message is not None
+        else None
+    )
+    for part in render(reply):
+        await deliver(
+            partial(
+                context.bot.send_message,
+                chat.id,
+                part.html,
+                parse_mode=ParseMode.HTML,
+                reply_markup=part.keyboard,
+                reply_parameters=reply_to,
+            ),
+            plain=partial(
+                context.bot.send_message,
+                chat.id,
+                part.plain,
+                reply_markup=part.keyboard,
+                reply_parameters=reply_to,
+            ),
+            what="reply",
+        )
+
+
+async def edit_reply(query: CallbackQuery, reply: Reply) -> None:
+    """Show a reply in place of the message whose button was pressed."""
+    parts = render(reply)
+    if len(parts) == 1 and query.message is not None:
+        part = parts[0]
+        await deliver(
+            partial(
+                query.edit_message_text,
+                part.html,
+                parse_mode=ParseMode.HTML,
+                reply_markup=part.keyboard,
+            ),
+            plain=partial(query.edit_message_text, part.plain, reply_markup=part.keyboard),
+            what="edit",
+        )
+        return
+    # Too long to edit into one message: send it anew.
+    chat_id = query.message.chat.id if query.message else query.from_user.id
+    for part in parts:
+        await deliver(
+            partial(
+                query.get_bot().send_message,
+                chat_id,
+                part.html,
+                parse_mode=ParseMode.HTML,
+                reply_markup=part.keyboard,
+            ),
+            plain=partial(
+                query.get_bot().send_message, chat_id, part.plain, reply_markup=part.keyboard
+            ),
+            what="reply",
+        )
+
+
+# Commands ----------------------------------------------------------------------------
+
+
+async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/start, and /start <entry-id> from a deep link on the agency's website."""
+    bot_context = _bot_context(context)
+    kb = bot_context.kb
+    if context.args:
+        entry = kb.get(context.args[0].strip().lower())
+        if entry is not None:
+            bot_context.stats.record_choice(entry.id)
+            await send_reply(update, context, entry_reply(entry))
+            return
+        await send_reply(update, context, text_reply(UNKNOWN_ENTRY))
+        await send_reply(update, context, topics_reply(kb))
+        return
+    await send_reply(
+        update,
+        context,
+        text_reply(
+            WELCOME,
+            f"Ich kenne {len(kb)} Antworten zu: {', '.join(kb.categories)}.",
+            HOW_TO_ASK,
+        ),
+    )
+
+
+async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/help: how to ask, in private chats, groups and inline mode."""
+    username = context.bot.username
+    await send_reply(
+        update, context, text_reply(*(text.format(username=username) for text in HELP_TEXTS))
+    )
+
+
+async def topics(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/themen: browse the categories."""
+    await send_reply(update, context, topics_reply(_bot_context(context).kb))
+
+
+async def ask_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/frage <text>: ask explicitly, the way to address the bot in groups."""
+    await answer_question(update, context, " ".join(context.args or ()))
+
+
+# Free text -----------------------------------------------------------------------------
+
+
+async def private_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A question in a private chat (also an edited one: the corrected question)."""
+    message = update.effective_message
+    if message is not None and message.text is not None:
+        await answer_question(update, context, message.text)
+
+
+async def group_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A message in a group: answer only when the bot is addressed."""
+    message = update.effective_message
+    if message is None or message.text is None:
+        return
+    question = addressed_question(message, context.bot.username, context.bot.id)
+    if question is not None:
+        await answer_question(update, context, question)
+
+
+def addressed_question(message: Message, username: str, bot_id: int) -> str | None:
+    """The question if the message mentions the bot or replies to it, else None."""
+    text = message.text or ""
+    mention = f"@{username}".lower()
+    mentioned = False
+    for entity in message.entities:
+        if entity.type == MessageEntityType.MENTION:
+            if message.parse_entity(entity).lower() == mention:
+                mentioned = True
+        elif entity.type == MessageEntityType.TEXT_MENTION and entity.user is not None:
+            mentioned = mentioned or entity.user.id == bot_id
+    if not mentioned and mention in text.lower():
+        mentioned = True
+    replied = message.reply_to_message
+    if replied is not None and replied.from_user is not None and replied.from_user.id == bot_id:
+        mentioned = True
+    if not mentioned:
+        return None
+    start = text.lower().find(mention)
+    while start != -1:
+        text = text[:start] + text[start + len(mention) :]
+        start = text.lower().find(mention)
+    return text.strip()
+
+
+async def answer_question(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, question: str
+) -> None:
+    """Match a question and send what the matcher decided."""
+    bot_context = _bot_context(context)
+    in_group = _in_group(update)
+    user = update.effective_user
+    if user is not None:
+        verdict = bot_context.flood.check(user.id)
+        if verdict is Verdict.IGNORE:
+            return
+        if verdict is Verdict.WARN:
+            await send_reply(update, context, text_reply(FLOOD_NOTICE), quote=in_group)
+            return
+    snapshot = bot_context.holder.current
+    result = snapshot.matcher.match(question)
+    bot_context.stats.record_question(question, result)
+    reply = compose_reply(result, contact_text=bot_context.settings.contact_text)
+    await send_reply(update, context, reply, quote=in_group)
+
+
+async def not_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Stickers, photos, voice, documents, locations: say that only text is answered."""
+    message = update.effective_message
+    if _in_group(update):
+        replied = message.reply_to_message if message else None
+        if replied is None or replied.from_user is None or replied.from_user.id != context.bot.id:
+            return  # not addressed to the bot: stay silent in groups
+    await send_reply(update, context, text_reply(NOT_TEXT), quote=_in_group(update))
+
+
+def _in_group(update: Update) -> bool:
+    chat = update.effective_chat
+    return chat is not None and chat.type in (ChatType.GROUP, ChatType.SUPERGROUP)
+
+
+# Buttons -------------------------------------------------------------------------------
+
+
+async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A pressed inline button: navigate, open an entry, or take feedback."""
+    query = update.callback_query
+    if query is None or query.data is None:
+        return
+    bot_context = _bot_context(context)
+    kb = bot_context.kb
+    data = query.data
+    notice: str | None = None
+    reply: Reply | None = None
+    if data.startswith((ENTRY_ACTION, BROWSE_ENTRY_ACTION)):
+        entry = kb.get(data[len(ENTRY_ACTION) :])
+        if entry is None:
+            notice, reply = "Dieser Eintrag ist nicht mehr verfügbar.", topics_reply(kb)
+        else:
+            bot_context.stats.record_choice(entry.id)
+            back_to = (
+                kb.categories.index(entry.category)
+                if data.startswith(BROWSE_ENTRY_ACTION)
+                else None
+            )
+            reply = entry_reply(entry, back_to=back_to)
+    elif data.startswith(CATEGORY_ACTION):
+        number = data.removeprefix(CATEGORY_ACTION)
+        reply = category_reply(kb, int(number)) if number.isdigit() else None
+        reply = reply or topics_reply(kb)
+    elif data == TOPICS_ACTION:
+        reply = topics_reply(kb)
+    elif data == NONE_OF_THESE_ACTION:
+        reply = none_of_these_reply(contact_text=bot_context.settings.contact_text)
+    elif data.startswith((HELPFUL_ACTION, NOT_HELPFUL_ACTION)):
+        await feedback(query, bot_context, helpful=data.startswith(HELPFUL_ACTION))
+        return
+    await deliver(partial(query.answer, notice), what="button answer")
+    if reply is not None:
+        await edit_reply(query, reply)
+
+
+async def feedback(query: CallbackQuery, bot_context: BotContext, *, helpful: bool) -> None:
+    """Record feedback, thank the customer, and drop the feedback buttons."""
+    entry_id = (query.data or "")[len(HELPFUL_ACTION) :]
+    bot_context.stats.record_feedback(entry_id, helpful=helpful)
+    await deliver(partial(query.answer, "Danke für Ihr Feedback!"), what="button answer")
+    markup = query.message.reply_markup if isinstance(query.message, Message) else None
+    if markup is not None:
+        rows = [
+            row
+            for row in markup.inline_keyboard
+            if not any(str(b.callback_data or "").startswith("f") for b in row)
+        ]
+        await deliver(
+            partial(query.edit_message_reply_markup, InlineKeyboardMarkup(rows) if rows else None),
+            what="keyboard",
+        )
+    if not helpful and query.message is not None:
+        chat_id = query.message.chat.id
+        text = (
+            "Schade, dass die Antwort nicht geholfen hat. Mit /themen finden Sie weitere"
+            f" Fragen. {bot_context.settings.contact_text}"
+        )
+        await deliver(partial(query.get_bot().send_message, chat_id, text), what="reply")
+
+
+# Inline mode ---------------------------------------------------------------------------
+
+
+async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """@bot <question> in any chat: up to 10 entries to post."""
+    query = update.inline_query
+    if query is None:
+        return
+    kb = _bot_context(context).kb
+    text = query.query.strip()
+    if text:
+        snapshot = _bot_context(context).holder.current
+        entries = [c.entry for c in snapshot.matcher.rank(text, INLINE_RESULTS)]
+    else:
+        entries = list(kb.entries[:INLINE_RESULTS])
+    results = []
+    for entry in entries:
+        message = render(entry_reply(entry, feedback=False))[0]
+        description = " ".join(entry.answer.split())
+        if len(description) > INLINE_DESCRIPTION:
+            description = description[: INLINE_DESCRIPTION - 1] + "…"
+        results.append(
+            InlineQueryResultArticle(
+                id=entry.id,
+                title=entry.question,
+                description=description,
+                input_message_content=InputTextMessageContent(
+                    message.html, parse_mode=ParseMode.HTML
+                ),
+            )
+        )
+    await deliver(partial(query.answer, results, cache_time=30), what="inline answer")
+
+
+# Admin ---------------------------------------------------------------------------------
+
+
+async def stats_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/stats (admins): questions by decision, top entries, top unanswered questions."""
+    bot_context = _bot_context(context)
+    if not bot_context.is_admin(update):
+        await send_reply(update, context, text_reply(ADMIN_ONLY))
+        return
+    await send_reply(update, context, _preformatted(bot_context.stats.report()))
+
+
+async def reload_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/reload (admins): load the FAQ files now and report the result."""
+    bot_context = _bot_context(context)
+    if not bot_context.is_admin(update):
+        await send_reply(update, context, text_reply(ADMIN_ONLY))
+        return
+    result = await asyncio.to_thread(bot_context.holder.reload, force=True)
+    await send_reply(update, context, _preformatted(result.describe()))
+
+
+async def debug_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/debug <question> (admins): the top candidates with scores and the decision."""
+    bot_context = _bot_context(context)
+    if not bot_context.is_admin(update):
+        await send_reply(update, context, text_reply(ADMIN_ONLY))
+        return
+    question = " ".join(context.args or ())
+    result = bot_context.holder.current.matcher.match(question)
+    lines = [f"decision: {result.decision} (confidence {result.confidence:.2f})"]
+    lines += [f"{c.score:.2f} {c.entry.id}" for c in result.ranking]
+    words = ", ".join(f"{u.word}→{u.how}" for u in result.units) or "-"
+    lines.append(f"words: {words}")
+    await send_reply(update, context, _preformatted("\n".join(lines)))
+
+
+def _preformatted(text: str) -> Reply:
+    return Reply(kind="text", blocks=tuple(Block((line,)) for line in text.split("\n")))
+
+
+# Errors --------------------------------------------------------------------------------
+
+
+async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Log every failure once, with the update id; apologise to the customer."""
+    update_id = update.update_id if isinstance(update, Update) else None
+    logger.error("Handling update %s failed", update_id, exc_info=context.error)
+    if isinstance(update, Update) and update.effective_chat is not None:
+        try:
+            await send_reply(update, context, text_reply(APOLOGY))
+        except Exception:
+            logger.warning("Could not apologise for update %s", update_id)
+
+
+def _bot_context(context: ContextTypes.DEFAULT_TYPE) -> BotContext:
+    bot_context = context.bot_data["faqbot"]
+    assert isinstance(bot_context, BotContext)
+    return bot_context

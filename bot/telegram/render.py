@@ -1,0 +1,138 @@
+"""Render neutral replies as Telegram messages: HTML text, split to fit, and keyboards.
+
+Everything from the knowledge base and from users is escaped; only the tags written
+here (<b>, <a>) reach Telegram. A reply longer than Telegram's 4,096 characters is
+split at paragraph boundaries; the buttons go with the last part.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.replies import HELPFUL_ACTION, NOT_HELPFUL_ACTION, Block, Reply
+
+MAX_MESSAGE = 4096
+MAX_BUTTON_LABEL = 60
+_TAG = re.compile(r"<[^>]+>")
+
+
+@dataclass(frozen=True)
+class Message:
+    """One message to send: HTML, its plain-text twin, and buttons (last part only)."""
+
+    html: str
+    plain: str
+    keyboard: InlineKeyboardMarkup | None = None
+
+
+def render(reply: Reply) -> list[Message]:
+    """The messages that show a reply, in order."""
+    blocks_html: list[str] = []
+    blocks_plain: list[str] = []
+    if reply.title:
+        blocks_html.append(f"<b>{escape(reply.title)}</b>")
+        blocks_plain.append(reply.title)
+    for block in reply.blocks:
+        blocks_html.append(_block(block, escape))
+        blocks_plain.append(_block(block, str))
+    if reply.links:
+        blocks_html.append(
+            "Mehr dazu:\n"
+            + "\n".join(
+                f'• <a href="{escape(link.url)}">{escape(link.title)}</a>' for link in reply.links
+            )
+        )
+        blocks_plain.append(
+            "Mehr dazu:\n" + "\n".join(f"• {link.title}: {link.url}" for link in reply.links)
+        )
+    keyboard = keyboard_for(reply)
+    html_parts = _pack(blocks_html)
+    plain_parts = _pack(blocks_plain)
+    if len(plain_parts) != len(html_parts):  # escaping changed the packing: keep HTML's
+        plain_parts = [_strip_tags(part) for part in html_parts]
+    return [
+        Message(html_part, plain_part, keyboard if number == len(html_parts) - 1 else None)
+        for number, (html_part, plain_part) in enumerate(zip(html_parts, plain_parts, strict=True))
+    ]
+
+
+def keyboard_for(reply: Reply) -> InlineKeyboardMarkup | None:
+    """One button per row, except the two feedback buttons, which share one."""
+    if not reply.buttons:
+        return None
+    rows: list[list[InlineKeyboardButton]] = []
+    feedback_row: list[InlineKeyboardButton] = []
+    for button in reply.buttons:
+        key = InlineKeyboardButton(_label(button.label), callback_data=button.action)
+        if button.action.startswith((HELPFUL_ACTION, NOT_HELPFUL_ACTION)):
+            if not feedback_row:
+                rows.append(feedback_row)
+            feedback_row.append(key)
+        else:
+            rows.append([key])
+    return InlineKeyboardMarkup(rows)
+
+
+def escape(text: str) -> str:
+    """Escape text for Telegram's HTML parse mode."""
+    return html.escape(text, quote=True)
+
+
+def _block(block: Block, convert: Callable[[str], str]) -> str:
+    if block.bullets:
+        return "\n".join(f"• {convert(line)}" for line in block.lines)
+    return "\n".join(convert(line) for line in block.lines)
+
+
+def _label(text: str) -> str:
+    return text if len(text) <= MAX_BUTTON_LABEL else text[: MAX_BUTTON_LABEL - 1] + "…"
+
+
+def _pack(blocks: list[str]) -> list[str]:
+    """Join blocks with blank lines into messages of at most MAX_MESSAGE characters."""
+    parts: list[str] = []
+    current = ""
+    for block in blocks:
+        for piece in _fit(block):
+            candidate = f"{current}\n\n{piece}" if current else piece
+            if len(candidate) <= MAX_MESSAGE:
+                current = candidate
+            else:
+                parts.append(current)
+                current = piece
+    if current or not parts:
+        parts.append(current)
+    return parts
+
+
+def _fit(block: str) -> list[str]:
+    """A block that alone exceeds the limit, cut at line ends, then at spaces."""
+    if len(block) <= MAX_MESSAGE:
+        return [block]
+    pieces: list[str] = []
+    for line in block.split("\n"):
+        while len(line) > MAX_MESSAGE:
+            cut = line.rfind(" ", 0, MAX_MESSAGE)
+            cut = cut if cut > 0 else MAX_MESSAGE
+            cut = _safe_cut(line, cut)
+            pieces.append(line[:cut])
+            line = line[cut:].lstrip()
+        pieces.append(line)
+    return pieces
+
+
+def _safe_cut(text: str, cut: int) -> int:
+    """Move a cut back so that it does not split an HTML entity such as &amp;."""
+    amp = text.rfind("&", max(0, cut - 8), cut)
+    if amp != -1 and ";" not in text[amp:cut]:
+        return amp
+    return cut
+
+
+def _strip_tags(text: str) -> str:
+    return html.unescape(_TAG.sub("", text))
