@@ -1,0 +1,137 @@
+"""Run the real Application in a background thread against the fake Bot API.
+
+Tests stay synchronous: they inject updates into the fake server and wait for what
+the bot sends, while the bot polls over real HTTP on 127.0.0.1 in its own event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+
+from bot.config import Settings
+from bot.reloader import KnowledgeBaseHolder
+from bot.stats import Stats
+from bot.telegram.app import build_application
+from tests.conftest import FAQ_DIR, ROOT
+from tests.fake_bot_api import FakeBotApi, bot_base_urls
+
+ADMIN_ID = 777
+
+
+def settings_for(fake: FakeBotApi, faq_dir: Path, data_dir: Path, **overrides: object) -> Settings:
+    """Settings pointing at the fake server, with one admin."""
+    base_url, _ = bot_base_urls(fake)
+    values: dict[str, object] = {
+        "token": fake.token,
+        "base_url": base_url,
+        "faq_dir": faq_dir,
+        "data_dir": data_dir,
+        "admin_ids": frozenset({ADMIN_ID}),
+        "rate_limit": 0.0,
+        "contact_text": "Rufen Sie uns an: 030 1234567.",
+    }
+    values.update(overrides)
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+def copy_faq(target: Path) -> Path:
+    """A writable copy of the shipped knowledge base."""
+    shutil.copytree(FAQ_DIR, target, ignore=shutil.ignore_patterns("README.md"))
+    return target
+
+
+class BotThread:
+    """The Application polling the fake server from a thread with its own loop."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.holder = KnowledgeBaseHolder(settings.faq_dir)
+        self.stats = Stats()
+        self.application = build_application(settings, self.holder, self.stats)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+        self._started = threading.Event()
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="bot", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+        if not self._started.wait(15):
+            raise AssertionError("the bot did not start within 15 s")
+        if self._error is not None:
+            raise self._error
+
+    def stop(self) -> None:
+        if self._loop is not None and self._stop is not None:
+            self._loop.call_soon_threadsafe(self._stop.set)
+        self._thread.join(15)
+
+    def _run(self) -> None:
+        try:
+            asyncio.run(self._main())
+        except BaseException as exc:  # surfaced to the test by start()
+            self._error = exc
+            self._started.set()
+
+    async def _main(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._stop = asyncio.Event()
+        application = self.application
+        async with application:
+            if application.post_init:
+                await application.post_init(application)
+            await application.start()
+            assert application.updater is not None
+            await application.updater.start_polling(poll_interval=0.0, timeout=1)
+            self._started.set()
+            await self._stop.wait()
+            await application.updater.stop()
+            await application.stop()
+            if application.post_stop:
+                await application.post_stop(application)
+
+
+@contextmanager
+def running_bot(settings: Settings) -> Iterator[BotThread]:
+    bot = BotThread(settings)
+    bot.start()
+    try:
+        yield bot
+    finally:
+        bot.stop()
+
+
+def faqbot_process(fake: FakeBotApi, env: Mapping[str, str], *, cwd: Path) -> subprocess.Popen[str]:
+    """`faqbot run` as admins start it, in a child process, pointed at the fake server."""
+    base_url, _ = bot_base_urls(fake)
+    environment = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("TELEGRAM_", "WEBHOOK_", "ADMIN_"))
+    }
+    environment.update(
+        {
+            "TELEGRAM_BOT_TOKEN": fake.token,
+            "TELEGRAM_BASE_URL": base_url,
+            "TELEGRAM_RATE_LIMIT": "0",
+            "PYTHONPATH": str(ROOT),
+            "PYTHONUNBUFFERED": "1",
+            **env,
+        }
+    )
+    return subprocess.Popen(
+        [sys.executable, "-m", "bot", "run"],
+        cwd=cwd,
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
