@@ -621,6 +621,9 @@ class _Server(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in two writes; with Nagle's algorithm and the client's
+    # delayed ACK every keep-alive response would wait ~40 ms (measured: 175 req/s).
+    disable_nagle_algorithm = True
     server: _Server
 
     def do_GET(self) -> None:
@@ -1030,6 +1033,12 @@ class FakeBotApi:
         """Forget recorded calls, e.g. the startup chatter before the interesting part."""
         with self._cond:
             self._calls.clear()
+
+    @property
+    def sent_count(self) -> int:
+        """How many messages the bot sent: cheap enough to poll in a wait_for predicate."""
+        with self._cond:
+            return len(self._sent)
 
     def sent_messages(self, chat_id: int | None = None) -> list[JSON]:
         """Messages the bot sent, in order, in their current (possibly edited) state.
