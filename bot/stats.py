@@ -25,6 +25,8 @@ class Stats:
     not_helpful: Counter[str] = field(default_factory=Counter)
 
     def record_question(self, question: str, result: MatchResult) -> None:
+        if not result.units:
+            return  # no words at all ("???", a lone emoji): not a question to learn from
         self.decisions[result.decision] += 1
         if result.match is not None:
             self.entries[result.match.entry.id] += 1

@@ -1,6 +1,5 @@
 """bot.text: cleaning, folding, word splitting, stemming and stopwords of German text."""
 
-
 from __future__ import annotations
 
 import unicodedata

@@ -20,6 +20,9 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 ATTEMPTS = 5
+"""Network errors and timeouts tolerated per message."""
+MAX_WAITS = 20
+"""Flood-control waits per message before giving up (each at most MAX_RETRY_AFTER)."""
 FIRST_BACKOFF = 0.5
 MAX_RETRY_AFTER = 60.0
 
@@ -37,10 +40,13 @@ async def deliver(
 ) -> T | None:
     """Call ``send`` until it succeeds; None when the chat cannot be reached at all."""
     backoff = FIRST_BACKOFF
-    for attempt in range(1, ATTEMPTS + 1):
+    failures = 0
+    for _ in range(MAX_WAITS + ATTEMPTS):
         try:
             return await send()
         except RetryAfter as exc:
+            # Telegram's flood control: waiting is always enough, so it does not count
+            # as a failure; no reply is lost to a busy moment.
             wait = _seconds(exc.retry_after)
             logger.warning("Telegram asks to wait %.1f s before the %s", wait, what)
             await sleep(min(wait, MAX_RETRY_AFTER) + 0.1)
@@ -54,12 +60,13 @@ async def deliver(
                 continue
             raise
         except (TimedOut, NetworkError) as exc:
-            if attempt == ATTEMPTS:
+            failures += 1
+            if failures == ATTEMPTS:
                 raise Undeliverable(f"{what}: {exc}") from exc
             logger.warning("Sending the %s failed (%s); retrying in %.1f s", what, exc, backoff)
             await sleep(backoff)
             backoff *= 2
-    raise Undeliverable(f"{what}: still rate limited after {ATTEMPTS} attempts")
+    raise Undeliverable(f"{what}: gave up after {MAX_WAITS + ATTEMPTS} attempts")
 
 
 def _seconds(retry_after: object) -> float:

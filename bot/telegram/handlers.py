@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from dataclasses import dataclass, field
 from functools import partial
 
@@ -245,26 +246,18 @@ async def group_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
 def addressed_question(message: Message, username: str, bot_id: int) -> str | None:
     """The question if the message mentions the bot or replies to it, else None."""
     text = message.text or ""
-    mention = f"@{username}".lower()
-    mentioned = False
+    # "@faq_bot" but not "@faq_bot_support": a username ends where its characters do.
+    mention = re.compile(rf"@{re.escape(username)}(?![A-Za-z0-9_])", re.IGNORECASE)
+    mentioned = bool(mention.search(text))
     for entity in message.entities:
-        if entity.type == MessageEntityType.MENTION:
-            if message.parse_entity(entity).lower() == mention:
-                mentioned = True
-        elif entity.type == MessageEntityType.TEXT_MENTION and entity.user is not None:
+        if entity.type == MessageEntityType.TEXT_MENTION and entity.user is not None:
             mentioned = mentioned or entity.user.id == bot_id
-    if not mentioned and mention in text.lower():
-        mentioned = True
     replied = message.reply_to_message
     if replied is not None and replied.from_user is not None and replied.from_user.id == bot_id:
         mentioned = True
     if not mentioned:
         return None
-    start = text.lower().find(mention)
-    while start != -1:
-        text = text[:start] + text[start + len(mention) :]
-        start = text.lower().find(mention)
-    return text.strip()
+    return " ".join(mention.sub(" ", text).split())
 
 
 async def answer_question(

@@ -19,6 +19,7 @@ from bot.replies import HELPFUL_ACTION, NOT_HELPFUL_ACTION, Block, Reply
 MAX_MESSAGE = 4096
 MAX_BUTTON_LABEL = 60
 _TAG = re.compile(r"<[^>]+>")
+_LINK = re.compile(r'<a href="([^"]*)">(.*?)</a>')
 
 
 @dataclass(frozen=True)
@@ -33,13 +34,10 @@ class Message:
 def render(reply: Reply) -> list[Message]:
     """The messages that show a reply, in order."""
     blocks_html: list[str] = []
-    blocks_plain: list[str] = []
     if reply.title:
         blocks_html.append(f"<b>{escape(reply.title)}</b>")
-        blocks_plain.append(reply.title)
     for block in reply.blocks:
         blocks_html.append(_block(block, escape))
-        blocks_plain.append(_block(block, str))
     if reply.links:
         blocks_html.append(
             "Mehr dazu:\n"
@@ -47,14 +45,11 @@ def render(reply: Reply) -> list[Message]:
                 f'• <a href="{escape(link.url)}">{escape(link.title)}</a>' for link in reply.links
             )
         )
-        blocks_plain.append(
-            "Mehr dazu:\n" + "\n".join(f"• {link.title}: {link.url}" for link in reply.links)
-        )
     keyboard = keyboard_for(reply)
     html_parts = _pack(blocks_html)
-    plain_parts = _pack(blocks_plain)
-    if len(plain_parts) != len(html_parts):  # escaping changed the packing: keep HTML's
-        plain_parts = [_strip_tags(part) for part in html_parts]
+    # The plain twin is derived from each HTML part, so a fallback for one part
+    # carries exactly that part's paragraphs.
+    plain_parts = [_plain(part) for part in html_parts]
     return [
         Message(html_part, plain_part, keyboard if number == len(html_parts) - 1 else None)
         for number, (html_part, plain_part) in enumerate(zip(html_parts, plain_parts, strict=True))
@@ -134,5 +129,7 @@ def _safe_cut(text: str, cut: int) -> int:
     return cut
 
 
-def _strip_tags(text: str) -> str:
+def _plain(text: str) -> str:
+    """The text of an HTML part without tags; links keep their address."""
+    text = _LINK.sub(lambda m: f"{m.group(2)}: {m.group(1)}", text)
     return html.unescape(_TAG.sub("", text))
