@@ -148,9 +148,12 @@ async def report_reload(
         return
     text = "⚠️ " + result.describe()
     for admin_id in sorted(bot_context.settings.admin_ids):
-        await deliver(
-            partial(application.bot.send_message, admin_id, text[:4000]), what="admin notice"
-        )
+        try:
+            await deliver(
+                partial(application.bot.send_message, admin_id, text[:4000]), what="admin notice"
+            )
+        except Exception as exc:  # e.g. an admin who never opened the bot: tell the others
+            logger.warning("Could not notify admin %s: %s", admin_id, exc)
 
 
 def run(settings: Settings) -> int:

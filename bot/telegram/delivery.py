@@ -4,6 +4,7 @@
 - Network errors and timeouts: retry with exponential backoff.
 - "Can't parse entities": send the plain-text twin instead.
 - The user blocked the bot: log and move on; there is nobody to tell.
+- "Message is not modified" or a button press too old to answer: nothing to do.
 """
 
 from __future__ import annotations
@@ -25,6 +26,14 @@ MAX_WAITS = 20
 """Flood-control waits per message before giving up (each at most MAX_RETRY_AFTER)."""
 FIRST_BACKOFF = 0.5
 MAX_RETRY_AFTER = 60.0
+
+
+HARMLESS = (
+    "message is not modified",  # a double tap asked for what is already shown
+    "query is too old",  # a button pressed while the bot was down: just do the rest
+    "query id is invalid",
+)
+"""Telegram refusals that mean there is nothing left to do, not that something failed."""
 
 
 class Undeliverable(Exception):
@@ -54,7 +63,11 @@ async def deliver(
             logger.info("Cannot send the %s, the chat is closed to the bot: %s", what, exc)
             return None
         except BadRequest as exc:
-            if plain is not None and "parse entities" in str(exc).lower():
+            reason = str(exc).lower()
+            if any(harmless in reason for harmless in HARMLESS):
+                logger.info("Nothing to do for the %s: %s", what, exc)
+                return None
+            if plain is not None and "parse entities" in reason:
                 logger.warning("Telegram could not parse the %s; sending plain text", what)
                 send, plain = plain, None
                 continue

@@ -444,11 +444,15 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Log every failure once, with the update id; apologise to the customer."""
     update_id = update.update_id if isinstance(update, Update) else None
     logger.error("Handling update %s failed", update_id, exc_info=context.error)
-    if isinstance(update, Update) and update.effective_chat is not None:
-        try:
+    if not isinstance(update, Update):
+        return
+    try:
+        if update.callback_query is not None:  # stop the button's loading spinner
+            await deliver(partial(update.callback_query.answer), what="button answer")
+        if update.effective_chat is not None:
             await send_reply(update, context, text_reply(APOLOGY))
-        except Exception:
-            logger.warning("Could not apologise for update %s", update_id)
+    except Exception:
+        logger.warning("Could not apologise for update %s", update_id)
 
 
 def _bot_context(context: ContextTypes.DEFAULT_TYPE) -> BotContext:
