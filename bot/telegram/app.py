@@ -1,9 +1,10 @@
 """Wiring: one place where handlers meet python-telegram-bot, and the run loop.
 
-Throughput: PTB's defaults (256 concurrent updates, 256 connections) make httpcore
-rescan its whole pool for every queued request; 8 concurrent updates over an
-8-connection pool measured about 8x faster on this 2-core machine (see
-benchmarks/bench_burst.py).
+Throughput (benchmarks/bench_burst.py, 1,000 questions from 250 users, 2 cores): with
+PTB's httpx transport the bot was CPU-bound at ~3 ms per update (270 updates/s at
+best, fewer with larger pools, as httpcore rescans its pool for every queued
+request). The aiohttp transport with 16 concurrent updates over 8 connections measured
+570-690 updates/s; 4/4 gave ~520, 8/8 ~460, 32/8 ~660.
 """
 
 from __future__ import annotations
@@ -31,10 +32,11 @@ from bot.reloader import KnowledgeBaseHolder, ReloadResult
 from bot.stats import Stats
 from bot.telegram import handlers
 from bot.telegram.delivery import deliver
+from bot.telegram.transport import AiohttpRequest
 
 logger = logging.getLogger(__name__)
 
-CONCURRENT_UPDATES = 8
+CONCURRENT_UPDATES = 16
 CONNECTION_POOL = 8
 POLL_TIMEOUT = 10
 RELOAD_INTERVAL = 1.0
@@ -67,8 +69,8 @@ def build_application(
         .base_url(settings.base_url)
         .base_file_url(file_url_for(settings.base_url))
         .concurrent_updates(CONCURRENT_UPDATES)
-        .connection_pool_size(CONNECTION_POOL)
-        .get_updates_read_timeout(POLL_TIMEOUT + 5)
+        .request(AiohttpRequest(connection_pool_size=CONNECTION_POOL))
+        .get_updates_request(AiohttpRequest(connection_pool_size=1, read_timeout=POLL_TIMEOUT + 5))
         .post_init(_post_init)
         .post_stop(_post_stop)
     )
