@@ -115,6 +115,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     chat.set_defaults(handler=cmd_chat)
 
+    health = command(
+        "health",
+        "Exit 0 if the running bot is healthy (for Docker's HEALTHCHECK).",
+        "faqbot health && echo healthy",
+    )
+    health.set_defaults(handler=cmd_health)
+
     run = command(
         "run",
         "Start the Telegram bot (needs TELEGRAM_BOT_TOKEN).",
@@ -291,13 +298,23 @@ def cmd_chat(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from bot.config import configure_logging, load_settings, read_environment
+    from bot.config import load_settings, read_environment
+    from bot.logs import configure_logging
 
     environment = read_environment()
     if args.faq_dir is not None:
         environment["FAQ_DIR"] = str(args.faq_dir)
     settings = load_settings(environment)
-    configure_logging(settings.log_level, secrets=(settings.token,))
+    configure_logging(settings.log_level, secrets=(settings.token,), fmt=settings.log_format)
     from bot.telegram.app import run
 
     return run(settings)
+
+
+def cmd_health(args: argparse.Namespace) -> int:
+    from bot.config import read_environment
+    from bot.health import check
+
+    healthy, reason = check(read_environment())
+    print(("healthy: " if healthy else "unhealthy: ") + reason)
+    return 0 if healthy else 1

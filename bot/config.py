@@ -7,7 +7,6 @@ saying what to do.
 
 from __future__ import annotations
 
-import logging
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -40,6 +39,8 @@ class Settings:
     rate_limit: float = 30.0
     contact_text: str = DEFAULT_CONTACT_TEXT
     log_level: str = "INFO"
+    log_format: str = "text"
+    metrics_port: int | None = None
 
     @property
     def webhook_path(self) -> str:
@@ -120,7 +121,21 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         rate_limit=_rate("TELEGRAM_RATE_LIMIT", get("TELEGRAM_RATE_LIMIT")),
         contact_text=get("CONTACT_TEXT") or DEFAULT_CONTACT_TEXT,
         log_level=log_level,
+        log_format=_choice("LOG_FORMAT", get("LOG_FORMAT"), ("text", "json")),
+        metrics_port=(
+            _number("METRICS_PORT", metrics_port, 0, minimum=1, maximum=65535)
+            if (metrics_port := get("METRICS_PORT"))
+            else None
+        ),
     )
+
+
+def _choice(name: str, value: str | None, allowed: tuple[str, ...]) -> str:
+    if value is None:
+        return allowed[0]
+    if value.lower() not in allowed:
+        raise ConfigError(f"{name} must be one of {', '.join(allowed)}, got {value!r}")
+    return value.lower()
 
 
 def _admin_ids(value: str | None) -> frozenset[int]:
@@ -160,41 +175,3 @@ def _rate(name: str, value: str | None) -> float:
             f"{name} must be messages per second (a number, 0 turns throttling off), got {value!r}"
         )
     return rate
-
-
-def configure_logging(level: str, secrets: tuple[str, ...] = ()) -> None:
-    """Log to stderr; keep httpx quiet and never let a secret reach a log line.
-
-    httpx logs every request URL at INFO, and Bot API URLs contain the token.
-    """
-    logging.basicConfig(
-        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True
-    )
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    logging.getLogger("httpcore").setLevel(logging.WARNING)
-    redactor = SecretRedactor(secrets)
-    for handler in logging.getLogger().handlers:
-        handler.addFilter(redactor)
-
-
-class SecretRedactor(logging.Filter):
-    """Replaces secrets (the bot token) in every record that passes a handler."""
-
-    def __init__(self, secrets: tuple[str, ...]) -> None:
-        super().__init__()
-        self.secrets = tuple(secret for secret in secrets if secret)
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if not self.secrets:
-            return True
-        message = record.getMessage()
-        if record.exc_info and not record.exc_text:
-            record.exc_text = logging.Formatter().formatException(record.exc_info)
-        redacted = message
-        exc_text = record.exc_text
-        for secret in self.secrets:
-            redacted = redacted.replace(secret, "***")
-            if exc_text:
-                exc_text = exc_text.replace(secret, "***")
-        record.msg, record.args, record.exc_text = redacted, None, exc_text
-        return True

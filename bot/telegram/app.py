@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 from contextlib import suppress
 from functools import partial
 from typing import Any
 
+from aiohttp import web
 from telegram import BotCommand, Update
 from telegram.ext import (
     AIORateLimiter,
@@ -24,15 +26,19 @@ from telegram.ext import (
     CommandHandler,
     InlineQueryHandler,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 
 from bot.config import Settings
+from bot.health import HEARTBEAT_FILE, Heartbeat
+from bot.metrics import Metrics
 from bot.reloader import KnowledgeBaseHolder, ReloadResult
 from bot.stats import Stats
 from bot.telegram import handlers
 from bot.telegram.delivery import deliver
 from bot.telegram.transport import AiohttpRequest
+from bot.telegram.web import make_web_app
 
 logger = logging.getLogger(__name__)
 
@@ -59,18 +65,44 @@ def file_url_for(base_url: str) -> str:
     return stem + "/file"
 
 
+class BotObserver:
+    """Feeds Bot API responses to the metrics and successful polls to the heartbeat."""
+
+    def __init__(self, metrics: Metrics, heartbeat: Heartbeat | None) -> None:
+        self.metrics = metrics
+        self.heartbeat = heartbeat
+
+    def response(self, api_method: str, status: int) -> None:
+        if status >= 400:
+            self.metrics.record_telegram_status(status)
+        elif api_method == "getUpdates" and self.heartbeat is not None:
+            self.heartbeat.beat()
+
+    def failure(self, api_method: str, kind: str) -> None:
+        self.metrics.record_telegram_failure(kind)
+
+
 def build_application(
-    settings: Settings, holder: KnowledgeBaseHolder, stats: Stats
+    settings: Settings,
+    holder: KnowledgeBaseHolder,
+    stats: Stats,
+    *,
+    metrics: Metrics | None = None,
+    heartbeat: Heartbeat | None = None,
 ) -> AnyApplication:
     """The Application with every handler wired; nothing is started."""
+    metrics = metrics or Metrics(entries=lambda: len(holder.current.kb))
+    observer = BotObserver(metrics, heartbeat)
     builder = (
         ApplicationBuilder()
         .token(settings.token)
         .base_url(settings.base_url)
         .base_file_url(file_url_for(settings.base_url))
         .concurrent_updates(CONCURRENT_UPDATES)
-        .request(AiohttpRequest(connection_pool_size=CONNECTION_POOL))
-        .get_updates_request(AiohttpRequest(connection_pool_size=1, read_timeout=POLL_TIMEOUT + 5))
+        .request(AiohttpRequest(connection_pool_size=CONNECTION_POOL, observer=observer))
+        .get_updates_request(
+            AiohttpRequest(connection_pool_size=1, read_timeout=POLL_TIMEOUT + 5, observer=observer)
+        )
         .post_init(_post_init)
         .post_stop(_post_stop)
     )
@@ -79,14 +111,31 @@ def build_application(
         limiter = AIORateLimiter(overall_max_rate=settings.rate_limit, max_retries=3)
         builder = builder.rate_limiter(limiter)  # type: ignore[arg-type]  # PTB's generics
     application = builder.build()
-    application.bot_data["faqbot"] = handlers.BotContext(settings, holder, stats)
+    application.bot_data["faqbot"] = handlers.BotContext(settings, holder, stats, metrics)
     add_handlers(application)
     return application
+
+
+def health_report(bot_context: handlers.BotContext, mode: str) -> dict[str, Any]:
+    """What /healthz says: serving, how many entries, how the last reload went."""
+    result = bot_context.holder.last_result
+    return {
+        "status": "ok",
+        "mode": mode,
+        "entries": len(bot_context.kb),
+        "loaded_at": bot_context.holder.current.loaded_at.isoformat(),
+        "last_reload": {
+            "at": result.at.isoformat(),
+            "ok": result.ok,
+            "problems": [str(problem) for problem in result.problems[:20]],
+        },
+    }
 
 
 def add_handlers(application: AnyApplication) -> None:
     """Commands, free text by chat type, buttons, inline mode, errors."""
     command = partial(CommandHandler, filters=filters.UpdateType.MESSAGE)
+    application.add_handler(TypeHandler(object, handlers.remember_update), group=-1)
     application.add_handlers(
         [
             command("start", handlers.start),
@@ -129,12 +178,31 @@ async def _post_init(application: AnyApplication) -> None:
         ),
         name="faq-watcher",
     )
+    settings = bot_context.settings
+    if settings.metrics_port is not None and not settings.webhook_url:
+        web_app = make_web_app(
+            health=partial(health_report, bot_context, "polling"), metrics=bot_context.metrics
+        )
+        application.bot_data["web"] = await _start_site(
+            web_app, settings.webhook_listen, settings.metrics_port
+        )
+        logger.info("Serving /healthz and /metrics on port %d", settings.metrics_port)
     logger.info(
         "faqbot started as @%s with %d entries", application.bot.username, len(bot_context.kb)
     )
 
 
+async def _start_site(web_app: web.Application, host: str, port: int) -> web.AppRunner:
+    runner = web.AppRunner(web_app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, host, port).start()
+    return runner
+
+
 async def _post_stop(application: AnyApplication) -> None:
+    runner = application.bot_data.pop("web", None)
+    if runner is not None:
+        await runner.cleanup()
     watcher = application.bot_data.pop("watcher", None)
     if watcher is not None:
         watcher.cancel()
@@ -145,7 +213,9 @@ async def _post_stop(application: AnyApplication) -> None:
 async def report_reload(
     application: AnyApplication, bot_context: handlers.BotContext, result: ReloadResult
 ) -> None:
-    """Tell the admins about a broken knowledge base, once per distinct problem."""
+    """Count failed reloads; tell the admins once per distinct problem."""
+    if not result.ok:
+        bot_context.metrics.reload_errors.inc()
     if not bot_context.holder.is_new_problem(result):
         return
     text = "⚠️ " + result.describe()
@@ -162,19 +232,53 @@ def run(settings: Settings) -> int:
     """Run the bot until SIGTERM or SIGINT; webhook mode when WEBHOOK_URL is set."""
     holder = KnowledgeBaseHolder(settings.faq_dir)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    application = build_application(settings, holder, Stats())
+    heartbeat = Heartbeat(settings.data_dir / HEARTBEAT_FILE)
+    application = build_application(settings, holder, Stats(), heartbeat=heartbeat)
     if settings.webhook_url:
         logger.info("Webhook mode on %s:%d", settings.webhook_listen, settings.port)
-        application.run_webhook(
-            listen=settings.webhook_listen,
-            port=settings.port,
-            url_path=settings.webhook_path,
-            webhook_url=settings.webhook_url,
-            secret_token=settings.webhook_secret,
-            allowed_updates=Update.ALL_TYPES,
-        )
+        asyncio.run(serve_webhook(application, settings))
     else:
         logger.info("Polling mode")
         application.run_polling(allowed_updates=Update.ALL_TYPES, timeout=POLL_TIMEOUT)
     logger.info("faqbot stopped")
     return 0
+
+
+async def serve_webhook(application: AnyApplication, settings: Settings) -> None:
+    """Serve Telegram's webhook, /healthz and /metrics on one port until a signal.
+
+    Our own aiohttp server rather than PTB's run_webhook, so that health and metrics
+    share the port Telegram's requests arrive on.
+    """
+    assert settings.webhook_url and settings.webhook_secret
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    bot_context: handlers.BotContext = application.bot_data["faqbot"]
+    web_app = make_web_app(
+        health=partial(health_report, bot_context, "webhook"),
+        metrics=bot_context.metrics,
+        application=application,
+        webhook_path=settings.webhook_path,
+        secret=settings.webhook_secret,
+    )
+    async with application:
+        await _post_init(application)
+        await application.start()
+        runner = await _start_site(web_app, settings.webhook_listen, settings.port)
+        try:
+            await deliver(
+                partial(
+                    application.bot.set_webhook,
+                    url=settings.webhook_url,
+                    secret_token=settings.webhook_secret,
+                    allowed_updates=Update.ALL_TYPES,
+                ),
+                what="webhook registration",
+            )
+            await stop.wait()
+        finally:
+            await runner.cleanup()
+            await application.stop()
+            await _post_stop(application)

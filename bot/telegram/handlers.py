@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import time
 from dataclasses import dataclass, field
 from functools import partial
 
@@ -27,6 +28,8 @@ from telegram.ext import ContextTypes
 from bot.config import Settings
 from bot.flood import FloodGuard, Verdict
 from bot.knowledge import KnowledgeBase
+from bot.logs import current_update_id
+from bot.metrics import Metrics
 from bot.reloader import KnowledgeBaseHolder
 from bot.replies import (
     BROWSE_ENTRY_ACTION,
@@ -61,6 +64,7 @@ class BotContext:
     settings: Settings
     holder: KnowledgeBaseHolder
     stats: Stats
+    metrics: Metrics = field(default_factory=Metrics)
     flood: FloodGuard = field(default_factory=FloodGuard)
 
     @property
@@ -178,6 +182,12 @@ async def edit_reply(query: CallbackQuery, reply: Reply) -> None:
         )
 
 
+async def remember_update(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Make the update id part of every log line written while it is handled."""
+    if isinstance(update, Update):
+        current_update_id.set(update.update_id)
+
+
 # Commands ----------------------------------------------------------------------------
 
 
@@ -274,11 +284,20 @@ async def answer_question(
         if verdict is Verdict.WARN:
             await send_reply(update, context, text_reply(FLOOD_NOTICE), quote=in_group)
             return
+    started = time.perf_counter()
     snapshot = bot_context.holder.current
     result = snapshot.matcher.match(question)
     bot_context.stats.record_question(question, result)
+    bot_context.metrics.questions.labels(result.decision).inc()
+    logger.debug(
+        "Decision %s, best %s (%.2f)",
+        result.decision,
+        result.ranking[0].entry.id if result.ranking else "-",
+        result.confidence,
+    )
     reply = compose_reply(result, contact_text=bot_context.settings.contact_text)
     await send_reply(update, context, reply, quote=in_group)
+    bot_context.metrics.answer_latency.observe(time.perf_counter() - started)
 
 
 async def not_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -415,6 +434,8 @@ async def reload_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         await send_reply(update, context, text_reply(ADMIN_ONLY))
         return
     result = await asyncio.to_thread(bot_context.holder.reload, force=True)
+    if not result.ok:
+        bot_context.metrics.reload_errors.inc()
     await send_reply(update, context, _preformatted(result.describe()))
 
 

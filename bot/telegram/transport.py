@@ -9,13 +9,21 @@ other transports through BaseRequest, which is what this is.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 import aiohttp
 from telegram._utils.defaultvalue import DefaultValue
 from telegram._utils.types import ODVInput
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
+
+
+class TransportObserver(Protocol):
+    """Told about every Bot API response and failure (metrics, the heartbeat)."""
+
+    def response(self, api_method: str, status: int) -> None: ...
+
+    def failure(self, api_method: str, kind: str) -> None: ...
 
 
 class AiohttpRequest(BaseRequest):
@@ -30,6 +38,7 @@ class AiohttpRequest(BaseRequest):
         connect_timeout: float | None = 5.0,
         pool_timeout: float | None = 1.0,
         media_write_timeout: float | None = 20.0,
+        observer: TransportObserver | None = None,
     ) -> None:
         self._pool_size = connection_pool_size
         self._read_timeout = read_timeout
@@ -38,6 +47,7 @@ class AiohttpRequest(BaseRequest):
         self._pool_timeout = pool_timeout
         self._media_write_timeout = media_write_timeout
         self._session: aiohttp.ClientSession | None = None
+        self._observer = observer
 
     @property
     def read_timeout(self) -> float | None:
@@ -82,15 +92,23 @@ class AiohttpRequest(BaseRequest):
             connect=_sum(connect, pool),
             sock_read=_sum(read, write),
         )
+        api_method = url.rsplit("/", 1)[-1]
         try:
             async with self._session.request(
                 method, url, data=_body(request_data), timeout=timeout
             ) as response:
-                return response.status, await response.read()
+                body = await response.read()
         except TimeoutError as exc:  # asyncio.TimeoutError is the same class on 3.11
+            if self._observer is not None:
+                self._observer.failure(api_method, "timeout")
             raise TimedOut from exc
         except aiohttp.ClientError as exc:
+            if self._observer is not None:
+                self._observer.failure(api_method, "network")
             raise NetworkError(f"aiohttp.{exc.__class__.__name__}: {exc}") from exc
+        if self._observer is not None:
+            self._observer.response(api_method, response.status)
+        return response.status, body
 
 
 def _sum(first: float | None, second: float | None) -> float | None:

@@ -1,0 +1,70 @@
+"""Is the bot alive? A heartbeat file for polling mode and `faqbot health`.
+
+Docker's HEALTHCHECK runs `faqbot health` in the container. In polling mode the bot
+touches DATA_DIR/heartbeat after successful polls; in webhook mode the check asks
+the bot's own /healthz.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+logger = logging.getLogger(__name__)
+
+HEARTBEAT_FILE = "heartbeat"
+MAX_AGE = 90.0
+"""Seconds without a successful poll before the bot counts as unhealthy; a long poll
+lasts 10 s, so this allows for several failed attempts and Telegram hiccups."""
+
+
+class Heartbeat:
+    """Touches the heartbeat file, at most every ``min_interval`` seconds."""
+
+    def __init__(
+        self, path: Path, *, min_interval: float = 5.0, clock: Callable[[], float] = time.time
+    ) -> None:
+        self.path = path
+        self.min_interval = min_interval
+        self._clock = clock
+        self._last = float("-inf")
+        self._failing = False
+
+    def beat(self) -> None:
+        now = self._clock()
+        if now - self._last < self.min_interval:
+            return
+        self._last = now
+        try:
+            self.path.write_text(f"{now:.0f}\n", encoding="ascii")
+        except OSError as exc:
+            if not self._failing:  # say it once, not every poll
+                logger.warning("Cannot write the heartbeat %s: %s", self.path, exc)
+            self._failing = True
+        else:
+            self._failing = False
+
+
+def check(environ: Mapping[str, str], *, now: float | None = None) -> tuple[bool, str]:
+    """(healthy, reason) for the bot configured by ``environ``."""
+    if environ.get("WEBHOOK_URL", "").strip():
+        port = environ.get("PORT", "").strip() or "8080"
+        url = f"http://127.0.0.1:{port}/healthz"
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:
+                return response.status == 200, f"{url} answered {response.status}"
+        except (urllib.error.URLError, OSError) as exc:
+            return False, f"{url} did not answer: {exc}"
+    data_dir = Path(environ.get("DATA_DIR", "").strip() or "data")
+    heartbeat = data_dir / HEARTBEAT_FILE
+    try:
+        age = (time.time() if now is None else now) - heartbeat.stat().st_mtime
+    except OSError:
+        return False, f"no heartbeat at {heartbeat}: the bot has not polled yet"
+    if age > MAX_AGE:
+        return False, f"last successful poll {age:.0f} s ago (limit {MAX_AGE:.0f} s)"
+    return True, f"last successful poll {max(age, 0):.0f} s ago"

@@ -1,0 +1,74 @@
+"""Prometheus metrics: what admins watch on /metrics.
+
+Each Metrics object has its own registry, so tests (and several bots in one process)
+never share counters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+CONTENT_TYPE = CONTENT_TYPE_LATEST
+
+
+class Metrics:
+    """The bot's counters, gauges and histograms."""
+
+    def __init__(self, entries: Callable[[], float] = lambda: 0.0) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        self.questions = Counter(
+            "faqbot_questions_total",
+            "Questions answered, by the matcher's decision (answer, suggest, none).",
+            ["decision"],
+            registry=self.registry,
+        )
+        for decision in ("answer", "suggest", "none"):
+            self.questions.labels(decision)
+        self.answer_latency = Histogram(
+            "faqbot_answer_latency_seconds",
+            "Time from receiving a question to the reply being accepted by Telegram.",
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+            registry=self.registry,
+        )
+        self.entries = Gauge(
+            "faqbot_knowledge_base_entries",
+            "Entries in the knowledge base being served.",
+            registry=self.registry,
+        )
+        self.entries.set_function(entries)
+        self.reload_errors = Counter(
+            "faqbot_reload_errors_total",
+            "Reloads of the knowledge base that failed (the last good one kept serving).",
+            registry=self.registry,
+        )
+        self.telegram_errors = Counter(
+            "faqbot_telegram_api_errors_total",
+            "Failed Bot API requests, by kind (429, 4xx, 5xx, timeout, network).",
+            ["kind"],
+            registry=self.registry,
+        )
+        self.store_failures = Counter(
+            "faqbot_store_failures_total",
+            "Writes to the analytics store that failed (answering went on).",
+            registry=self.registry,
+        )
+
+    def record_telegram_status(self, status: int) -> None:
+        """Count a Bot API response that was not a success."""
+        if status == 429:
+            self.telegram_errors.labels("429").inc()
+        elif 400 <= status < 500:
+            self.telegram_errors.labels("4xx").inc()
+        elif status >= 500:
+            self.telegram_errors.labels("5xx").inc()
+
+    def record_telegram_failure(self, kind: str) -> None:
+        """Count a Bot API request that got no response ("timeout" or "network")."""
+        self.telegram_errors.labels(kind).inc()
+
+    def render(self) -> bytes:
+        """The Prometheus text exposition of every metric."""
+        return generate_latest(self.registry)
