@@ -10,7 +10,7 @@ import yaml
 from bot.knowledge import KnowledgeBase
 from tests.conftest import FAQ_DIR, LABELLED_SET, ROOT
 
-COMMANDS = ["ask", "check", "eval", "chat", "run"]
+COMMANDS = ["ask", "check", "eval", "chat", "run", "health"]
 
 
 @pytest.fixture(scope="module")
