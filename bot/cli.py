@@ -1,4 +1,4 @@
-"""The ``faqbot`` command: ask, check, eval, chat, run.
+"""The ``faqbot`` command: ask, check, eval, chat, run, health, stats, suggest.
 
 Each command is thin: it calls the library and formats the result. Errors of the
 FaqError family become a clean message and exit code 1 (2 for usage errors).
@@ -7,10 +7,12 @@ FaqError family become a clean message and exit code 1 (2 for usage errors).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
+import sqlite3
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -61,10 +63,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="knowledge base folder (default: $FAQ_DIR, else ./faq)",
     )
 
-    def command(name: str, summary: str, example: str) -> argparse.ArgumentParser:
+    def command(
+        name: str, summary: str, example: str, *more: argparse.ArgumentParser
+    ) -> argparse.ArgumentParser:
         sub = commands.add_parser(
             name,
-            parents=[faq_dir],
+            parents=[faq_dir, *more],
             help=summary,
             description=summary,
             epilog=f"Example: {example}",
@@ -128,6 +132,49 @@ def build_parser() -> argparse.ArgumentParser:
         "TELEGRAM_BOT_TOKEN=123:abc faqbot run",
     )
     run.set_defaults(handler=cmd_run)
+
+    data_dir = argparse.ArgumentParser(add_help=False)
+    data_dir.add_argument(
+        "--data-dir",
+        type=Path,
+        default=None,
+        help="the bot's data folder with faqbot.sqlite3 (default: $DATA_DIR, else ./data)",
+    )
+    data_dir.add_argument(
+        "--days",
+        type=int,
+        default=30,
+        metavar="N",
+        help="the last N days (default 30; 0: all time)",
+    )
+
+    stats = command(
+        "stats",
+        "Report what customers asked: answer rates, top entries, feedback, unanswered questions.",
+        "faqbot stats --days 7   |   faqbot stats --days 0 --json",
+        data_dir,
+    )
+    stats.add_argument("--json", action="store_true", help="print one JSON object")
+    stats.add_argument(
+        "--top", type=int, default=10, metavar="N", help="list at most N of each (default 10)"
+    )
+    stats.set_defaults(handler=cmd_stats)
+
+    suggest = command(
+        "suggest",
+        "Print YAML drafts from customers' questions (new entries, new alternatives);"
+        " nothing is applied.",
+        "faqbot suggest --days 90 > vorschlaege.yaml",
+        data_dir,
+    )
+    suggest.add_argument(
+        "--min-group",
+        type=int,
+        default=2,
+        metavar="N",
+        help="draft an entry for questions asked at least N times (default 2)",
+    )
+    suggest.set_defaults(handler=cmd_suggest)
     return parser
 
 
@@ -309,6 +356,63 @@ def cmd_run(args: argparse.Namespace) -> int:
     from bot.telegram.app import run
 
     return run(settings)
+
+
+def resolve_data_dir(args: argparse.Namespace) -> Path:
+    """--data-dir, else $DATA_DIR, else ./data."""
+    if args.data_dir is not None:
+        return Path(args.data_dir)
+    return Path(os.environ.get("DATA_DIR", "").strip() or "data")
+
+
+# stats and suggest ----------------------------------------------------------------
+
+
+def _days(args: argparse.Namespace) -> int | None:
+    if args.days < 0:
+        raise FaqError(f"--days must be 0 (all time) or more, not {args.days}")
+    return args.days or None
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    from bot.analytics import build_report
+    from bot.store import reader
+
+    days = _days(args)
+    with _store_errors(resolve_data_dir(args)) as data_dir, reader(data_dir) as connection:
+        report = build_report(connection, days=days, top=args.top)
+    if args.json:
+        print(json.dumps(report.as_json(), ensure_ascii=False))
+    else:
+        print(report.text())
+    return 0
+
+
+def cmd_suggest(args: argparse.Namespace) -> int:
+    from bot.analytics import suggest_snippets
+    from bot.store import reader
+
+    days = _days(args)
+    kb = load_knowledge_base(resolve_faq_dir(args))
+    with _store_errors(resolve_data_dir(args)) as data_dir, reader(data_dir) as connection:
+        snippets = suggest_snippets(connection, kb, days=days, min_group=args.min_group)
+    sys.stdout.write(snippets)
+    return 0
+
+
+@contextlib.contextmanager
+def _store_errors(data_dir: Path) -> Iterator[Path]:
+    """A missing or unreadable store becomes a message naming the file."""
+    from bot.store import DATABASE_FILE
+
+    try:
+        yield data_dir
+    except FileNotFoundError as exc:
+        raise FaqError(str(exc)) from None
+    except sqlite3.Error as exc:
+        raise FaqError(
+            f"cannot read the analytics store {data_dir / DATABASE_FILE}: {exc}"
+        ) from None
 
 
 def cmd_health(args: argparse.Namespace) -> int:

@@ -13,7 +13,7 @@ import pytest
 from bot.cli import build_parser, main
 from tests.conftest import FAQ_DIR, ROOT
 
-COMMANDS = ["ask", "check", "eval", "chat", "run", "health"]
+COMMANDS = ["ask", "check", "eval", "chat", "run", "health", "stats", "suggest"]
 
 
 def run_cli(
@@ -208,3 +208,96 @@ def test_every_command_has_help_with_an_example(
     out = capsys.readouterr().out
     assert "Example: faqbot" in out or "faqbot " + command in out
     assert "--faq-dir" in out
+
+
+# stats and suggest ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    from bot.store import ChoiceEvent, FeedbackEvent
+    from tests.test_analytics import ago, question, write
+
+    return write(
+        tmp_path / "data",
+        [
+            question("Was ist DNSSEC?", "answer", "dnssec", 0.95),
+            question("dnssec", "answer", "dnssec", 0.9),
+            FeedbackEvent(1, 1, None, "dnssec", helpful=False),
+            question("Was kostet eine Website?", "none", None, 0.1, asked_at=ago(days=40)),
+            question("Was kostet eine neue Website?", "none", None, 0.1),
+            question("was kostet eine neue website", "none", None, 0.2),
+            question("dnssec sicher?", "suggest", "dnssec", 0.66, chat=7, reply=70),
+            ChoiceEvent(1, 7, 70, "dnssec"),
+        ],
+    )
+
+
+def test_stats_prints_the_report(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["stats", "--data-dir", str(data_dir)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Fragen (letzte 30 Tage): 5 · beantwortet 40 % · Vorschläge 20 %")
+    assert "  3× dnssec · 👍 0 · 👎 1" in out
+    assert "Meist „nicht hilfreich“:" in out
+    assert "  2× was kostet eine neue website" in out
+
+
+def test_stats_json_and_all_time(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["stats", "--json", "--days", "0", "--data-dir", str(data_dir)]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert set(report) == {
+        "period",
+        "totals",
+        "rates",
+        "entries",
+        "most_not_helpful",
+        "unanswered",
+    }
+    assert report["period"] == {"days": None, "since": None}
+    assert report["totals"]["questions"] == 6
+    assert report["unanswered"][0]["count"] == 3  # the one 40 days ago counts too
+    assert main(["stats", "--json", "--days", "7", "--data-dir", str(data_dir)]) == 0
+    assert json.loads(capsys.readouterr().out)["totals"]["questions"] == 5
+
+
+def test_stats_reads_data_dir_from_environment(data_dir: Path) -> None:
+    result = run_cli("stats", "--days", "0", env={"DATA_DIR": str(data_dir)})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("Fragen (gesamt): 6 ·")
+
+
+def test_suggest_prints_yaml_drafts_and_alternatives(
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import yaml
+
+    assert main(["suggest", "--data-dir", str(data_dir), "--faq-dir", str(FAQ_DIR)]) == 0
+    out = capsys.readouterr().out
+    assert "Nichts davon wurde übernommen" in out
+    suggestions = yaml.safe_load(out)
+    assert [draft["id"] for draft in suggestions["entries"]] == ["kostet-neue-website"]
+    assert suggestions["entries"][0]["question"] == "Was kostet eine neue Website?"
+    assert suggestions["new_alternatives"] == {"dnssec": {"alternatives": ["dnssec sicher?"]}}
+
+
+@pytest.mark.parametrize("command", ["stats", "suggest"])
+def test_stats_and_suggest_without_a_store_name_the_path(
+    command: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = tmp_path / "nothing-here"
+    args = [command, "--data-dir", str(missing), "--faq-dir", str(FAQ_DIR)]
+    assert main(args) == 1
+    err = capsys.readouterr().err
+    assert f"no analytics store at {missing / 'faqbot.sqlite3'}" in err
+    assert "Traceback" not in err
+
+
+def test_stats_rejects_a_negative_period_and_a_broken_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["stats", "--days", "-1", "--data-dir", str(tmp_path)]) == 1
+    assert "--days must be 0 (all time) or more" in capsys.readouterr().err
+    (tmp_path / "faqbot.sqlite3").write_bytes(b"this is not a database" * 100)
+    assert main(["stats", "--data-dir", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert f"cannot read the analytics store {tmp_path / 'faqbot.sqlite3'}" in err

@@ -10,7 +10,7 @@ import yaml
 from bot.knowledge import KnowledgeBase
 from tests.conftest import FAQ_DIR, LABELLED_SET, ROOT
 
-COMMANDS = ["ask", "check", "eval", "chat", "run", "health"]
+COMMANDS = ["ask", "check", "eval", "chat", "run", "health", "stats", "suggest"]
 
 
 @pytest.fixture(scope="module")
