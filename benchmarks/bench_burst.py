@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import os
 import signal
+import statistics
 import sys
 import tempfile
 import time
@@ -42,13 +43,17 @@ def questions(count: int) -> list[tuple[str, str]]:
     return [pool[number % len(pool)] for number in range(count)]
 
 
-def run(total: int, users: int) -> float:
+def run(total: int, users: int, *, analytics: bool = True) -> float:
     kb = load_knowledge_base(ROOT / "faq")
     asked = questions(total)
     with FakeBotApi() as fake, tempfile.TemporaryDirectory() as scratch:
-        process = faqbot_process(
-            fake, {"FAQ_DIR": str(ROOT / "faq"), "LOG_LEVEL": "WARNING"}, cwd=Path(scratch)
-        )
+        env = {
+            "FAQ_DIR": str(ROOT / "faq"),
+            "DATA_DIR": str(Path(scratch) / "data"),
+            "LOG_LEVEL": "WARNING",
+            "ANALYTICS": "true" if analytics else "false",
+        }
+        process = faqbot_process(fake, env, cwd=Path(scratch))
         try:
             fake.wait_for_call("getUpdates", timeout=30)
             expected: dict[int, list[str]] = {}
@@ -73,6 +78,7 @@ def run(total: int, users: int) -> float:
                 wanted = sorted(f"<b>{_html(kb.get(i).question)}</b>" for i in entry_ids)  # type: ignore[union-attr]
                 wrong += sum(1 for a, b in zip(titles, wanted, strict=False) if a != b)
                 wrong += abs(len(titles) - len(wanted))
+            stored = _stored_questions(Path(scratch) / "data") if analytics else 0
         finally:
             process.send_signal(signal.SIGTERM)
             process.communicate(timeout=20)
@@ -81,10 +87,30 @@ def run(total: int, users: int) -> float:
         f"CPU seconds during the burst: bot {bot_cpu:.2f} ({bot_cpu / total * 1000:.1f} ms"
         f" per update), fake server + driver {own_cpu:.2f}"
     )
-    print(f"questions {total}, users {users}, wrong or missing replies {wrong}")
+    print(
+        f"questions {total}, users {users}, analytics {'on' if analytics else 'off'},"
+        f" wrong or missing replies {wrong}"
+        + (f", questions in the store {stored}" if analytics else "")
+    )
     print(f"elapsed {elapsed:.2f} s, throughput {rate:.0f} updates/s (target >= {TARGET:.0f})")
     print("result:", "ok" if rate >= TARGET and wrong == 0 else "MISSED")
     return rate
+
+
+def _stored_questions(data_dir: Path) -> int:
+    """Rows in the analytics store; the writer may still be catching up, so wait a bit."""
+    from bot.store import reader
+
+    count = 0
+    for _ in range(100):
+        with reader(data_dir) as connection:
+            count = int(connection.execute("SELECT COUNT(*) FROM questions").fetchone()[0])
+        if count:
+            time.sleep(0.1)  # let the background writer finish its last batch
+            with reader(data_dir) as connection:
+                return int(connection.execute("SELECT COUNT(*) FROM questions").fetchone()[0])
+        time.sleep(0.1)
+    return count
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -103,8 +129,28 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--questions", type=int, default=1000)
     parser.add_argument("--users", type=int, default=250)
+    parser.add_argument(
+        "--compare-analytics",
+        type=int,
+        default=0,
+        metavar="RUNS",
+        help="run RUNS times with the analytics store off and on, alternating, and"
+        " compare the median throughputs (issue: at most 10 %% slower)",
+    )
     args = parser.parse_args()
-    run(args.questions, args.users)
+    if not args.compare_analytics:
+        run(args.questions, args.users)
+        return
+    rates: dict[bool, list[float]] = {False: [], True: []}
+    for _ in range(args.compare_analytics):
+        for analytics in (False, True):
+            rates[analytics].append(run(args.questions, args.users, analytics=analytics))
+    off, on = statistics.median(rates[False]), statistics.median(rates[True])
+    print(
+        f"median throughput: analytics off {off:.0f}/s, on {on:.0f}/s,"
+        f" change {100 * (on - off) / off:+.1f} % (limit -10 %)"
+    )
+    print("result:", "ok" if on >= 0.9 * off else "MISSED")
 
 
 if __name__ == "__main__":

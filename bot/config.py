@@ -41,6 +41,9 @@ class Settings:
     log_level: str = "INFO"
     log_format: str = "text"
     metrics_port: int | None = None
+    retention_days: int = 90
+    store_questions: bool = True
+    analytics: bool = True
 
     @property
     def webhook_path(self) -> str:
@@ -127,7 +130,22 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
             if (metrics_port := get("METRICS_PORT"))
             else None
         ),
+        retention_days=_number(
+            "RETENTION_DAYS", get("RETENTION_DAYS"), 90, minimum=1, maximum=36500
+        ),
+        store_questions=_flag("STORE_QUESTIONS", get("STORE_QUESTIONS"), default=True),
+        analytics=_flag("ANALYTICS", get("ANALYTICS"), default=True),
     )
+
+
+def _flag(name: str, value: str | None, *, default: bool) -> bool:
+    if value is None:
+        return default
+    if value.lower() in ("1", "true", "yes", "on"):
+        return True
+    if value.lower() in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name} must be true or false, got {value!r}")
 
 
 def _choice(name: str, value: str | None, allowed: tuple[str, ...]) -> str:

@@ -133,9 +133,7 @@ def connect(path: Path, *, read_only: bool = False) -> sqlite3.Connection:
         connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
     else:
         # Opened at start-up, then used only by the writer thread.
-        connection = sqlite3.connect(
-            path, timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False
-        )
+        connection = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False)
         connection.execute("PRAGMA journal_mode=WAL")
         connection.execute("PRAGMA synchronous=NORMAL")
     connection.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
@@ -198,6 +196,7 @@ class Store:
         self._failing = False
         self._thread = threading.Thread(target=self._run, name="faqbot-store", daemon=True)
         self.written = 0
+        self.lost = 0
 
     # Life cycle ------------------------------------------------------------------
 
@@ -264,6 +263,13 @@ class Store:
                 return
 
     def _write(self, batch: list[Event]) -> None:
+        if self._connection is not None and not self.path.exists():
+            # Deleted under us (or its folder was): SQLite would go on writing into the
+            # unlinked file and lose everything silently. Start afresh instead.
+            logger.warning("Analytics store %s disappeared; opening it anew", self.path)
+            with contextlib.suppress(sqlite3.Error):
+                self._connection.close()
+            self._connection = None
         try:
             connection = self._connection or self._open()
             if connection is None:
@@ -277,6 +283,7 @@ class Store:
                 self._failing = False
             self._retention(connection)
         except (sqlite3.Error, OSError) as exc:
+            self.lost += len(batch)
             self._fail(f"{len(batch)} event(s) not recorded: {exc}")
             if self._connection is not None:
                 with contextlib.suppress(sqlite3.Error):

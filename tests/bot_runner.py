@@ -17,8 +17,10 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from bot.config import Settings
+from bot.metrics import Metrics
 from bot.reloader import KnowledgeBaseHolder
 from bot.stats import Stats
+from bot.store import Store
 from bot.telegram.app import build_application
 from tests.conftest import FAQ_DIR, ROOT
 from tests.fake_bot_api import FakeBotApi, bot_base_urls
@@ -51,11 +53,19 @@ def copy_faq(target: Path) -> Path:
 class BotThread:
     """The Application polling the fake server from a thread with its own loop."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, store: bool = False) -> None:
         self.settings = settings
         self.holder = KnowledgeBaseHolder(settings.faq_dir)
         self.stats = Stats()
-        self.application = build_application(settings, self.holder, self.stats)
+        self.metrics = Metrics(entries=lambda: len(self.holder.current.kb))
+        self.store: Store | None = None
+        if store:
+            settings.data_dir.mkdir(parents=True, exist_ok=True)
+            self.store = Store(settings.data_dir, on_failure=self.metrics.store_failures.inc)
+            self.store.start()
+        self.application = build_application(
+            settings, self.holder, self.stats, metrics=self.metrics, store=self.store
+        )
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop: asyncio.Event | None = None
         self._started = threading.Event()
@@ -73,6 +83,8 @@ class BotThread:
         if self._loop is not None and self._stop is not None:
             self._loop.call_soon_threadsafe(self._stop.set)
         self._thread.join(15)
+        if self.store is not None:
+            self.store.close()
 
     def _run(self) -> None:
         try:
@@ -100,8 +112,8 @@ class BotThread:
 
 
 @contextmanager
-def running_bot(settings: Settings) -> Iterator[BotThread]:
-    bot = BotThread(settings)
+def running_bot(settings: Settings, *, store: bool = False) -> Iterator[BotThread]:
+    bot = BotThread(settings, store=store)
     bot.start()
     try:
         yield bot

@@ -256,7 +256,6 @@ def test_store_survives_its_folder_being_removed_and_recreated(tmp_path: Path) -
     fragile.record(question("vorher"))
     assert fragile.flush()
     shutil.rmtree(data_dir)
-    fragile._connection = None  # the open handle points at a deleted file; reopen fails
     fragile.record(question("ohne ordner"))
     assert fragile.flush()
     assert failures

@@ -35,6 +35,7 @@ from bot.health import HEARTBEAT_FILE, Heartbeat
 from bot.metrics import Metrics
 from bot.reloader import KnowledgeBaseHolder, ReloadResult
 from bot.stats import Stats
+from bot.store import Store
 from bot.telegram import handlers
 from bot.telegram.delivery import deliver
 from bot.telegram.transport import AiohttpRequest
@@ -89,6 +90,7 @@ def build_application(
     *,
     metrics: Metrics | None = None,
     heartbeat: Heartbeat | None = None,
+    store: Store | None = None,
 ) -> AnyApplication:
     """The Application with every handler wired; nothing is started."""
     metrics = metrics or Metrics(entries=lambda: len(holder.current.kb))
@@ -111,7 +113,9 @@ def build_application(
         limiter = AIORateLimiter(overall_max_rate=settings.rate_limit, max_retries=3)
         builder = builder.rate_limiter(limiter)  # type: ignore[arg-type]  # PTB's generics
     application = builder.build()
-    application.bot_data["faqbot"] = handlers.BotContext(settings, holder, stats, metrics)
+    application.bot_data["faqbot"] = handlers.BotContext(
+        settings, holder, stats, metrics, store=store
+    )
     add_handlers(application)
     return application
 
@@ -233,13 +237,32 @@ def run(settings: Settings) -> int:
     holder = KnowledgeBaseHolder(settings.faq_dir)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     heartbeat = Heartbeat(settings.data_dir / HEARTBEAT_FILE)
-    application = build_application(settings, holder, Stats(), heartbeat=heartbeat)
-    if settings.webhook_url:
-        logger.info("Webhook mode on %s:%d", settings.webhook_listen, settings.port)
-        asyncio.run(serve_webhook(application, settings))
-    else:
-        logger.info("Polling mode")
-        application.run_polling(allowed_updates=Update.ALL_TYPES, timeout=POLL_TIMEOUT)
+    metrics = Metrics(entries=lambda: len(holder.current.kb))
+    store = (
+        Store(
+            settings.data_dir,
+            keep_texts=settings.store_questions,
+            retention_days=settings.retention_days,
+            on_failure=metrics.store_failures.inc,
+        )
+        if settings.analytics
+        else None
+    )
+    if store is not None:
+        store.start()
+    application = build_application(
+        settings, holder, Stats(), metrics=metrics, heartbeat=heartbeat, store=store
+    )
+    try:
+        if settings.webhook_url:
+            logger.info("Webhook mode on %s:%d", settings.webhook_listen, settings.port)
+            asyncio.run(serve_webhook(application, settings))
+        else:
+            logger.info("Polling mode")
+            application.run_polling(allowed_updates=Update.ALL_TYPES, timeout=POLL_TIMEOUT)
+    finally:
+        if store is not None:
+            store.close()
     logger.info("faqbot stopped")
     return 0
 

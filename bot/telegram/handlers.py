@@ -48,6 +48,7 @@ from bot.replies import (
     topics_reply,
 )
 from bot.stats import Stats
+from bot.store import ChoiceEvent, Event, FeedbackEvent, QuestionEvent, Store
 from bot.telegram.delivery import deliver
 from bot.telegram.render import render
 
@@ -65,7 +66,13 @@ class BotContext:
     holder: KnowledgeBaseHolder
     stats: Stats
     metrics: Metrics = field(default_factory=Metrics)
+    store: Store | None = None
     flood: FloodGuard = field(default_factory=FloodGuard)
+
+    def record(self, event: Event) -> None:
+        """Queue an event for the analytics store, if there is one (never blocks)."""
+        if self.store is not None:
+            self.store.record(event)
 
     @property
     def kb(self) -> KnowledgeBase:
@@ -116,19 +123,20 @@ async def send_reply(
     reply: Reply,
     *,
     quote: bool = False,
-) -> None:
+) -> list[Message]:
     """Send a reply as one or more messages, quoting the asker in groups."""
     chat = update.effective_chat
     message = update.effective_message
     if chat is None:
-        return
+        return []
     reply_to = (
         ReplyParameters(message_id=message.message_id, allow_sending_without_reply=True)
         if quote and message is not None
         else None
     )
+    sent: list[Message] = []
     for part in render(reply):
-        await deliver(
+        message_sent = await deliver(
             partial(
                 context.bot.send_message,
                 chat.id,
@@ -146,6 +154,9 @@ async def send_reply(
             ),
             what="reply",
         )
+        if message_sent is not None:
+            sent.append(message_sent)
+    return sent
 
 
 async def edit_reply(query: CallbackQuery, reply: Reply) -> None:
@@ -296,8 +307,25 @@ async def answer_question(
         result.confidence,
     )
     reply = compose_reply(result, contact_text=bot_context.settings.contact_text)
-    await send_reply(update, context, reply, quote=in_group)
+    sent = await send_reply(update, context, reply, quote=in_group)
     bot_context.metrics.answer_latency.observe(time.perf_counter() - started)
+    chat = update.effective_chat
+    if result.units and user is not None and chat is not None:
+        top = result.ranking[0] if result.ranking else None
+        bot_context.record(
+            QuestionEvent(
+                chat_type=str(chat.type),
+                user_id=user.id,
+                chat_id=chat.id,
+                text=question,
+                decision=result.decision,
+                top_entry=top.entry.id if top else None,
+                top_score=top.score if top else 0.0,
+                suggestions=tuple(c.entry.id for c in result.suggestions),
+                # The buttons sit on the last part: clicks on it point back here.
+                reply_message_id=sent[-1].message_id if sent else None,
+            )
+        )
 
 
 async def not_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -334,6 +362,8 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             notice, reply = "Dieser Eintrag ist nicht mehr verfügbar.", topics_reply(kb)
         else:
             bot_context.stats.record_choice(entry.id)
+            if data.startswith(ENTRY_ACTION):  # chosen from "Meinten Sie …?"
+                bot_context.record(_choice(query, entry.id))
             back_to = (
                 kb.categories.index(entry.category)
                 if data.startswith(BROWSE_ENTRY_ACTION)
@@ -347,6 +377,7 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     elif data == TOPICS_ACTION:
         reply = topics_reply(kb)
     elif data == NONE_OF_THESE_ACTION:
+        bot_context.record(_choice(query, None))
         reply = none_of_these_reply(contact_text=bot_context.settings.contact_text)
     elif data.startswith((HELPFUL_ACTION, NOT_HELPFUL_ACTION)):
         await feedback(query, bot_context, helpful=data.startswith(HELPFUL_ACTION))
@@ -356,10 +387,28 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await edit_reply(query, reply)
 
 
+def _choice(query: CallbackQuery, entry_id: str | None) -> ChoiceEvent:
+    return ChoiceEvent(
+        user_id=query.from_user.id,
+        chat_id=query.message.chat.id if query.message else query.from_user.id,
+        message_id=query.message.message_id if query.message else None,
+        entry_id=entry_id,
+    )
+
+
 async def feedback(query: CallbackQuery, bot_context: BotContext, *, helpful: bool) -> None:
     """Record feedback, thank the customer, and drop the feedback buttons."""
     entry_id = (query.data or "")[len(HELPFUL_ACTION) :]
     bot_context.stats.record_feedback(entry_id, helpful=helpful)
+    bot_context.record(
+        FeedbackEvent(
+            user_id=query.from_user.id,
+            chat_id=query.message.chat.id if query.message else query.from_user.id,
+            message_id=query.message.message_id if query.message else None,
+            entry_id=entry_id,
+            helpful=helpful,
+        )
+    )
     await deliver(partial(query.answer, "Danke für Ihr Feedback!"), what="button answer")
     markup = query.message.reply_markup if isinstance(query.message, Message) else None
     if markup is not None:
@@ -424,7 +473,23 @@ async def stats_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     if not bot_context.is_admin(update):
         await send_reply(update, context, text_reply(ADMIN_ONLY))
         return
-    await send_reply(update, context, _preformatted(bot_context.stats.report()))
+    report = await asyncio.to_thread(stored_report, bot_context)
+    await send_reply(update, context, _preformatted(report or bot_context.stats.report()))
+
+
+def stored_report(bot_context: BotContext) -> str | None:
+    """The short report of `faqbot stats` from the store, or None if it cannot be read."""
+    from bot.analytics import build_report
+    from bot.store import reader
+
+    if bot_context.store is None:
+        return None
+    try:
+        with reader(bot_context.settings.data_dir) as connection:
+            return build_report(connection, days=30).text(short=True)
+    except Exception:
+        logger.warning("The analytics store cannot be read; /stats shows this run's counts")
+        return None
 
 
 async def reload_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

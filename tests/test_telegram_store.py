@@ -1,0 +1,126 @@
+"""End to end: what customers do ends up in the analytics store; failures do not hurt."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.store import reader
+from tests.bot_runner import ADMIN_ID, BotThread, copy_faq, running_bot, settings_for
+from tests.fake_bot_api import FakeBotApi
+
+
+@pytest.fixture(autouse=True)
+def _timedelta(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PTB_TIMEDELTA", "true")
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeBotApi]:
+    with FakeBotApi() as server:
+        yield server
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    return tmp_path / "data"
+
+
+@pytest.fixture
+def bot(fake: FakeBotApi, tmp_path: Path, data_dir: Path) -> Iterator[BotThread]:
+    settings = settings_for(fake, copy_faq(tmp_path / "faq"), data_dir)
+    with running_bot(settings, store=True) as running:
+        yield running
+
+
+def rows(data_dir: Path, sql: str) -> list[sqlite3.Row]:
+    with reader(data_dir) as connection:
+        return list(connection.execute(sql))
+
+
+def wait_written(fake: FakeBotApi, bot: BotThread, count: int) -> None:
+    """The handler records after replying, so the reply can arrive before the event."""
+    store = bot.store
+    assert store is not None
+    fake.wait_for(lambda _: store.written >= count, what=f"{count} events written")
+
+
+def buttons(message: dict[str, object]) -> list[str]:
+    markup = message["reply_markup"]
+    assert isinstance(markup, dict)
+    return [b["callback_data"] for row in markup["inline_keyboard"] for b in row]
+
+
+def test_questions_choices_and_feedback_are_recorded(
+    fake: FakeBotApi, bot: BotThread, data_dir: Path
+) -> None:
+    fake.send_text("Was ist DNSSEC?", user_id=5001)
+    [answer] = fake.wait_for_messages(1, chat_id=5001)
+    fake.send_text("wordpress", user_id=5002)
+    [suggestion] = fake.wait_for_messages(1, chat_id=5002)
+    fake.send_text("Wie backe ich einen Apfelkuchen?", user_id=5003)
+    fake.wait_for_messages(1, chat_id=5003)
+
+    fake.click(suggestion, "e:wordpress-theme", user_id=5002)
+    fake.wait_for(
+        lambda server: "wordpress" not in str(server.sent_messages(chat_id=5002)[0]["text"])[:20]
+    )
+    fake.click(answer, buttons(answer)[1], user_id=5001)  # 👎 on the DNSSEC answer
+    fake.wait_for_call("answerCallbackQuery", count=2)
+    wait_written(fake, bot, 5)  # three questions, a choice, feedback
+
+    asked = rows(data_dir, "SELECT id, text, decision, top_entry FROM questions ORDER BY id")
+    assert [(r["text"], r["decision"]) for r in asked] == [
+        ("Was ist DNSSEC?", "answer"),
+        ("wordpress", "suggest"),
+        ("Wie backe ich einen Apfelkuchen?", "none"),
+    ]
+    assert asked[0]["top_entry"] == "dnssec"
+    [choice] = rows(data_dir, "SELECT entry_id, question_id FROM choices")
+    assert (choice["entry_id"], choice["question_id"]) == ("wordpress-theme", asked[1]["id"])
+    [feedback] = rows(data_dir, "SELECT entry_id, helpful, question_id FROM feedback")
+    assert tuple(feedback) == ("dnssec", 0, asked[0]["id"])
+    stored = " ".join(str(tuple(r)) for r in rows(data_dir, "SELECT * FROM questions"))
+    assert "5001" not in stored and "5002" not in stored
+
+
+def test_answers_keep_coming_when_the_data_folder_disappears(
+    fake: FakeBotApi, bot: BotThread, data_dir: Path
+) -> None:
+    fake.send_text("dnssec", user_id=5101)
+    fake.wait_for_messages(1, chat_id=5101)
+    wait_written(fake, bot, 1)
+    assert bot.store is not None
+    shutil.rmtree(data_dir)
+    for number in range(5):
+        fake.send_text("Wie bereite ich mich auf einen Shitstorm vor?", user_id=5200 + number)
+    for number in range(5):
+        [reply] = fake.wait_for_messages(1, chat_id=5200 + number)
+        assert "Shitstorm" in str(reply["text"])
+    store = bot.store
+    fake.wait_for(lambda _: store.written + store.lost >= 6, what="every event handled")
+    assert store.lost == 5
+    assert bot.metrics.store_failures._value.get() >= 1
+
+    data_dir.mkdir()
+    fake.send_text("kommentar spam", user_id=5300)
+    fake.wait_for_messages(1, chat_id=5300)
+    wait_written(fake, bot, 2)  # writing resumed on its own
+    assert [r["text"] for r in rows(data_dir, "SELECT text FROM questions")] == ["kommentar spam"]
+
+
+def test_admin_stats_reads_the_store(fake: FakeBotApi, bot: BotThread) -> None:
+    fake.add_chat(ADMIN_ID)
+    for user in range(3):
+        fake.send_text("Was kostet eine neue Website bei euch?", user_id=5400 + user)
+        fake.wait_for_messages(1, chat_id=5400 + user)
+    wait_written(fake, bot, 3)
+    fake.send_command("/stats", user_id=ADMIN_ID)
+    [report] = fake.wait_for_messages(1, chat_id=ADMIN_ID)
+    text = str(report["text"])
+    assert "3" in text
+    assert "website" in text.lower()
