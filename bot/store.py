@@ -36,7 +36,9 @@ logger = logging.getLogger(__name__)
 DATABASE_FILE = "faqbot.sqlite3"
 SALT_FILE = "salt"
 BUSY_TIMEOUT_MS = 2000
-BATCH = 200
+BATCH = 1000
+BATCH_SECONDS = 0.5
+"""How long the writer gathers events before a transaction (data at risk in a crash)."""
 RETENTION_CHECK_SECONDS = 3600.0
 
 MIGRATIONS: tuple[str, ...] = (
@@ -79,6 +81,11 @@ MIGRATIONS: tuple[str, ...] = (
     """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
+
+INSERT_QUESTION = (
+    "INSERT INTO questions (asked_at, chat_type, user_hash, text, decision, top_entry,"
+    " top_score, suggestions, chat_hash, reply_message_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
 
 
 def now_iso() -> str:
@@ -183,14 +190,18 @@ class Store:
         keep_texts: bool = True,
         retention_days: int = 90,
         on_failure: Callable[[], None] = lambda: None,
+        batch_seconds: float = BATCH_SECONDS,
     ) -> None:
         self.data_dir = data_dir
+        self.batch_seconds = batch_seconds
         self.path = data_dir / DATABASE_FILE
         self.keep_texts = keep_texts
         self.retention_days = retention_days
         self._on_failure = on_failure
         self._queue: queue.Queue[Event | None] = queue.Queue()
         self._salt = b""
+        self._hashes: dict[int, str] = {}
+        self._stopping = threading.Event()
         self._connection: sqlite3.Connection | None = None
         self._last_retention = float("-inf")
         self._failing = False
@@ -212,6 +223,7 @@ class Store:
 
     def close(self, timeout: float = 5.0) -> None:
         """Write what is queued, then stop the thread."""
+        self._stopping.set()
         if self._thread.is_alive():
             self._queue.put(None)
             self._thread.join(timeout)
@@ -233,7 +245,14 @@ class Store:
         self._queue.put_nowait(event)
 
     def user_hash(self, user_id: int) -> str:
-        return hmac.new(self._salt, str(user_id).encode(), hashlib.sha256).hexdigest()[:24]
+        """The salted, unlinkable stand-in for a Telegram id (cached: users come back)."""
+        cached = self._hashes.get(user_id)
+        if cached is None:
+            if len(self._hashes) > 100_000:
+                self._hashes.clear()
+            digest = hmac.new(self._salt, str(user_id).encode(), hashlib.sha256)
+            cached = self._hashes[user_id] = digest.hexdigest()[:24]
+        return cached
 
     # The writer thread -------------------------------------------------------------
 
@@ -244,6 +263,10 @@ class Store:
             stop = event is None
             if event is not None:
                 batch.append(event)
+            # Let a burst gather without waking up for each event (every wake-up takes
+            # the GIL from the bot's event loop), then write it in one transaction.
+            if not stop:
+                self._stopping.wait(self.batch_seconds)
             while not stop and len(batch) < BATCH:
                 try:
                     more = self._queue.get_nowait()
@@ -274,9 +297,14 @@ class Store:
             connection = self._connection or self._open()
             if connection is None:
                 raise sqlite3.OperationalError("the database is not available")
+            questions = [e for e in batch if isinstance(e, QuestionEvent)]
             with connection:
+                # Questions first, in one statement: clicks later in the batch may
+                # point at them.
+                connection.executemany(INSERT_QUESTION, map(self._question_row, questions))
                 for event in batch:
-                    self._insert(connection, event)
+                    if not isinstance(event, QuestionEvent):
+                        self._insert(connection, event)
             self.written += len(batch)
             if self._failing:
                 logger.warning("Analytics store works again (%s)", self.path)
@@ -308,26 +336,21 @@ class Store:
             logger.error("Analytics store failure (answering goes on): %s", message)
         self._failing = True
 
-    def _insert(self, connection: sqlite3.Connection, event: Event) -> None:
-        if isinstance(event, QuestionEvent):
-            connection.execute(
-                "INSERT INTO questions (asked_at, chat_type, user_hash, text, decision,"
-                " top_entry, top_score, suggestions, chat_hash, reply_message_id)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    event.asked_at,
-                    event.chat_type,
-                    self.user_hash(event.user_id),
-                    event.text[:1000] if self.keep_texts else None,
-                    event.decision,
-                    event.top_entry,
-                    round(event.top_score, 4),
-                    json.dumps(list(event.suggestions)),
-                    self.user_hash(event.chat_id),
-                    event.reply_message_id,
-                ),
-            )
-            return
+    def _question_row(self, event: QuestionEvent) -> tuple[object, ...]:
+        return (
+            event.asked_at,
+            event.chat_type,
+            self.user_hash(event.user_id),
+            event.text[:1000] if self.keep_texts else None,
+            event.decision,
+            event.top_entry,
+            round(event.top_score, 4),
+            json.dumps(list(event.suggestions)),
+            self.user_hash(event.chat_id),
+            event.reply_message_id,
+        )
+
+    def _insert(self, connection: sqlite3.Connection, event: FeedbackEvent | ChoiceEvent) -> None:
         question_id = self._question_for(connection, event.chat_id, event.message_id)
         if isinstance(event, FeedbackEvent):
             connection.execute(
