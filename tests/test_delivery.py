@@ -14,11 +14,6 @@ from bot.telegram.delivery import ATTEMPTS, MAX_WAITS, Undeliverable, deliver
 DELIVERED = "delivered"
 
 
-@pytest.fixture(autouse=True)
-def _timedelta(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PTB_TIMEDELTA", "true")
-
-
 class Sender:
     """A send function that fails as scripted, then returns its result."""
 

@@ -49,11 +49,6 @@ BOT_USER = {
 }
 
 
-@pytest.fixture(autouse=True)
-def _timedelta(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PTB_TIMEDELTA", "true")
-
-
 # The fake Bot API ---------------------------------------------------------------------------
 
 

@@ -8,7 +8,6 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,12 +17,6 @@ from tests.bot_runner import copy_faq, faqbot_process
 from tests.conftest import ROOT
 from tests.fake_bot_api import FakeBotApi
 from tests.test_run import SECRET, free_port, stop, wait_until_listening
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeBotApi]:
-    with FakeBotApi() as server:
-        yield server
 
 
 @pytest.fixture

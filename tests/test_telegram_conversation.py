@@ -32,17 +32,6 @@ NO_ANSWER = "Dazu habe ich leider keine passende Antwort gefunden."
 THANKS = "Danke für Ihr Feedback!"
 
 
-@pytest.fixture(autouse=True)
-def _timedelta(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PTB_TIMEDELTA", "true")
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeBotApi]:
-    with FakeBotApi() as server:
-        yield server
-
-
 @pytest.fixture
 def bot(fake: FakeBotApi, tmp_path: Path) -> Iterator[BotThread]:
     settings = settings_for(fake, copy_faq(tmp_path / "faq"), tmp_path / "data")

@@ -14,17 +14,6 @@ from tests.bot_runner import ADMIN_ID, BotThread, copy_faq, running_bot, setting
 from tests.fake_bot_api import FakeBotApi
 
 
-@pytest.fixture(autouse=True)
-def _timedelta(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PTB_TIMEDELTA", "true")
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeBotApi]:
-    with FakeBotApi() as server:
-        yield server
-
-
 @pytest.fixture
 def data_dir(tmp_path: Path) -> Path:
     return tmp_path / "data"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from collections.abc import Iterator
 
 import pytest
 from telegram import Bot
@@ -12,17 +11,6 @@ from telegram.error import NetworkError, TimedOut
 
 from bot.telegram.transport import AiohttpRequest
 from tests.fake_bot_api import FakeBotApi, bot_base_urls
-
-
-@pytest.fixture(autouse=True)
-def _timedelta(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PTB_TIMEDELTA", "true")
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeBotApi]:
-    with FakeBotApi() as server:
-        yield server
 
 
 def bot_for(fake: FakeBotApi, request: AiohttpRequest) -> Bot:
