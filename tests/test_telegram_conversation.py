@@ -685,7 +685,10 @@ def test_long_answer_shared_inline_fits_one_message(fake: FakeBotApi, long_bot: 
 
     assert first["title"] == LONG_QUESTION
     message_text = first["input_message_content"]["message_text"]
-    assert len(message_text) <= 4096  # only the first part; the fake accepted its HTML
+    assert len(message_text) <= 4096  # the fake accepted its HTML
+    # Cut at a paragraph, with a deep link to the whole answer in the bot's chat.
+    assert message_text.endswith("Ganze Antwort lesen</a>")
+    assert "https://t.me/faq_test_bot?start=" in message_text
 
 
 # 9. Admin commands -------------------------------------------------------------------------------

@@ -25,9 +25,10 @@ from telegram import (
 from telegram.constants import ChatType, MessageEntityType, ParseMode
 from telegram.ext import ContextTypes
 
+from bot.analytics import build_report
 from bot.config import Settings
 from bot.flood import FloodGuard, Verdict
-from bot.knowledge import KnowledgeBase
+from bot.knowledge import Entry, KnowledgeBase
 from bot.logs import current_update_id
 from bot.metrics import Metrics
 from bot.reloader import KnowledgeBaseHolder
@@ -48,9 +49,9 @@ from bot.replies import (
     topics_reply,
 )
 from bot.stats import Stats
-from bot.store import ChoiceEvent, Event, FeedbackEvent, QuestionEvent, Store
+from bot.store import ChoiceEvent, Event, FeedbackEvent, QuestionEvent, Store, reader
 from bot.telegram.delivery import deliver
-from bot.telegram.render import render
+from bot.telegram.render import MAX_MESSAGE, render
 
 logger = logging.getLogger(__name__)
 
@@ -447,7 +448,7 @@ async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         entries = list(kb.entries[:INLINE_RESULTS])
     results = []
     for entry in entries:
-        message = render(entry_reply(entry, feedback=False))[0]
+        message = inline_message(entry, context.bot.username)
         description = " ".join(entry.answer.split())
         if len(description) > INLINE_DESCRIPTION:
             description = description[: INLINE_DESCRIPTION - 1] + "…"
@@ -456,12 +457,22 @@ async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
                 id=entry.id,
                 title=entry.question,
                 description=description,
-                input_message_content=InputTextMessageContent(
-                    message.html, parse_mode=ParseMode.HTML
-                ),
+                input_message_content=InputTextMessageContent(message, parse_mode=ParseMode.HTML),
             )
         )
     await deliver(partial(query.answer, results, cache_time=30), what="inline answer")
+
+
+def inline_message(entry: Entry, username: str) -> str:
+    """The answer as one shareable message; a long one is cut at a paragraph and
+    points to the whole answer in the bot's chat (deep link)."""
+    parts = render(entry_reply(entry, feedback=False))
+    if len(parts) == 1:
+        return parts[0].html
+    link = f'\n\n<a href="https://t.me/{username}?start={entry.id}">Ganze Antwort lesen</a>'
+    first = parts[0].html
+    cut = first.rfind("\n\n", 0, MAX_MESSAGE - len(link) - 2)
+    return (first[:cut] if cut > 0 else first[: MAX_MESSAGE - len(link) - 2]) + " …" + link
 
 
 # Admin ---------------------------------------------------------------------------------
@@ -479,9 +490,6 @@ async def stats_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
 
 def stored_report(bot_context: BotContext) -> str | None:
     """The short report of `faqbot stats` from the store, or None if it cannot be read."""
-    from bot.analytics import build_report
-    from bot.store import reader
-
     if bot_context.store is None:
         return None
     try:
