@@ -81,11 +81,13 @@ class Index:
                     if noun is not None:
                         capitalised[term][0 if noun else 1] += 1
         self.stems: frozenset[str] = frozenset(self.surface.values())
-        self._longer_stems: dict[str, str] = {}
+        # Known stems by their shorter forms (erneu -> erneuer, erneuert), for spelling
+        # variants: used to split compounds below and by the matcher for queries.
+        self.by_prefix: dict[str, list[str]] = defaultdict(list)
         for known in sorted(self.stems):
             for cut in range(1, 4):
                 if len(known) - cut >= 5:
-                    self._longer_stems.setdefault(known[:-cut], known)
+                    self.by_prefix[known[:-cut]].append(known)
         self._split_cache: dict[str, tuple[str, ...] | None] = {}
         self._terms_cache: dict[tuple[str, tuple[str, ...]], frozenset[str]] = {}
 
@@ -173,12 +175,7 @@ class Index:
                 _array(slot_lists.get(term, ())),
             )
 
-        # Lookup aids for spelling variants of the query.
-        self.by_prefix: dict[str, list[str]] = defaultdict(list)
-        for term in self.postings:
-            for cut in range(1, 4):
-                if len(term) - cut >= 5:
-                    self.by_prefix[term[:-cut]].append(term)
+        # Lookup aid for typos in the query.
         self.surface_by_length: dict[int, list[str]] = defaultdict(list)
         for surface in self.surface:
             self.surface_by_length[len(surface)].append(surface)
@@ -241,7 +238,8 @@ class Index:
         for cut in range(len(term) - 1, max(4, len(term) - 3) - 1, -1):
             if term[:cut] in self.stems:
                 return term[:cut]
-        return self._longer_stems.get(term)
+        longer = self.by_prefix.get(term)
+        return longer[0] if longer else None
 
     def _known_left(self, left: str) -> str | None:
         term = self.known_term(left)

@@ -127,21 +127,20 @@ class Matcher:
         """Rank the entries for a question and decide what to reply."""
         query = self.analyse(question)
         scores = self.scores(query)
-        order = _top(scores, MAX_SUGGESTIONS + 2)
-        ranking = tuple(
-            Candidate(self.kb.entries[int(number)], round(float(scores[number]), 4))
-            for number in order
-            if scores[number] > 0
-        )
+        ranking = self._candidates(scores, MAX_SUGGESTIONS + 2, floor=0.0)
         return self.decide(ranking, query.units)
 
     def rank(self, question: str, limit: int) -> tuple[Candidate, ...]:
         """The best ``limit`` entries that fit at all, best first (for inline mode)."""
         scores = self.scores(self.analyse(question))
+        return self._candidates(scores, limit, floor=self.settings.suggestion_floor)
+
+    def _candidates(self, scores: FloatArray, limit: int, *, floor: float) -> tuple[Candidate, ...]:
+        """The best ``limit`` entries that scored at all and at least ``floor``."""
         return tuple(
             Candidate(self.kb.entries[int(number)], round(float(scores[number]), 4))
             for number in _top(scores, limit)
-            if scores[number] >= self.settings.suggestion_floor
+            if scores[number] > 0 and scores[number] >= floor
         )
 
     def decide(self, ranking: tuple[Candidate, ...], units: tuple[Unit, ...]) -> MatchResult:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -67,6 +68,7 @@ class KnowledgeBaseHolder:
         self.current = self._build(load_knowledge_base(faq_dir))  # fail fast at start
         self.last_result = ReloadResult(ok=True, changed=True, entries=len(self.current.kb))
         self._last_reported: tuple[Problem, ...] = ()
+        self._lock = threading.Lock()
 
     def _build(self, kb: KnowledgeBase) -> Snapshot:
         return Snapshot(kb, Matcher(kb, self._settings), datetime.now(UTC))
@@ -86,7 +88,14 @@ class KnowledgeBaseHolder:
         return self._read_signature() != self._signature
 
     def reload(self, *, force: bool = False) -> ReloadResult:
-        """Load the folder again if it changed (or always with ``force``)."""
+        """Load the folder again if it changed (or always with ``force``).
+
+        The watcher and /reload both call this from worker threads; one at a time.
+        """
+        with self._lock:
+            return self._reload(force=force)
+
+    def _reload(self, *, force: bool) -> ReloadResult:
         signature = self._read_signature()
         if not force and signature == self._signature:
             return ReloadResult(ok=True, changed=False, entries=len(self.current.kb))

@@ -1,6 +1,7 @@
-"""Counts of what customers asked, kept in memory for the admins' /stats.
+"""Counts of what customers asked in this run, kept in memory.
 
-A later store keeps these in SQLite; this class is the interface the bot writes to.
+/stats reads the SQLite analytics store (bot/store.py); these counts are its
+fallback when the store is switched off (ANALYTICS=false) or cannot be read.
 """
 
 from __future__ import annotations

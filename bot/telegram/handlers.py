@@ -416,7 +416,10 @@ async def feedback(query: CallbackQuery, bot_context: BotContext, *, helpful: bo
         rows = [
             row
             for row in markup.inline_keyboard
-            if not any(str(b.callback_data or "").startswith("f") for b in row)
+            if not any(
+                str(b.callback_data or "").startswith((HELPFUL_ACTION, NOT_HELPFUL_ACTION))
+                for b in row
+            )
         ]
         await deliver(
             partial(query.edit_message_reply_markup, InlineKeyboardMarkup(rows) if rows else None),
