@@ -11,6 +11,10 @@ Everything here reads; nothing changes the store or the knowledge base.
                       customers picked from "Meinten Sie …?"
     group_questions   the grouping of similar questions both use (pure)
 
+The same Report also carries what only the HTML page (bot/report_html.py) draws: the
+questions per day by decision, the matcher's median confidence, and the entries chosen
+from suggestion lists; the page adds no numbers of its own.
+
 Usage::
 
     with bot.store.reader(data_dir) as connection:
@@ -22,14 +26,15 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
+import statistics
 import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from bot.knowledge import ID_PATTERN, KnowledgeBase
+from bot.knowledge import ID_PATTERN, Entry, KnowledgeBase
 from bot.text import clean, fold, is_stopword, stem, words_of_many
 
 UNSURE_SCORE = 0.7
@@ -40,6 +45,14 @@ DRAFT_ANSWER = "TODO: Antwort schreiben (3–8 Sätze, Sie-Form)."
 MAX_DRAFT_ALTERNATIVES = 8
 MAX_NEW_ALTERNATIVES = 10
 SLUG_CHARS = 60
+MIN_GROUP = 2
+"""Draft an entry for unanswered questions asked at least this often (faqbot suggest)."""
+
+DECISIONS = ("answer", "suggest", "smalltalk", "handoff", "none")
+"""The decisions questions are counted by per day, in the order charts stack them; a
+store may hold fewer (then they count zero) or others (then they follow)."""
+NOT_MATCHED = frozenset({"smalltalk"})
+"""Decisions whose score says nothing about the FAQ matcher (left out of its median)."""
 
 # Grouping similar questions -----------------------------------------------------------
 #
@@ -314,6 +327,48 @@ class UnansweredGroup:
     suggested: tuple[str, ...]
     """The entries most often offered for these questions, most often first."""
     last_asked: str
+    variants: tuple[str, ...] = ()
+    """As in Group: one spelling per distinct text, most frequent first."""
+
+
+@dataclass(frozen=True)
+class Day:
+    """One calendar day (UTC) of the period."""
+
+    day: str
+    """YYYY-MM-DD."""
+    decisions: dict[str, int]
+    """Questions by decision: every one of DECISIONS (0 where none), then any other."""
+    median_confidence: float | None
+    """The median best score of the day's FAQ questions; None without any."""
+
+    @property
+    def questions(self) -> int:
+        return sum(self.decisions.values())
+
+    @property
+    def answered_share(self) -> float | None:
+        """Answered outright / all questions, 0 to 1; None on a day without questions."""
+        return self.decisions.get("answer", 0) / self.questions if self.questions else None
+
+
+@dataclass(frozen=True)
+class ChosenEntry:
+    """An entry customers picked from a "Meinten Sie …?" list."""
+
+    entry_id: str
+    count: int
+    phrasings: tuple[tuple[str, int], ...]
+    """What those customers had asked: (spelling, times), most often first, one per
+    normalised text; empty where texts are not kept."""
+
+
+@dataclass(frozen=True)
+class Handoffs:
+    """Questions handed to the staff team (filled where the store records them)."""
+
+    open: int
+    answered: int
 
 
 @dataclass(frozen=True)
@@ -324,6 +379,14 @@ class Report:
     entries: tuple[EntryStats, ...]
     most_not_helpful: tuple[EntryStats, ...]
     unanswered_groups: tuple[UnansweredGroup, ...]
+    days: tuple[Day, ...] = ()
+    """Every day of the period (all time: first to last question), none left out."""
+    median_confidence: float | None = None
+    chosen: tuple[ChosenEntry, ...] = ()
+    none_chosen: int = 0
+    """How often "Keine davon" was pressed under a suggestion list."""
+    handoffs: Handoffs | None = None
+    """None: the store keeps no handoffs (the feature is off or older)."""
 
     def text(self, short: bool = False) -> str:
         """German plain text for the terminal and for Telegram.
@@ -495,6 +558,8 @@ def build_report(
         (row for row in rows if row.not_helpful),
         key=lambda row: (-row.not_helpful, -row.not_helpful_ratio, row.entry_id),
     )
+    per_day, median_confidence = _days(connection, since, now)
+    chosen, none_chosen = _chosen_entries(connection, since)
     return Report(
         period=Period(days, since),
         totals=totals,
@@ -502,7 +567,98 @@ def build_report(
         entries=tuple(rows[:top]),
         most_not_helpful=tuple(worst[:top]),
         unanswered_groups=tuple(summary for _, summary in _unanswered(connection, since)[:top]),
+        days=per_day,
+        median_confidence=median_confidence,
+        chosen=tuple(chosen[:top]),
+        none_chosen=none_chosen,
     )
+
+
+def _days(
+    connection: sqlite3.Connection, since: str | None, now: datetime | None
+) -> tuple[tuple[Day, ...], float | None]:
+    """Questions per day by decision and the median confidence, per day and overall."""
+    counts: dict[str, Counter[str]] = defaultdict(Counter)
+    for row in connection.execute(
+        "SELECT substr(asked_at, 1, 10), decision, COUNT(*) FROM questions"
+        " WHERE asked_at >= ? GROUP BY 1, 2",
+        (since or "",),
+    ):
+        counts[str(row[0])][str(row[1])] = int(row[2])
+    scores: dict[str, list[float]] = defaultdict(list)
+    for row in connection.execute(
+        "SELECT substr(asked_at, 1, 10), top_score FROM questions WHERE asked_at >= ?"
+        f" AND decision NOT IN ({', '.join('?' * len(NOT_MATCHED))})",
+        (since or "", *sorted(NOT_MATCHED)),
+    ):
+        scores[str(row[0])].append(float(row[1]))
+    everything = [score for day in scores.values() for score in day]
+    overall = statistics.median(everything) if everything else None
+    if not counts:
+        return (), overall
+    today = (now or datetime.now(UTC)).astimezone(UTC).date()
+    first = date.fromisoformat(since[:10]) if since else date.fromisoformat(min(counts))
+    last = max(today, date.fromisoformat(max(counts)))
+    result = []
+    for offset in range((last - first).days + 1):
+        day = (first + timedelta(days=offset)).isoformat()
+        found = counts.get(day, Counter())
+        decisions = {decision: found[decision] for decision in DECISIONS}
+        decisions.update(sorted((k, v) for k, v in found.items() if k not in decisions))
+        median = statistics.median(scores[day]) if scores.get(day) else None
+        result.append(Day(day, decisions, median))
+    return tuple(result), overall
+
+
+def _chosen_entries(
+    connection: sqlite3.Connection, since: str | None
+) -> tuple[list[ChosenEntry], int]:
+    """Entries picked from suggestion lists, most often first; and "Keine davon" presses."""
+    picks: Counter[str] = Counter()
+    none_chosen = 0
+    for row in connection.execute(
+        "SELECT c.entry_id, COUNT(*) FROM choices AS c JOIN questions AS q"
+        " ON q.id = c.question_id WHERE q.decision = 'suggest' AND c.at >= ?"
+        " GROUP BY c.entry_id",
+        (since or "",),
+    ):
+        if row[0] is None:
+            none_chosen = int(row[1])
+        else:
+            picks[str(row[0])] = int(row[1])
+    asked = _chosen_phrasings(connection, since)
+    chosen = [
+        ChosenEntry(entry_id, count, tuple(asked.get(entry_id, ())))
+        for entry_id, count in sorted(picks.items(), key=lambda item: (-item[1], item[0]))
+    ]
+    return chosen, none_chosen
+
+
+def _chosen_phrasings(
+    connection: sqlite3.Connection, since: str | None
+) -> dict[str, list[tuple[str, int]]]:
+    """Per entry picked from a suggestion list: what the customers had asked, as
+    (spelling, times), one per normalised text, most often first."""
+    chosen: dict[str, Counter[str]] = defaultdict(Counter)
+    spellings: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
+    for row in connection.execute(
+        "SELECT c.entry_id, q.text FROM choices AS c JOIN questions AS q ON q.id = c.question_id"
+        " WHERE q.decision = 'suggest' AND c.entry_id IS NOT NULL AND q.text IS NOT NULL"
+        " AND c.at >= ? ORDER BY c.at DESC, c.id DESC",
+        (since or "",),
+    ):
+        entry_id, text = str(row[0]), " ".join(clean(str(row[1])).split())
+        key = normalise(text)
+        if key:
+            chosen[entry_id][key] += 1
+            spellings[entry_id, key][text] += 1  # most_common: ties go to the latest
+    return {
+        entry_id: [
+            (spellings[entry_id, key].most_common(1)[0][0], count)
+            for key, count in sorted(asked.items(), key=lambda item: (-item[1], item[0]))
+        ]
+        for entry_id, asked in chosen.items()
+    }
 
 
 def _unanswered(
@@ -527,6 +683,7 @@ def _unanswered(
             example=group.example,
             suggested=tuple(entry_id for entry_id, _ in offered.most_common(3)),
             last_asked=max(str(rows[index][1]) for index in group.members),
+            variants=group.variants,
         )
         result.append((group, summary))
     return result
@@ -548,7 +705,7 @@ def suggest_snippets(
     kb: KnowledgeBase,
     *,
     days: int | None = 30,
-    min_group: int = 2,
+    min_group: int = MIN_GROUP,
     now: datetime | None = None,
 ) -> str:
     """YAML for staff to review and paste into faq/; nothing is applied.
@@ -576,7 +733,7 @@ def suggest_snippets(
 def _draft_entries(
     connection: sqlite3.Connection, kb: KnowledgeBase, since: str | None, min_group: int
 ) -> list[str]:
-    groups = [pair for pair in _unanswered(connection, since) if pair[0].count >= min_group]
+    groups = [pair[1] for pair in _unanswered(connection, since) if pair[1].count >= min_group]
     lines = [
         "# 1) Neue Einträge für Fragen, auf die der Bot keine sichere Antwort hatte.",
         "#    Die Einträge unter „entries:“ einer passenden Datei einfügen und die Antwort",
@@ -589,43 +746,49 @@ def _draft_entries(
         ]
         return lines
     lines.append("entries:")
+    for summary, entry_id in zip(groups, draft_ids(groups, kb), strict=True):
+        lines += draft_entry(summary, entry_id)
+    return lines
+
+
+def draft_ids(groups: Iterable[UnansweredGroup], kb: KnowledgeBase) -> list[str]:
+    """An unused entry id per group, in order (as faqbot suggest gives them)."""
     used = {entry.id for entry in kb}
-    for group, summary in groups:
+    ids = []
+    for group in groups:
         entry_id = unique_slug(group.text, used)
         used.add(entry_id)
-        question = as_question(group.example)
-        alternatives = [
-            variant for variant in group.variants if normalise(variant) != normalise(question)
-        ][:MAX_DRAFT_ALTERNATIVES]
-        lines.append(f"  # {group.count}× gefragt, zuletzt am {_german_date(summary.last_asked)}")
-        lines.append(f"  - id: {entry_id}")
-        lines.append(f"    question: {yaml_string(question)}")
-        if alternatives:
-            lines.append("    alternatives:")
-            lines += [f"      - {yaml_string(text)}" for text in alternatives]
-        else:
-            lines.append("    alternatives: []")
-        lines.append("    keywords: []")
-        lines.append(f"    answer: {yaml_string(DRAFT_ANSWER)}")
+        ids.append(entry_id)
+    return ids
+
+
+def draft_entry(summary: UnansweredGroup, entry_id: str) -> list[str]:
+    """The YAML lines of one draft entry, indented to paste under "entries:"."""
+    question = as_question(summary.example)
+    alternatives = [
+        variant
+        for variant in summary.variants or (summary.example,)
+        if normalise(variant) != normalise(question)
+    ][:MAX_DRAFT_ALTERNATIVES]
+    lines = [
+        f"  # {summary.count}× gefragt, zuletzt am {_german_date(summary.last_asked)}",
+        f"  - id: {entry_id}",
+        f"    question: {yaml_string(question)}",
+    ]
+    if alternatives:
+        lines.append("    alternatives:")
+        lines += [f"      - {yaml_string(text)}" for text in alternatives]
+    else:
+        lines.append("    alternatives: []")
+    lines.append("    keywords: []")
+    lines.append(f"    answer: {yaml_string(DRAFT_ANSWER)}")
     return lines
 
 
 def _new_alternatives(
     connection: sqlite3.Connection, kb: KnowledgeBase, since: str | None
 ) -> list[str]:
-    chosen: dict[str, Counter[str]] = defaultdict(Counter)
-    spellings: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
-    for row in connection.execute(
-        "SELECT c.entry_id, q.text FROM choices AS c JOIN questions AS q ON q.id = c.question_id"
-        " WHERE q.decision = 'suggest' AND c.entry_id IS NOT NULL AND q.text IS NOT NULL"
-        " AND c.at >= ? ORDER BY c.at DESC, c.id DESC",
-        (since or "",),
-    ):
-        entry_id, text = str(row[0]), " ".join(clean(str(row[1])).split())
-        key = normalise(text)
-        if key:
-            chosen[entry_id][key] += 1
-            spellings[entry_id, key][text] += 1  # most_common: ties go to the latest
+    chosen = _chosen_phrasings(connection, since)
     lines = [
         "# 2) Neue Alternativen für vorhandene Einträge: So fragten Kunden, die danach",
         "#    unter „Meinten Sie …?“ diesen Eintrag gewählt haben. Die passenden Zeilen",
@@ -633,27 +796,35 @@ def _new_alternatives(
     ]
     blocks: list[str] = []
     for entry in kb:
-        asked = chosen.get(entry.id)
-        if not asked:
-            continue
-        known = {normalise(phrasing) for phrasing in entry.phrasings}
-        new = [
-            (key, count)
-            for key, count in sorted(asked.items(), key=lambda item: (-item[1], item[0]))
-            if key not in known
-        ][:MAX_NEW_ALTERNATIVES]
-        if not new:
-            continue
-        blocks.append(f"  # Eintrag {entry.id} ({entry.source}): neue alternatives")
-        blocks.append(f"  {entry.id}:")
-        blocks.append("    alternatives:")
-        for key, count in new:
-            times = f"  # {count}× gewählt" if count > 1 else ""
-            spelling = spellings[entry.id, key].most_common(1)[0][0]
-            blocks.append(f"      - {yaml_string(spelling)}{times}")
+        new = new_alternatives(chosen.get(entry.id, ()), entry.phrasings)
+        if new:
+            blocks += alternatives_block(entry, new)
     if not blocks:
         return [*lines, "#    Keine neuen Formulierungen.", "new_alternatives: {}"]
     return [*lines, "new_alternatives:", *blocks]
+
+
+def alternatives_block(entry: Entry, new: Iterable[tuple[str, int]]) -> list[str]:
+    """The YAML lines of new alternatives for one entry, to paste under "new_alternatives:"."""
+    lines = [
+        f"  # Eintrag {entry.id} ({entry.source}): neue alternatives",
+        f"  {entry.id}:",
+        "    alternatives:",
+    ]
+    for spelling, count in new:
+        times = f"  # {count}× gewählt" if count > 1 else ""
+        lines.append(f"      - {yaml_string(spelling)}{times}")
+    return lines
+
+
+def new_alternatives(
+    phrasings: Iterable[tuple[str, int]], known: Iterable[str]
+) -> list[tuple[str, int]]:
+    """The customers' phrasings an entry does not have yet, at most MAX_NEW_ALTERNATIVES."""
+    have = {normalise(phrasing) for phrasing in known}
+    return [(text, count) for text, count in phrasings if normalise(text) not in have][
+        :MAX_NEW_ALTERNATIVES
+    ]
 
 
 def as_question(text: str) -> str:
