@@ -100,7 +100,7 @@ def questions_per_day(days: Sequence[Day]) -> Spec:
     ]
     colours = [DECISION_STYLE.get(d, ("", OTHER_COLOUR))[1] for d in decisions]
     return _spec(
-        width=WIDTH,
+        width=WIDTH + 120,
         height=240,
         data={"values": values},
         mark={"type": "bar", "cornerRadiusEnd": 0},
@@ -274,7 +274,7 @@ def chosen_entries(chosen: Sequence[ChosenEntry], none_chosen: int) -> Spec:
 
 def _daily_line(points: list[dict[str, Any]], *, title: str, axis: Spec, colour: str) -> Spec:
     return _spec(
-        width=WIDTH // 2 - 60,
+        width=WIDTH // 2 - 20,
         height=200,
         data={"values": points},
         encoding={

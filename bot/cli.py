@@ -1,4 +1,4 @@
-"""The ``faqbot`` command: ask, check, eval, chat, run, health, stats, suggest.
+"""The ``faqbot`` command: ask, check, eval, chat, run, health, stats, suggest, report.
 
 Each command is thin: it calls the library and formats the result. Errors of the
 FaqError family become a clean message and exit code 1 (2 for usage errors).
@@ -175,6 +175,23 @@ def build_parser() -> argparse.ArgumentParser:
         help="draft an entry for questions asked at least N times (default 2)",
     )
     suggest.set_defaults(handler=cmd_suggest)
+
+    report = command(
+        "report",
+        "Write the staff report: one self-contained HTML page with charts and YAML drafts.",
+        "faqbot report --days 90   |   faqbot report --out - > report.html",
+        data_dir,
+    )
+    report.add_argument(
+        "--out",
+        default="faqbot-report.html",
+        metavar="FILE",
+        help="where to write the page (default faqbot-report.html; -: standard output)",
+    )
+    report.add_argument(
+        "--top", type=int, default=10, metavar="N", help="list at most N of each (default 10)"
+    )
+    report.set_defaults(handler=cmd_report)
     return parser
 
 
@@ -398,6 +415,56 @@ def cmd_suggest(args: argparse.Namespace) -> int:
         snippets = suggest_snippets(connection, kb, days=days, min_group=args.min_group)
     sys.stdout.write(snippets)
     return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from bot.analytics import build_report
+    from bot.config import load_store_settings, read_environment
+    from bot.report_html import render_report, render_unavailable
+    from bot.store import DATABASE_FILE, reader
+
+    days = _days(args)
+    settings = load_store_settings(read_environment())
+    kb = load_knowledge_base(resolve_faq_dir(args))
+    data_dir = resolve_data_dir(args)
+    if (data_dir / DATABASE_FILE).is_file():
+        with _store_errors(data_dir), reader(data_dir) as connection:
+            report = build_report(connection, days=days, top=args.top)
+        page = render_report(report, kb, privacy=settings)
+    else:
+        page = render_unavailable(_no_store_reason(data_dir, settings.analytics), days=days)
+        print(f"faqbot: no analytics store at {data_dir / DATABASE_FILE}", file=sys.stderr)
+    if args.out == "-":
+        sys.stdout.write(page)
+        return 0
+    out = Path(args.out)
+    partial = out.with_name(out.name + ".part")
+    try:
+        partial.write_text(page, encoding="utf-8")
+        partial.replace(out)  # a reader never sees half a page
+    except OSError as exc:
+        raise FaqError(f"cannot write the report to {out}: {exc.strerror or exc}") from None
+    size = len(page.encode("utf-8"))
+    print(
+        f"Bericht gespeichert: {out} ({size / 1024:,.0f} KB). Öffnen Sie die Datei im Browser.",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def _no_store_reason(data_dir: Path, analytics: bool) -> str:
+    from bot.store import DATABASE_FILE
+
+    if not analytics:
+        return (
+            "Die Auswertung ist ausgeschaltet (ANALYTICS=false): Der Bot speichert keine"
+            " Fragen, deshalb gibt es nichts zu berichten."
+        )
+    return (
+        f"Unter {data_dir / DATABASE_FILE} liegt noch keine Auswertung. Sie entsteht,"
+        " sobald der Bot läuft und die erste Frage beantwortet hat. Liegen die Daten"
+        " woanders, geben Sie den Ordner mit --data-dir oder DATA_DIR an."
+    )
 
 
 @contextlib.contextmanager

@@ -54,6 +54,30 @@ class Settings:
         return f"Settings(token='***', base_url={self.base_url!r}, faq_dir={self.faq_dir!r})"
 
 
+@dataclass(frozen=True)
+class StoreSettings:
+    """What the analytics store keeps: for `faqbot report`, which needs no bot token."""
+
+    analytics: bool = True
+    store_questions: bool = True
+    retention_days: int = 90
+
+
+def load_store_settings(environ: Mapping[str, str]) -> StoreSettings:
+    """ANALYTICS, STORE_QUESTIONS and RETENTION_DAYS alone, checked as load_settings does."""
+    values = {name: environ.get(name, "").strip() or None for name in _STORE_VARIABLES}
+    return StoreSettings(
+        analytics=_flag("ANALYTICS", values["ANALYTICS"], default=True),
+        store_questions=_flag("STORE_QUESTIONS", values["STORE_QUESTIONS"], default=True),
+        retention_days=_number(
+            "RETENTION_DAYS", values["RETENTION_DAYS"], 90, minimum=1, maximum=36500
+        ),
+    )
+
+
+_STORE_VARIABLES = ("ANALYTICS", "STORE_QUESTIONS", "RETENTION_DAYS")
+
+
 def read_environment(
     environ: Mapping[str, str] | None = None, *, env_file: Path | None = Path(".env")
 ) -> dict[str, str]:
