@@ -363,12 +363,17 @@ def handoffs(counts: Handoffs) -> Spec:
 # Drawing -------------------------------------------------------------------------------
 
 _LABELLED_MARK = re.compile(r'<path aria-label="([^"]*)"([^>]*?)/>')
-_PATH_DATA = re.compile(r' d="([^"]*)"')
+_GEOMETRY = re.compile(r' (d|transform|x|y|x1|x2|y1|y2|width|height)="([^"]*)"')
 _LONG_DECIMAL = re.compile(r"(\d\.\d)\d+")
+_ID = re.compile(r'\bid="([^"]+)"')
+_ID_REFERENCE = re.compile(r"url\(#([^)]+)\)")
 
 
-def render_svg(spec: Mapping[str, Any]) -> str:
-    """The chart as an SVG element (no XML prolog), offline, with German formats."""
+def render_svg(spec: Mapping[str, Any], *, name: str = "chart") -> str:
+    """The chart as an SVG element (no XML prolog), offline, with German formats.
+
+    ``name`` prefixes the SVG's ids (clip paths): several charts share one page.
+    """
     svg = vl_convert.vegalite_to_svg(
         dict(spec),
         config=CONFIG,
@@ -377,6 +382,12 @@ def render_svg(spec: Mapping[str, Any]) -> str:
         time_format_locale="de-DE",
     )
     # Tenths of a pixel are plenty on screen and halve the daily chart's size.
-    svg = _PATH_DATA.sub(lambda m: ' d="' + _LONG_DECIMAL.sub(r"\1", m.group(1)) + '"', svg)
+    svg = _GEOMETRY.sub(
+        lambda m: f' {m.group(1)}="' + _LONG_DECIMAL.sub(r"\1", m.group(2)) + '"', svg
+    )
+    # vl-convert numbers clip paths per process; the page needs them unique and stable.
+    ids: dict[str, str] = {}
+    svg = _ID.sub(lambda m: f'id="{ids.setdefault(m.group(1), f"{name}-{len(ids) + 1}")}"', svg)
+    svg = _ID_REFERENCE.sub(lambda m: f"url(#{ids.get(m.group(1), m.group(1))})", svg)
     # A bar's description also as its <title>: browsers show it on hover.
     return _LABELLED_MARK.sub(r'<path aria-label="\1"\2><title>\1</title></path>', svg)

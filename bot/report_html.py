@@ -371,7 +371,7 @@ def _chart(name: str, spec: charts.Spec, caption: str = "") -> str:
     caption_html = f"<figcaption>{escape(caption)}</figcaption>" if caption else ""
     return (
         f'<figure class="chart" data-chart="{escape(name)}">{caption_html}'
-        f"{charts.render_svg(spec)}</figure>"
+        f"{charts.render_svg(spec, name=name)}</figure>"
     )
 
 
