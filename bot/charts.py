@@ -123,7 +123,7 @@ def questions_per_day(days: Sequence[Day]) -> Spec:
                 "type": "quantitative",
                 "stack": "zero",
                 "title": "Fragen",
-                "axis": {"tickMinStep": 1, "format": "d"},
+                "axis": _count_axis([{"count": day.questions} for day in days]),
             },
             "color": {
                 "field": "decision",
@@ -148,7 +148,7 @@ def _horizontal_bars(values: list[dict[str, Any]], *, title: str, colour: str | 
         "title": None,
         "axis": {"labelLimit": 360, "labelFontSize": 12, "ticks": False, "domain": False},
     }
-    x = {"field": "count", "type": "quantitative", "title": title, "axis": {"tickMinStep": 1}}
+    x = {"field": "count", "type": "quantitative", "title": title, "axis": _count_axis(values)}
     bar_colour = {"value": colour} if isinstance(colour, str) else colour
     return _spec(
         width=WIDTH - 360,
@@ -166,6 +166,15 @@ def _horizontal_bars(values: list[dict[str, Any]], *, title: str, colour: str | 
             },
         ],
     )
+
+
+def _count_axis(values: Sequence[Mapping[str, Any]], field: str = "count") -> Spec:
+    """Whole numbers only: small counts get one tick per number (no "0,5 Fragen")."""
+    top = max((int(row[field]) for row in values), default=0)
+    axis: Spec = {"format": "d", "tickMinStep": 1}
+    if top <= 10:
+        axis["values"] = list(range(top + 1))
+    return axis
 
 
 def entries_by_hits(entries: Sequence[EntryStats]) -> Spec:
@@ -212,7 +221,7 @@ def ratings(entries: Sequence[EntryStats]) -> Spec:
                 "type": "quantitative",
                 "stack": "zero",
                 "title": "Bewertungen",
-                "axis": {"tickMinStep": 1},
+                "axis": _count_axis([{"count": e.helpful + e.not_helpful} for e in entries]),
             },
             "color": {
                 "field": "rating",
