@@ -443,7 +443,10 @@ def cmd_report(args: argparse.Namespace) -> int:
         partial.write_text(page, encoding="utf-8")
         partial.replace(out)  # a reader never sees half a page
     except OSError as exc:
-        raise FaqError(f"cannot write the report to {out}: {exc.strerror or exc}") from None
+        raise FaqError(
+            f"cannot write the report to {out}: {exc.strerror or exc}; choose another"
+            " --out FILE, or write to standard output: faqbot report --out - > report.html"
+        ) from None
     size = len(page.encode("utf-8"))
     print(
         f"Bericht gespeichert: {out} ({size / 1024:,.0f} KB). Öffnen Sie die Datei im Browser.",

@@ -13,7 +13,7 @@ import pytest
 from bot.cli import build_parser, main
 from tests.conftest import FAQ_DIR, ROOT
 
-COMMANDS = ["ask", "check", "eval", "chat", "run", "health", "stats", "suggest"]
+COMMANDS = ["ask", "check", "eval", "chat", "run", "health", "stats", "suggest", "report"]
 
 
 def run_cli(

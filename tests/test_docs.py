@@ -10,7 +10,7 @@ import yaml
 from bot.knowledge import KnowledgeBase
 from tests.conftest import FAQ_DIR, LABELLED_SET, ROOT
 
-COMMANDS = ["ask", "check", "eval", "chat", "run", "health", "stats", "suggest"]
+COMMANDS = ["ask", "check", "eval", "chat", "run", "health", "stats", "suggest", "report"]
 
 
 @pytest.fixture(scope="module")
@@ -31,6 +31,12 @@ def test_readme_documents_every_command_and_both_setup_commands() -> None:
         assert f"faqbot {command}" in readme
     assert "pip install -e . && .venv/bin/faqbot run" in readme
     assert "pip install -e '.[dev]' && .venv/bin/pytest" in readme
+
+
+def test_readme_and_staff_guide_show_how_to_get_the_report_from_the_container() -> None:
+    command = "docker compose run --rm faqbot faqbot report --out - > report.html"
+    assert command in (ROOT / "README.md").read_text("utf-8")
+    assert command in (FAQ_DIR / "README.md").read_text("utf-8")
 
 
 def test_ci_runs_the_readme_test_command() -> None:
