@@ -82,6 +82,11 @@ def _spec(**parts: Any) -> Spec:
     return {"$schema": "https://vega.github.io/schema/vega-lite/v5.json", **parts}
 
 
+def _day_format(days: Sequence[Any]) -> str:
+    """Day and month ("24.11.") for a few weeks; month and year ("Dez. 2025") beyond."""
+    return "%d.%m." if len(days) <= 62 else "%b %Y"
+
+
 def questions_per_day(days: Sequence[Day]) -> Spec:
     """Stacked bars: each day's questions by decision (every decision, zero included)."""
     decisions = list(DECISIONS)
@@ -111,7 +116,7 @@ def questions_per_day(days: Sequence[Day]) -> Spec:
                 "timeUnit": "utcyearmonthdate",
                 "title": None,
                 "axis": {
-                    "format": "%d.%m.",
+                    "format": _day_format(days),
                     "labelAngle": 0,
                     "grid": False,
                     "labelOverlap": "greedy",
@@ -162,7 +167,10 @@ def _horizontal_bars(values: list[dict[str, Any]], *, title: str, colour: str | 
             },
             {
                 "mark": {"type": "text", "align": "left", "dx": 4, "color": "#2b3640"},
-                "encoding": {"x": x, "text": {"field": "count", "type": "quantitative"}},
+                "encoding": {
+                    "x": x,
+                    "text": {"field": "count", "type": "quantitative", "format": ",d"},
+                },
             },
         ],
     )
@@ -171,7 +179,7 @@ def _horizontal_bars(values: list[dict[str, Any]], *, title: str, colour: str | 
 def _count_axis(values: Sequence[Mapping[str, Any]], field: str = "count") -> Spec:
     """Whole numbers only: small counts get one tick per number (no "0,5 Fragen")."""
     top = max((int(row[field]) for row in values), default=0)
-    axis: Spec = {"format": "d", "tickMinStep": 1}
+    axis: Spec = {"format": ",d", "tickMinStep": 1}  # 20.028: German thousands
     if top <= 10:
         axis["values"] = list(range(top + 1))
     return axis
@@ -292,7 +300,12 @@ def _daily_line(points: list[dict[str, Any]], *, title: str, axis: Spec, colour:
                 "type": "temporal",
                 "timeUnit": "utcyearmonthdate",
                 "title": None,
-                "axis": {"format": "%d.%m.", "labelAngle": 0, "grid": False, "tickCount": 5},
+                "axis": {
+                    "format": _day_format(points),
+                    "labelAngle": 0,
+                    "grid": False,
+                    "tickCount": 5,
+                },
             },
             "y": {
                 "field": "value",

@@ -103,11 +103,11 @@ def decision_counts(report: Report) -> dict[str, int]:
 
 def _tiles(report: Report) -> str:
     total = report.totals.questions
-    tiles = [_tile("Fragen", f"{total:,}".replace(",", "."), "", "#1f3a56")]
+    tiles = [_tile("Fragen", _number(total), "", "#1f3a56")]
     for decision, count in decision_counts(report).items():
         name, colour = DECISION_STYLE.get(decision, (decision, charts.OTHER_COLOUR))
         share = f"{round(count / total * 100)} %" if total else ""
-        tiles.append(_tile(name, f"{count:,}".replace(",", "."), share, colour))
+        tiles.append(_tile(name, _number(count), share, colour))
     median = report.median_confidence
     tiles.append(
         _tile(
@@ -120,8 +120,8 @@ def _tiles(report: Report) -> str:
 def _tile(name: str, value: str, share: str, colour: str) -> str:
     extra = f'<span class="share">{escape(share)}</span>' if share else ""
     return (
-        f'<div class="tile" style="--tile: {colour}"><div class="value">{escape(value)}{extra}'
-        f'</div><div class="name">{escape(name)}</div></div>'
+        f'<div class="tile" style="--tile: {colour}"><div class="value">{escape(value)}</div>'
+        f'<div class="name">{escape(name)}{extra}</div></div>'
     )
 
 
@@ -151,8 +151,8 @@ def _per_day(report: Report) -> str:
         return ""
     rows = "".join(
         f"<tr><td>{_german_date(day.day)}</td>"
-        + "".join(f'<td class="num">{day.decisions.get(d, 0)}</td>' for d in DECISIONS)
-        + f'<td class="num">{day.questions}</td></tr>'
+        + "".join(f'<td class="num">{_number(day.decisions.get(d, 0))}</td>' for d in DECISIONS)
+        + f'<td class="num">{_number(day.questions)}</td></tr>'
         for day in reversed(report.days)
     )
     head = "".join(f'<th class="num">{escape(charts.label(d))}</th>' for d in DECISIONS)
@@ -187,8 +187,9 @@ def _top_entries(report: Report, kb: KnowledgeBase) -> str:
 
 def _entry_table(entries: Iterable[EntryStats], kb: KnowledgeBase) -> str:
     rows = "".join(
-        f"<tr><td>{_entry_name(e.entry_id, kb)}</td><td class='num'>{e.hits}</td>"
-        f"<td class='num'>{e.helpful}</td><td class='num'>{e.not_helpful}</td></tr>"
+        f"<tr><td>{_entry_name(e.entry_id, kb)}</td><td class='num'>{_number(e.hits)}</td>"
+        f"<td class='num'>{_number(e.helpful)}</td>"
+        f"<td class='num'>{_number(e.not_helpful)}</td></tr>"
         for e in entries
     )
     return (
@@ -200,8 +201,8 @@ def _entry_table(entries: Iterable[EntryStats], kb: KnowledgeBase) -> str:
 
 def _ratings_table(entries: Iterable[EntryStats], kb: KnowledgeBase) -> str:
     rows = "".join(
-        f"<tr><td>{_entry_name(e.entry_id, kb)}</td><td class='num'>{e.not_helpful}</td>"
-        f"<td class='num'>{e.helpful + e.not_helpful}</td>"
+        f"<tr><td>{_entry_name(e.entry_id, kb)}</td><td class='num'>{_number(e.not_helpful)}</td>"
+        f"<td class='num'>{_number(e.helpful + e.not_helpful)}</td>"
         f"<td class='num'>{round(e.not_helpful_ratio * 100)} %</td></tr>"
         for e in entries
     )
@@ -269,7 +270,7 @@ def _unanswered(report: Report, kb: KnowledgeBase, privacy: StoreSettings) -> st
             )
         topics.append(
             f'<article class="topic"><h3>{rank}. „{escape(group.example)}“</h3>'
-            f'<p class="meta">{group.count}× gefragt · zuletzt am'
+            f'<p class="meta">{_number(group.count)}× gefragt · zuletzt am'
             f" {_german_date(group.last_asked)}{offered}</p>"
             f'<div class="cols"><div><h4>So fragten Kunden</h4><ul>{variants}</ul></div>'
             f"<div>{draft}</div></div></article>"
@@ -298,11 +299,12 @@ def _chosen(report: Report, kb: KnowledgeBase, privacy: StoreSettings) -> str:
             cell = '<span class="empty">nichts Neues</span>'
         rows.append(
             f"<tr><td>{_entry_name(chosen.entry_id, kb)}</td>"
-            f'<td class="num">{chosen.count}</td><td>{cell}</td></tr>'
+            f'<td class="num">{_number(chosen.count)}</td><td>{cell}</td></tr>'
         )
     if report.none_chosen:
         rows.append(
-            f'<tr><td>„Keine davon“</td><td class="num">{report.none_chosen}</td><td></td></tr>'
+            f'<tr><td>„Keine davon“</td><td class="num">{_number(report.none_chosen)}</td>'
+            "<td></td></tr>"
         )
     table = (
         '<table><thead><tr><th>Gewählt</th><th class="num">Auswahlen</th>'
@@ -405,6 +407,11 @@ def _german_date(iso: str) -> str:
         return date.fromisoformat(iso[:10]).strftime("%d.%m.%Y")
     except ValueError:
         return escape(iso[:10])
+
+
+def _number(value: int) -> str:
+    """A count as Germans write it: 20.028."""
+    return f"{value:,}".replace(",", ".")
 
 
 def _decimal(value: float) -> str:

@@ -33,7 +33,7 @@ h3 { font-size: 16px; margin: 0 0 4px; }
   padding: 14px 16px; border-top: 4px solid var(--tile, var(--accent)); }
 .tile .value { font-size: 24px; font-weight: 650; font-variant-numeric: tabular-nums; }
 .tile .name { color: var(--muted); font-size: 13px; }
-.tile .share { color: var(--muted); font-size: 13px; margin-left: 4px; }
+.tile .share { display: block; font-weight: 600; font-size: 13px; color: var(--muted); }
 .note { border-left: 4px solid var(--accent); background: #eef3f8; padding: 10px 14px;
   border-radius: 6px; margin: 0 0 20px; }
 .note.warn { border-color: var(--warn); background: #fbf3e6; }

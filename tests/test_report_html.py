@@ -62,11 +62,8 @@ def headings(page: str) -> list[str]:
 
 
 def tiles(page: str) -> dict[str, str]:
-    found = re.findall(
-        r'<div class="value">([^<]*)(?:<span[^>]*>[^<]*</span>)?</div><div class="name">([^<]*)<',
-        page,
-    )
-    return {name: value for value, name in found}
+    found = re.findall(r'<div class="value">([^<]*)</div><div class="name">([^<]*)<', page)
+    return {name.strip(): value for value, name in found}
 
 
 @pytest.fixture(scope="module")
