@@ -10,7 +10,7 @@ ever reach the page; question texts only where STORE_QUESTIONS kept them.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from html import escape
 
 from bot import charts
@@ -28,7 +28,7 @@ from bot.analytics import (
 from bot.charts import DECISION_STYLE
 from bot.config import StoreSettings
 from bot.knowledge import KnowledgeBase
-from bot.report_page import page
+from bot.report_page import copyable, decimal, german_date, number, page, section, stamp
 
 TITLE = "Bericht: Was Kunden gefragt haben"
 
@@ -46,7 +46,7 @@ def render_report(
     body = [_tiles(report), _privacy_note(report, privacy)]
     if not report.totals.questions and not report.entries:
         body.append(
-            _section(
+            section(
                 "Noch keine Fragen",
                 "In diesem Zeitraum hat noch niemand dem Bot eine Frage gestellt. Sobald"
                 " Kunden fragen, erscheinen hier Diagramme und Vorschläge.",
@@ -65,7 +65,7 @@ def render_report(
         ]
     return page(
         title=TITLE,
-        subtitle=f"{_period(report)} · erstellt am {_stamp(generated_at)}",
+        subtitle=f"{_period(report)} · erstellt am {stamp(generated_at)}",
         body="\n".join(part for part in body if part),
         footer=_footer(),
     )
@@ -77,10 +77,10 @@ def render_unavailable(
     """The page when there is no store to read (missing, or analytics switched off)."""
     generated_at = generated_at or datetime.now(UTC)
     period = "gesamter Zeitraum" if days is None else f"letzte {days} Tage"
-    body = _section("Noch keine Daten", escape(reason), "")
+    body = section("Noch keine Daten", escape(reason), "")
     return page(
         title=TITLE,
-        subtitle=f"{period} · erstellt am {_stamp(generated_at)}",
+        subtitle=f"{period} · erstellt am {stamp(generated_at)}",
         body=body,
         footer=_footer(),
     )
@@ -103,16 +103,14 @@ def decision_counts(report: Report) -> dict[str, int]:
 
 def _tiles(report: Report) -> str:
     total = report.totals.questions
-    tiles = [_tile("Fragen", _number(total), "", "#1f3a56")]
+    tiles = [_tile("Fragen", number(total), "", "#1f3a56")]
     for decision, count in decision_counts(report).items():
         name, colour = DECISION_STYLE.get(decision, (decision, charts.OTHER_COLOUR))
         share = f"{round(count / total * 100)} %" if total else ""
-        tiles.append(_tile(name, _number(count), share, colour))
+        tiles.append(_tile(name, number(count), share, colour))
     median = report.median_confidence
     tiles.append(
-        _tile(
-            "Median-Konfidenz", _decimal(median) if median is not None else "–", "", charts.ACCENT
-        )
+        _tile("Median-Konfidenz", decimal(median) if median is not None else "–", "", charts.ACCENT)
     )
     return '<div class="tiles">' + "".join(tiles) + "</div>"
 
@@ -150,9 +148,9 @@ def _per_day(report: Report) -> str:
     if not report.days:
         return ""
     rows = "".join(
-        f"<tr><td>{_german_date(day.day)}</td>"
-        + "".join(f'<td class="num">{_number(day.decisions.get(d, 0))}</td>' for d in DECISIONS)
-        + f'<td class="num">{_number(day.questions)}</td></tr>'
+        f"<tr><td>{german_date(day.day)}</td>"
+        + "".join(f'<td class="num">{number(day.decisions.get(d, 0))}</td>' for d in DECISIONS)
+        + f'<td class="num">{number(day.questions)}</td></tr>'
         for day in reversed(report.days)
     )
     head = "".join(f'<th class="num">{escape(charts.label(d))}</th>' for d in DECISIONS)
@@ -160,7 +158,7 @@ def _per_day(report: Report) -> str:
         "<details><summary>Zahlen pro Tag als Tabelle</summary><table><thead><tr><th>Tag</th>"
         f'{head}<th class="num">Gesamt</th></tr></thead><tbody>{rows}</tbody></table></details>'
     )
-    return _section(
+    return section(
         "Fragen pro Tag",
         "Jede Frage eines Tages (UTC), nach dem, was der Bot getan hat.",
         _chart("questions-per-day", charts.questions_per_day(report.days)) + table,
@@ -175,8 +173,8 @@ def _entry_name(entry_id: str, kb: KnowledgeBase) -> str:
 
 def _top_entries(report: Report, kb: KnowledgeBase) -> str:
     if not report.entries:
-        return _section("Häufigste Einträge", "", '<p class="empty">Noch keine Einträge.</p>')
-    return _section(
+        return section("Häufigste Einträge", "", '<p class="empty">Noch keine Einträge.</p>')
+    return section(
         "Häufigste Einträge",
         "Wie oft ein Eintrag angezeigt wurde (direkte Antworten und gewählte Vorschläge),"
         " mit den Bewertungen der Kunden.",
@@ -187,9 +185,9 @@ def _top_entries(report: Report, kb: KnowledgeBase) -> str:
 
 def _entry_table(entries: Iterable[EntryStats], kb: KnowledgeBase) -> str:
     rows = "".join(
-        f"<tr><td>{_entry_name(e.entry_id, kb)}</td><td class='num'>{_number(e.hits)}</td>"
-        f"<td class='num'>{_number(e.helpful)}</td>"
-        f"<td class='num'>{_number(e.not_helpful)}</td></tr>"
+        f"<tr><td>{_entry_name(e.entry_id, kb)}</td><td class='num'>{number(e.hits)}</td>"
+        f"<td class='num'>{number(e.helpful)}</td>"
+        f"<td class='num'>{number(e.not_helpful)}</td></tr>"
         for e in entries
     )
     return (
@@ -201,8 +199,8 @@ def _entry_table(entries: Iterable[EntryStats], kb: KnowledgeBase) -> str:
 
 def _ratings_table(entries: Iterable[EntryStats], kb: KnowledgeBase) -> str:
     rows = "".join(
-        f"<tr><td>{_entry_name(e.entry_id, kb)}</td><td class='num'>{_number(e.not_helpful)}</td>"
-        f"<td class='num'>{_number(e.helpful + e.not_helpful)}</td>"
+        f"<tr><td>{_entry_name(e.entry_id, kb)}</td><td class='num'>{number(e.not_helpful)}</td>"
+        f"<td class='num'>{number(e.helpful + e.not_helpful)}</td>"
         f"<td class='num'>{round(e.not_helpful_ratio * 100)} %</td></tr>"
         for e in entries
     )
@@ -216,10 +214,10 @@ def _ratings_table(entries: Iterable[EntryStats], kb: KnowledgeBase) -> str:
 def _not_helpful(report: Report, kb: KnowledgeBase) -> str:
     title = "Meist „nicht hilfreich“ bewertet"
     if not report.most_not_helpful:
-        return _section(
+        return section(
             title, "", '<p class="empty">Keine Bewertung „nicht hilfreich“ in diesem Zeitraum.</p>'
         )
-    return _section(
+    return section(
         title,
         "Diese Antworten haben Kunden am häufigsten als „nicht hilfreich“ bewertet: Lohnt"
         " sich ein Blick auf Antworttext und Formulierungen?",
@@ -232,12 +230,12 @@ def _unanswered(report: Report, kb: KnowledgeBase, privacy: StoreSettings) -> st
     title = "Unbeantwortete Fragen nach Thema"
     lead = (
         "Fragen ohne sichere Antwort (keine Antwort oder unsichere Vorschläge unter"
-        f" {_decimal(UNSURE_SCORE)}), ähnliche zusammengefasst. Der YAML-Entwurf ist der von"
+        f" {decimal(UNSURE_SCORE)}), ähnliche zusammengefasst. Der YAML-Entwurf ist der von"
         " „faqbot suggest“: Antwort schreiben, in eine Datei in faq/ einfügen, mit"
         " „faqbot check“ prüfen."
     )
     if not privacy.store_questions:
-        return _section(
+        return section(
             title,
             "",
             '<p class="empty">Ohne gespeicherte Fragetexte'
@@ -245,7 +243,7 @@ def _unanswered(report: Report, kb: KnowledgeBase, privacy: StoreSettings) -> st
         )
     groups = report.unanswered_groups
     if not groups:
-        return _section(
+        return section(
             title,
             "",
             '<p class="empty">Keine unbeantworteten Fragen mit Text in diesem Zeitraum.</p>',
@@ -262,7 +260,7 @@ def _unanswered(report: Report, kb: KnowledgeBase, privacy: StoreSettings) -> st
             variants += f"<li>… und {more} weitere Formulierungen</li>"
         if rank in ids:
             yaml = "\n".join(draft_entry(group, ids[rank]))
-            draft = _copyable(f"draft-{rank}", "Entwurf für faq/ (wie „faqbot suggest“)", yaml)
+            draft = copyable(f"draft-{rank}", "Entwurf für faq/ (wie „faqbot suggest“)", yaml)
         else:
             draft = (
                 f'<p class="empty">Erst {group.count}× gefragt: „faqbot suggest“ entwirft einen'
@@ -270,12 +268,12 @@ def _unanswered(report: Report, kb: KnowledgeBase, privacy: StoreSettings) -> st
             )
         topics.append(
             f'<article class="topic"><h3>{rank}. „{escape(group.example)}“</h3>'
-            f'<p class="meta">{_number(group.count)}× gefragt · zuletzt am'
-            f" {_german_date(group.last_asked)}{offered}</p>"
+            f'<p class="meta">{number(group.count)}× gefragt · zuletzt am'
+            f" {german_date(group.last_asked)}{offered}</p>"
             f'<div class="cols"><div><h4>So fragten Kunden</h4><ul>{variants}</ul></div>'
             f"<div>{draft}</div></div></article>"
         )
-    return _section(
+    return section(
         title, lead, _chart("unanswered-topics", charts.unanswered_topics(groups)) + "".join(topics)
     )
 
@@ -283,27 +281,27 @@ def _unanswered(report: Report, kb: KnowledgeBase, privacy: StoreSettings) -> st
 def _chosen(report: Report, kb: KnowledgeBase, privacy: StoreSettings) -> str:
     title = "Gewählte Vorschläge („Meinten Sie …?“)"
     if not report.chosen and not report.none_chosen:
-        return _section(title, "", '<p class="empty">Noch keine Auswahl aus Vorschlägen.</p>')
+        return section(title, "", '<p class="empty">Noch keine Auswahl aus Vorschlägen.</p>')
     rows = []
     for rank, chosen in enumerate(report.chosen, start=1):
         entry = kb.get(chosen.entry_id)
         new = new_alternatives(chosen.phrasings, entry.phrasings) if entry else []
-        if new and entry is not None:
+        if not privacy.store_questions:  # older texts may remain; not shown either
+            cell = '<span class="empty">ohne Fragetexte</span>'
+        elif new and entry is not None:
             yaml = "\n".join(alternatives_block(entry, new))
-            cell = _copyable(
+            cell = copyable(
                 f"alternatives-{rank}", "Neue alternatives (wie „faqbot suggest“)", yaml
             )
-        elif not privacy.store_questions:
-            cell = '<span class="empty">ohne Fragetexte</span>'
         else:
             cell = '<span class="empty">nichts Neues</span>'
         rows.append(
             f"<tr><td>{_entry_name(chosen.entry_id, kb)}</td>"
-            f'<td class="num">{_number(chosen.count)}</td><td>{cell}</td></tr>'
+            f'<td class="num">{number(chosen.count)}</td><td>{cell}</td></tr>'
         )
     if report.none_chosen:
         rows.append(
-            f'<tr><td>„Keine davon“</td><td class="num">{_number(report.none_chosen)}</td>'
+            f'<tr><td>„Keine davon“</td><td class="num">{number(report.none_chosen)}</td>'
             "<td></td></tr>"
         )
     table = (
@@ -311,7 +309,7 @@ def _chosen(report: Report, kb: KnowledgeBase, privacy: StoreSettings) -> str:
         f"<th>Kandidaten für neue Alternativen</th></tr></thead><tbody>{''.join(rows)}"
         "</tbody></table>"
     )
-    return _section(
+    return section(
         title,
         "Welchen Eintrag Kunden nach „Meinten Sie …?“ gewählt haben. Wie sie gefragt"
         " hatten, eignet sich als neue Alternative, damit der Bot künftig direkt antwortet.",
@@ -327,7 +325,7 @@ def _handoffs(report: Report) -> str:
         body = '<p class="empty">Keine Übergaben an das Team in diesem Zeitraum.</p>'
     else:
         body = _chart("handoffs", charts.handoffs(counts))
-    return _section(
+    return section(
         "Übergaben an das Team",
         "Fragen, die Kunden an das Team geschickt haben: noch offen und schon beantwortet.",
         body,
@@ -341,9 +339,9 @@ def _matcher(report: Report) -> str:
     median = report.median_confidence
     lead = (
         f"Im Zeitraum direkt beantwortet: {round(share * 100)} %; Median-Konfidenz der"
-        f" FAQ-Fragen: {_decimal(median) if median is not None else '–'} (1 = sicher)."
+        f" FAQ-Fragen: {decimal(median) if median is not None else '–'} (1 = sicher)."
     )
-    return _section(
+    return section(
         "Wie gut der Bot trifft",
         lead,
         '<div class="pair">'
@@ -364,11 +362,6 @@ def _matcher(report: Report) -> str:
 # Helpers -------------------------------------------------------------------------------
 
 
-def _section(title: str, lead: str, body: str) -> str:
-    lead_html = f'<p class="lead">{escape(lead)}</p>' if lead else ""
-    return f'<section class="card"><h2>{escape(title)}</h2>{lead_html}{body}</section>'
-
-
 def _chart(name: str, spec: charts.Spec, caption: str = "") -> str:
     caption_html = f"<figcaption>{escape(caption)}</figcaption>" if caption else ""
     return (
@@ -377,45 +370,16 @@ def _chart(name: str, spec: charts.Spec, caption: str = "") -> str:
     )
 
 
-def _copyable(element_id: str, heading: str, text: str) -> str:
-    return (
-        f'<div class="draft"><div class="head"><span>{escape(heading)}</span>'
-        f'<button type="button" class="copy" data-copy="{element_id}">YAML kopieren</button>'
-        f'</div><pre id="{element_id}">{escape(text)}</pre></div>'
-    )
-
-
 def _period(report: Report) -> str:
     days = report.period.days
     if days is None:
         if report.days:
             first, last = report.days[0].day, report.days[-1].day
-            return f"Gesamter Zeitraum · {_german_date(first)} – {_german_date(last)}"
+            return f"Gesamter Zeitraum · {german_date(first)} – {german_date(last)}"
         return "Gesamter Zeitraum"
     since = report.period.since or ""
     name = "Letzter Tag" if days == 1 else f"Letzte {days} Tage"
-    return f"{name} · seit {_german_date(since)}" if since else name
-
-
-def _stamp(moment: datetime) -> str:
-    moment = moment.astimezone(UTC)
-    return f"{moment:%d.%m.%Y} um {moment:%H:%M} UTC"
-
-
-def _german_date(iso: str) -> str:
-    try:
-        return date.fromisoformat(iso[:10]).strftime("%d.%m.%Y")
-    except ValueError:
-        return escape(iso[:10])
-
-
-def _number(value: int) -> str:
-    """A count as Germans write it: 20.028."""
-    return f"{value:,}".replace(",", ".")
-
-
-def _decimal(value: float) -> str:
-    return f"{value:.2f}".replace(".", ",")
+    return f"{name} · seit {german_date(since)}" if since else name
 
 
 def _footer() -> str:

@@ -1,4 +1,5 @@
-"""The frame of the staff report page: styles, the copy script, the HTML skeleton.
+"""The frame of the staff report page: styles, the copy script, the HTML skeleton, and
+the small pieces every section is made of (cards, copyable YAML, German numbers).
 
 Everything is inline (no font, script or stylesheet from anywhere else), so the page
 opens offline, can be mailed, and makes no network request.
@@ -6,6 +7,7 @@ opens offline, can be mailed, and makes no network request.
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
 from html import escape
 
 STYLE = """
@@ -126,3 +128,45 @@ def page(*, title: str, subtitle: str, body: str, footer: str) -> str:
         f'<footer class="wrap">{footer}</footer>\n'
         f"<script>{SCRIPT}</script>\n</body>\n</html>\n"
     )
+
+
+# Pieces of a page ---------------------------------------------------------------------
+
+
+def section(title: str, lead: str, body: str) -> str:
+    """A card with a heading and a lead sentence (both text) around ``body`` (HTML)."""
+    lead_html = f'<p class="lead">{escape(lead)}</p>' if lead else ""
+    return f'<section class="card"><h2>{escape(title)}</h2>{lead_html}{body}</section>'
+
+
+def copyable(element_id: str, heading: str, text: str) -> str:
+    """``text`` as a block with a "YAML kopieren" button (the SCRIPT above copies it)."""
+    return (
+        f'<div class="draft"><div class="head"><span>{escape(heading)}</span>'
+        f'<button type="button" class="copy" data-copy="{element_id}">YAML kopieren</button>'
+        f'</div><pre id="{element_id}">{escape(text)}</pre></div>'
+    )
+
+
+def stamp(moment: datetime) -> str:
+    """When the page was made: "01.12.2026 um 10:04 UTC"."""
+    moment = moment.astimezone(UTC)
+    return f"{moment:%d.%m.%Y} um {moment:%H:%M} UTC"
+
+
+def german_date(iso: str) -> str:
+    """The date of an ISO time as "30.11.2026" (as HTML)."""
+    try:
+        return date.fromisoformat(iso[:10]).strftime("%d.%m.%Y")
+    except ValueError:
+        return escape(iso[:10])
+
+
+def number(value: int) -> str:
+    """A count as Germans write it: 20.028."""
+    return f"{value:,}".replace(",", ".")
+
+
+def decimal(value: float) -> str:
+    """A score as Germans write it: 0,82."""
+    return f"{value:.2f}".replace(".", ",")

@@ -174,7 +174,8 @@ def test_report_without_question_texts_says_so(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     faq_dir = write_kb(tmp_path / "faq")
-    data_dir = write_store(tmp_path / "data", events(), keep_texts=False)
+    # Texts from before the switch: still in the store for a while, never on the page.
+    data_dir = write_store(tmp_path / "data", events(), keep_texts=True)
     monkeypatch.setenv("STORE_QUESTIONS", "false")
     page, _ = report_page(faq_dir, data_dir, tmp_path / "r.html", capsys=capsys)
     assert "Der Bot speichert keine Fragetexte (STORE_QUESTIONS=false)" in page
