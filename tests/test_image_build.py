@@ -11,7 +11,7 @@ container runtime would start it: ``chroot --userspec`` as the image's ``USER``,
 ``WORKDIR``, with exactly its ``ENV``, a fresh ``/proc``, and no network at all (which
 shows that nothing is downloaded at run time).
 
-Costs: about 1-2 minutes on two cores, plus ~40 s and ~80 MB of Debian packages the
+Costs: about 1-2 minutes on two cores, plus about a minute (and Debian packages) the
 first time a machine makes the stand-in, which is cached as a tarball in
 ``$FAQBOT_CI_CACHE`` (default ``/var/cache/faqbot-ci``). Needs root, ``buildah`` and
 (until the tarball is cached) ``mmdebstrap``; ``.ci/run`` installs both. Elsewhere the
