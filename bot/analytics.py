@@ -607,6 +607,7 @@ def _draft_entries(
             lines.append("    alternatives: []")
         lines.append("    keywords: []")
         lines.append(f"    answer: {yaml_string(DRAFT_ANSWER)}")
+        lines.append("    draft: true  # nie angezeigt; nach dem Schreiben der Antwort löschen")
     return lines
 
 

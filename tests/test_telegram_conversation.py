@@ -801,7 +801,10 @@ def test_hot_reload_broken_file_is_reported_and_the_last_good_version_served(
 
     [notice] = fake.wait_for_messages(1, chat_id=ADMIN_ID, timeout=8)
     assert "NOT reloaded" in notice["text"]
-    assert f"web-technik.yaml:{broken_line}: invalid YAML" in notice["text"]
+    assert (
+        f"web-technik.yaml:{broken_line}: In Zeile {broken_line} steht ein Doppelpunkt"
+        in (notice["text"])
+    )
     assert ask(fake, "Was ist DNSSEC?")["text"].startswith(DNSSEC_QUESTION)
 
     path.write_text(original.replace(DNSSEC_QUESTION, NEW_DNSSEC_QUESTION), encoding="utf-8")
