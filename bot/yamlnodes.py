@@ -133,12 +133,14 @@ def _translate(exc: yaml.MarkedYAMLError, lines: list[str]) -> Finding:
 
     tab = _first_tab_indent(lines, line)
     if tab is not None:
+        how = "beginnt mit" if lines[tab - 1].startswith("\t") else "ist mit"
+        done = "" if how == "beginnt mit" else " eingerückt"
         return Finding(
             tab,
             lines[tab - 1].index("\t") + 1,
             "yaml-tab",
-            f"Zeile {tab} ist mit einem Tabulator eingerückt. Bitte rücken Sie nur mit"
-            " Leerzeichen ein (2 je Ebene).",
+            f"Zeile {tab} {how} einem Tabulator{done}. Bitte rücken Sie nur mit Leerzeichen"
+            " ein (2 je Ebene).",
         )
     if "quoted scalar" in context and "end of stream" in problem:
         quote_line = exc.context_mark.line + 1 if exc.context_mark else line
@@ -164,10 +166,10 @@ def _translate(exc: yaml.MarkedYAMLError, lines: list[str]) -> Finding:
             return _missing_dash(line, column)
         return _field_indent(lines, line, column)
     if "undefined alias" in problem or "while scanning an alias" in context:
-        return _starts_with(line, column, "*")
+        return _starts_with(lines, line, column, "*")
     if "cannot start any token" in problem:
         char = lines[line - 1][column - 1] if _inside(lines, line, column) else "@"
-        return _starts_with(line, column, char)
+        return _starts_with(lines, line, column, char)
     if "flow sequence" in context or "flow mapping" in context:
         return Finding(
             context_line,
@@ -308,7 +310,11 @@ def _field_indent(lines: list[str], line: int, column: int) -> Finding:
     )
 
 
-def _starts_with(line: int, column: int, char: str) -> Finding:
+def _starts_with(lines: list[str], line: int, column: int, char: str) -> Finding:
+    text = lines[line - 1] if 0 < line <= len(lines) else ""
+    value = text.find(": " + char)
+    if value >= 0:
+        column = value + 3  # the marker under the character, not where YAML gave up
     return Finding(
         line,
         column,
