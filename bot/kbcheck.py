@@ -63,9 +63,13 @@ def across_files(files: Sequence[FileEntries]) -> list[Problem]:
             for phrasing, line in zip(entry.phrasings, entry.phrasing_lines, strict=False):
                 by_phrasing[phrasing_key(phrasing)].append((entry, line))
     for same in by_id.values():
+        if len(same) < 2:
+            continue
         first, *later = newer_last(same)
         problems += [_duplicate_id(entry, first[0], lines) for entry, _ in later]
     for same in by_phrasing.values():
+        if len(same) < 2:
+            continue
         ranked = newer_last(same)
         first = ranked[0]
         for entry, line in ranked[1:]:

@@ -212,7 +212,8 @@ class FileReader:
         unique: dict[str, int] = {}
         seen = {kbcheck.phrasing_key(question)}
         for alternative, line in zip(alternatives, lines, strict=False):
-            if kbcheck.phrasing_key(alternative) in seen:
+            key = kbcheck.phrasing_key(alternative)
+            if key in seen:
                 self.problem(
                     Finding(
                         line,
@@ -224,7 +225,7 @@ class FileReader:
                     "warning",
                 )
             else:
-                seen.add(kbcheck.phrasing_key(alternative))
+                seen.add(key)
                 unique[alternative] = line
         return unique
 
@@ -274,6 +275,12 @@ class FileReader:
     def _text(self, node: yaml.Node | None, name: str, *, numbers: bool = False) -> str | None:
         if node is None:
             return None  # reported as a missing required key
+        if isinstance(node, yaml.ScalarNode) and (
+            node.tag == _TAG + "str" or (numbers and node.tag != _TAG + "null")
+        ):
+            value = str(node.value).strip()
+            if value:
+                return value  # the common case first: 10,000 entries hold 130,000 texts
         label = _LABELS.get(name, f"„{name}“")
         line = _where(node)[0]
         if _is_null(node) or (isinstance(node, yaml.ScalarNode) and not str(node.value).strip()):
