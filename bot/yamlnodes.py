@@ -1,8 +1,8 @@
 """One FAQ file read into YAML nodes, and YAML's syntax errors told to staff in German.
 
 Nodes (not Python objects) are kept so that every later finding carries its file:line.
-libyaml's C composer builds them about five times faster than PyYAML's pure-Python one
-(10,000 entries: see ``benchmarks/bench_load.py``) and keeps the same marks. When a
+libyaml's C composer builds them faster than PyYAML's pure-Python one and keeps the same
+marks (a 10,000-entry file: 1.9 s instead of 11.9 s, ``benchmarks/bench_load.py``). When a
 file does not parse, it is parsed again with the pure-Python loader: its error messages
 and marks are the ones translated below, and a broken file is rare enough not to matter.
 
