@@ -784,6 +784,7 @@ def draft_entry(summary: UnansweredGroup, entry_id: str) -> list[str]:
         lines.append("    alternatives: []")
     lines.append("    keywords: []")
     lines.append(f"    answer: {yaml_string(DRAFT_ANSWER)}")
+    lines.append("    draft: true  # nie angezeigt; nach dem Schreiben der Antwort löschen")
     return lines
 
 

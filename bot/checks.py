@@ -1,15 +1,75 @@
-"""Checks for staff beyond the schema: entries customers could confuse.
+"""``faqbot check``: everything staff should know about the FAQ folder, in one report.
 
-Every question and alternative of an entry is matched against the whole knowledge
-base. If another entry wins, or comes within the matcher's answer margin, customers
-asking that way will get suggestions or the wrong answer; staff should make the
-phrasing more specific before customers notice.
+Errors (nothing is loaded), then warnings, then the drafts that are kept out of the
+bot. Beyond the schema, every question and alternative of an entry is matched against
+the whole knowledge base: if another entry wins, or comes within the matcher's answer
+margin, customers asking that way will get suggestions or the wrong answer, and staff
+should make the phrasing more specific before customers notice.
 """
 
 from __future__ import annotations
 
-from bot.errors import Problem
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.errors import KnowledgeBaseError, Problem
+from bot.knowledge import Entry, KnowledgeBase, load_knowledge_base
 from bot.matcher import Matcher
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    """What ``faqbot check`` found: errors, warnings and drafts, in that order."""
+
+    findings: tuple[Problem, ...]
+    kb: KnowledgeBase | None
+
+    @property
+    def ok(self) -> bool:
+        return self.kb is not None
+
+    def summary(self) -> str:
+        """One German line for the end of the output."""
+        count = {
+            severity: sum(1 for p in self.findings if p.severity == severity)
+            for severity in ("error", "warning", "info")
+        }
+        if self.kb is None:
+            return (
+                f"{_plural(count['error'], 'Fehler', 'Fehler')} gefunden; nichts wurde geladen."
+                " Der Bot antwortet weiter mit der letzten fehlerfreien Fassung."
+            )
+        return (
+            f"OK: {_plural(len(self.kb), 'Eintrag', 'Einträge')} in"
+            f" {_plural(len(self.kb.categories), 'Kategorie', 'Kategorien')},"
+            f" {_plural(count['info'], 'Entwurf', 'Entwürfe')},"
+            f" {_plural(count['warning'], 'Warnung', 'Warnungen')}."
+        )
+
+
+def check_folder(faq_dir: Path, *, confusions: bool = True) -> CheckReport:
+    """Load ``faq_dir`` and collect every finding for staff."""
+    try:
+        kb = load_knowledge_base(faq_dir)
+    except KnowledgeBaseError as exc:
+        return CheckReport(tuple(exc.problems), None)
+    warnings = list(kb.warnings)
+    if confusions:
+        warnings += confusable_phrasings(Matcher(kb))
+    drafts = [draft_notice(entry) for entry in kb.drafts]
+    return CheckReport((*warnings, *drafts), kb)
+
+
+def draft_notice(entry: Entry) -> Problem:
+    """The ``info`` line that lists a draft."""
+    return Problem(
+        entry.source,
+        entry.line,
+        f"Entwurf „{entry.id}“ („{entry.question}“) wird nicht angezeigt. Zum Veröffentlichen"
+        " schreiben Sie die Antwort fertig und löschen die Zeile „draft: true“.",
+        severity="info",
+        code="draft",
+    )
 
 
 def confusable_phrasings(matcher: Matcher) -> list[Problem]:
@@ -27,9 +87,20 @@ def confusable_phrasings(matcher: Matcher) -> list[Problem]:
                     Problem(
                         entry.source,
                         line,
-                        f"'{phrasing}' ({entry.id}) is confusable with entry"
-                        f" '{rival.entry.id}' (scores {own:.2f} vs {rival.score:.2f});"
-                        " make it more specific",
+                        f"„{phrasing}“ ({entry.id}) lässt sich mit dem Eintrag"
+                        f" „{rival.entry.id}“ verwechseln (Übereinstimmung {_score(own)} zu"
+                        f" {_score(rival.score)}). Formulieren Sie die Frage eindeutiger oder"
+                        " ergänzen Sie Alternativen, die nur zu einem der beiden passen.",
+                        severity="warning",
+                        code="confusable",
                     )
                 )
     return warnings
+
+
+def _score(value: float) -> str:
+    return f"{value:.2f}".replace(".", ",")
+
+
+def _plural(count: int, one: str, many: str) -> str:
+    return f"{count} {one if count == 1 else many}"

@@ -35,7 +35,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         code: int = args.handler(args)
         return code
     except KnowledgeBaseError as exc:
-        print(f"The knowledge base has errors:\n{exc}", file=sys.stderr)
+        print(f"Die FAQ-Dateien enthalten Fehler; nichts wurde geladen:\n{exc}", file=sys.stderr)
         return 1
     except FaqError as exc:
         print(f"faqbot: {exc}", file=sys.stderr)
@@ -87,11 +87,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     check = command(
         "check",
-        "Validate the knowledge base; list errors as file:line: message.",
-        "faqbot check --faq-dir faq",
+        "Validate the knowledge base; list errors, warnings and drafts as file:line: message"
+        " (German, for staff). Exit 1 on errors.",
+        "faqbot check   |   faqbot check --json > befunde.json",
     )
     check.add_argument(
         "--no-confusions", action="store_true", help="skip the confusable-entries warnings"
+    )
+    check.add_argument(
+        "--json",
+        action="store_true",
+        help="print a JSON list of {file, line, column, severity, code, message}",
     )
     check.set_defaults(handler=cmd_check)
 
@@ -250,26 +256,17 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    faq_dir = resolve_faq_dir(args)
-    try:
-        kb = load_knowledge_base(faq_dir)
-    except KnowledgeBaseError as exc:
-        for problem in exc.problems:
-            print(f"{problem}")
-        print(f"{len(exc.problems)} error(s); nothing was loaded.", file=sys.stderr)
-        return 1
-    warnings = list(kb.warnings)
-    if not args.no_confusions:
-        from bot.checks import confusable_phrasings
+    from bot.checks import check_folder
 
-        warnings += confusable_phrasings(Matcher(kb))
-    for warning in warnings:
-        print(f"{warning.file}:{warning.line}: warning: {warning.message}")
-    print(
-        f"OK: {len(kb)} entries in {len(kb.categories)} categories, {len(warnings)} warning(s).",
-        file=sys.stderr,
-    )
-    return 0
+    report = check_folder(resolve_faq_dir(args), confusions=not args.no_confusions)
+    if args.json:
+        print(json.dumps([p.as_json() for p in report.findings], ensure_ascii=False, indent=2))
+        print(report.summary(), file=sys.stderr)
+    else:
+        for problem in report.findings:
+            print(problem.render() + ("\n" if problem.excerpt else ""))
+        print(report.summary())
+    return 0 if report.ok else 1
 
 
 # eval -----------------------------------------------------------------------------

@@ -458,6 +458,7 @@ def test_suggest_drafts_entries_and_alternatives_as_valid_yaml(
     ]
     assert len(first["alternatives"]) <= 8
     assert first["keywords"] == [] and first["answer"] == DRAFT_ANSWER
+    assert all(draft["draft"] is True for draft in drafts)  # never served until written
     for draft in drafts:
         assert draft["question"][0].isupper() and draft["question"].endswith("?")
         phrasings = [normalise(p) for p in [draft["question"], *draft["alternatives"]]]

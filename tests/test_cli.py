@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import build_parser, main
+from bot.knowledge import load_knowledge_base
 from tests.conftest import FAQ_DIR, ROOT
 
 COMMANDS = ["ask", "check", "eval", "chat", "run", "health", "stats", "suggest", "report"]
@@ -94,13 +95,16 @@ def test_ask_stdin_writes_one_json_line_per_question_in_order() -> None:
 def test_ask_faq_dir_from_environment(tmp_path: Path) -> None:
     result = run_cli("ask", "--json", "dnssec", env={"FAQ_DIR": str(tmp_path)})
     assert result.returncode == 1
-    assert "no *.yaml files" in result.stderr
+    assert f"Im FAQ-Ordner „{tmp_path}“ liegt keine .yaml-Datei." in result.stderr
 
 
 def test_check_shipped_knowledge_base_passes() -> None:
     result = run_cli("check")
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "OK: 18 entries in 4 categories" in result.stderr
+    kb = load_knowledge_base(FAQ_DIR)
+    categories = len(kb.categories)
+    summary = f"OK: {len(kb)} Einträge in {categories} Kategorien, 0 Entwürfe, 0 Warnungen."
+    assert result.stdout.splitlines()[-1] == summary
 
 
 def test_check_reports_file_line_and_fails(
@@ -108,8 +112,40 @@ def test_check_reports_file_line_and_fails(
 ) -> None:
     assert main(["check", "--faq-dir", str(broken_faq_dir)]) == 1
     out = capsys.readouterr().out
-    assert f"{broken_faq_dir / 'web.yaml'}:5: unknown key 'alternativs'" in out
-    assert "did you mean 'alternatives'" in out
+    assert f"{broken_faq_dir / 'web.yaml'}:5: Das Feld „alternativs“ gibt es nicht." in out
+    assert "Meinten Sie „alternatives“?" in out
+    assert "  5 |     alternativs: [x]\n    |     ^\n" in out
+    assert out.rstrip().endswith(
+        "1 Fehler gefunden; nichts wurde geladen."
+        " Der Bot antwortet weiter mit der letzten fehlerfreien Fassung."
+    )
+
+
+def test_check_json_lists_problems_for_editors(
+    broken_faq_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["check", "--json", "--faq-dir", str(broken_faq_dir)]) == 1
+    captured = capsys.readouterr()
+    [problem] = json.loads(captured.out)
+    assert problem == {
+        "file": str(broken_faq_dir / "web.yaml"),
+        "line": 5,
+        "column": 5,
+        "severity": "error",
+        "code": "unknown-key",
+        "message": problem["message"],
+    }
+    assert problem["message"].startswith("Das Feld „alternativs“ gibt es nicht.")
+    assert "nichts wurde geladen" in captured.err
+
+
+def test_check_json_of_a_good_folder_is_an_empty_list(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["check", "--json", "--no-confusions", "--faq-dir", str(FAQ_DIR)]) == 0
+    captured = capsys.readouterr()
+    assert json.loads(captured.out) == []
+    assert captured.err.startswith("OK: ")
 
 
 def test_check_warns_about_confusable_entries(
@@ -125,8 +161,8 @@ def test_check_warns_about_confusable_entries(
     )
     assert main(["check", "--faq-dir", str(tmp_path)]) == 0
     out = capsys.readouterr().out
-    assert f"{tmp_path / 'a.yaml'}:4: warning:" in out
-    assert "confusable with entry 'rad-kauf'" in out
+    assert f"{tmp_path / 'a.yaml'}:4: Warnung: „Wie kaufe ich ein Fahrrad?“ (rad-kaufen)" in out
+    assert "lässt sich mit dem Eintrag „rad-kauf“ verwechseln" in out
 
 
 def test_eval_prints_figures_and_baselines(

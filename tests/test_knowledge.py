@@ -14,65 +14,29 @@ from bot.knowledge import ANSWER_SOFT_LIMIT, KnowledgeBase, load_knowledge_base
 
 SHIPPED_FAQ = Path(__file__).parent.parent / "faq"
 
-SHIPPED_ENTRIES = [
-    (
-        "ssl-letsencrypt-301",
-        "Web & Technik",
-        "SSL-Zertifikat von Let's Encrypt trotz 301-Umleitung automatisch erneuern"
-        " \N{EN DASH} geht das?",
-    ),
-    ("dnssec", "Web & Technik", "Was ist DNSSEC und wozu dient es?"),
-    ("wordpress-theme", "Web & Technik", "Wie finde ich das richtige WordPress Theme?"),
-    ("kommentar-spam", "Web & Technik", "Wie vermeide ich Kommentar-Spam in Blogs?"),
-    (
-        "mehrsprachige-websites",
-        "Web & Technik",
-        "Mehrsprachige Websites: Wie groß ist der Aufwand?",
-    ),
-    ("corporate-blog", "Marketing", "Was ist ein Corporate Blog und wozu dient es?"),
-    ("wordpress-installieren", "Marketing", "Warum sollte ich WordPress installieren?"),
-    (
-        "google-maps",
-        "Marketing",
-        "Warum wird mein Unternehmen auf Google Maps nicht richtig gefunden?",
-    ),
-    ("twitter-unternehmen", "Marketing", "Wie funktioniert Twitter für Unternehmen?"),
-    ("facebook-ads", "Marketing", "Wie kann ich meine Facebook Ads optimieren?"),
-    (
-        "guter-ruf-online",
-        "Reputation Management",
-        "Wie kann ich meinen guten Ruf online verteidigen?",
-    ),
-    (
-        "online-krisen-training",
-        "Reputation Management",
-        "Wie kann ich mich durch ein Training auf eine Online-Kritikwelle vorbereiten?",
-    ),
-    ("shitstorm", "Reputation Management", "Wie kann ich mich auf einen Shitstorm vorbereiten?"),
-    (
-        "google-spam-gehackt",
-        "Reputation Management",
-        "Meine Website wurde gehackt. Wie kriege ich den Spam wieder aus den"
-        " Google-Suchergebnissen?",
-    ),
-    (
-        "social-media-pflicht",
-        "Social Media",
-        "Muss unser Unternehmen auf Social Media aktiv sein und mit Kunden im Dialog stehen?",
-    ),
-    (
-        "social-media-berater",
-        "Social Media",
-        "Welche Fragen sollte ich einem Social-Media-Berater stellen?",
-    ),
-    (
-        "mitarbeiter-social-web",
-        "Social Media",
-        "Wie binden wir Mitarbeiter ein, die bereits im Social Web aktiv sind?",
-    ),
-    ("social-media-manager", "Social Media", "Brauchen wir einen Social Media Manager?"),
+# Published ids: the website links to them (t.me/<bot>?start=<id>), so they must stay.
+# Staff may add entries and reword questions; these tests derive the rest from the files.
+PUBLISHED_IDS = [
+    "ssl-letsencrypt-301",
+    "dnssec",
+    "wordpress-theme",
+    "kommentar-spam",
+    "mehrsprachige-websites",
+    "corporate-blog",
+    "wordpress-installieren",
+    "google-maps",
+    "twitter-unternehmen",
+    "facebook-ads",
+    "guter-ruf-online",
+    "online-krisen-training",
+    "shitstorm",
+    "google-spam-gehackt",
+    "social-media-pflicht",
+    "social-media-berater",
+    "mitarbeiter-social-web",
+    "social-media-manager",
 ]
-SHIPPED_IDS = [entry_id for entry_id, _, _ in SHIPPED_ENTRIES]
+SHIPPED_IDS = [entry.id for entry in load_knowledge_base(SHIPPED_FAQ)]
 
 # A sentence ends in '.', '?' or '!' followed by a space or the end of the text; counting
 # all three keeps answers that are mostly a list of questions (social-media-berater) fair.
@@ -119,12 +83,8 @@ def shipped_kb() -> KnowledgeBase:
 # --- the shipped knowledge base ---------------------------------------------------------
 
 
-def test_shipped_kb_loads_all_18_entries(shipped_kb: KnowledgeBase) -> None:
-    assert len(shipped_kb) == 18
-
-
-def test_shipped_kb_has_exactly_the_expected_ids(shipped_kb: KnowledgeBase) -> None:
-    assert sorted(entry.id for entry in shipped_kb) == sorted(SHIPPED_IDS)
+def test_shipped_kb_has_every_published_id(shipped_kb: KnowledgeBase) -> None:
+    assert [entry_id for entry_id in PUBLISHED_IDS if shipped_kb.get(entry_id) is None] == []
 
 
 def test_shipped_kb_ids_are_unique_in_the_files() -> None:
@@ -134,20 +94,13 @@ def test_shipped_kb_ids_are_unique_in_the_files() -> None:
         for path in sorted(SHIPPED_FAQ.glob("*.yaml"))
         for entry in yaml.safe_load(path.read_text(encoding="utf-8"))["entries"]
     ]
-    assert len(ids) == len(set(ids)) == 18
+    assert len(ids) == len(set(ids))
+    assert set(PUBLISHED_IDS) <= set(ids)
 
 
-def test_shipped_kb_has_no_warnings(shipped_kb: KnowledgeBase) -> None:
+def test_shipped_kb_has_no_warnings_and_no_drafts(shipped_kb: KnowledgeBase) -> None:
     assert shipped_kb.warnings == ()
-
-
-@pytest.mark.parametrize(("entry_id", "category", "question"), SHIPPED_ENTRIES, ids=SHIPPED_IDS)
-def test_shipped_entry_question_and_category(
-    shipped_kb: KnowledgeBase, entry_id: str, category: str, question: str
-) -> None:
-    entry = shipped_kb.get(entry_id)
-    assert entry is not None
-    assert (entry.category, entry.question) == (category, question)
+    assert shipped_kb.drafts == ()
 
 
 @pytest.mark.parametrize("entry_id", SHIPPED_IDS)
@@ -171,408 +124,15 @@ def test_shipped_entry_has_enough_phrasings_and_keywords(
     assert len(entry.keywords) >= 3
 
 
-@pytest.mark.parametrize(
-    "entry_id",
-    [entry_id for entry_id, category, _ in SHIPPED_ENTRIES if category != "Social Media"],
-)
+@pytest.mark.parametrize("entry_id", SHIPPED_IDS)
 def test_shipped_entry_outside_social_media_has_https_link(
     shipped_kb: KnowledgeBase, entry_id: str
 ) -> None:
     entry = shipped_kb.get(entry_id)
     assert entry is not None
-    assert any(link.url.startswith("https://") for link in entry.links)
-
-
-# --- loader errors: file:line, nothing loaded -------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("text", "line", "hint"),
-    [
-        pytest.param(
-            """\
-            category: Test
-            entries:
-              - id: eins
-                question: "Frage eins?"
-                 answer: "Antwort eins."
-            """,
-            5,
-            "invalid YAML",
-            id="indented-too-far",
-        ),
-        pytest.param(
-            """\
-            category: Test
-            entries:
-              - id: eins
-                question: "Frage eins?"
-               answer: "Antwort eins."
-            """,
-            5,
-            "invalid YAML",
-            id="indented-too-little",
-        ),
-        pytest.param(
-            """\
-            category: Test
-            entries:
-              - id: eins
-                question: 'Let's Encrypt erneuern?'
-                answer: "Antwort eins."
-            """,
-            4,
-            "invalid YAML",
-            id="apostrophe-closes-single-quote",
-        ),
-        pytest.param(
-            """\
-            category: Test
-            entries:
-              - id: eins
-                question: Google Maps: Wie trage ich meine Firma ein?
-                answer: "Antwort eins."
-            """,
-            4,
-            "invalid YAML",
-            id="unquoted-colon",
-        ),
-        pytest.param(
-            "category: Test\nentries:\n  - id: eins\n\tquestion: Frage?\n    answer: Antwort.\n",
-            4,
-            "'\\t'",
-            id="tab",
-        ),
-    ],
-)
-def test_load_broken_yaml_reports_its_line(faq_dir: Path, text: str, line: int, hint: str) -> None:
-    path = write(faq_dir, "web.yaml", text)
-    message = str(load_error(faq_dir))
-    assert f"{path}:{line}: " in message
-    assert hint in message
-
-
-def test_load_unclosed_quote_reports_the_opening_line(faq_dir: Path) -> None:
-    path = write(
-        faq_dir,
-        "web.yaml",
-        """\
-        category: Test
-        entries:
-          - id: eins
-            question: "Frage eins?
-            answer: |
-              Antwort eins.
-        """,
-    )
-    message = str(load_error(faq_dir))
-    assert f"{path}:4: " in message
-    assert "quoted scalar" in message
-
-
-@pytest.mark.parametrize(
-    ("text", "line", "message"),
-    [
-        pytest.param(
-            """\
-            category: Test
-            entries:
-              - id: eins
-                answer: "Antwort eins."
-            """,
-            3,
-            "an entry is missing the required key 'question'",
-            id="question",
-        ),
-        pytest.param(
-            """\
-            category: Test
-            entries:
-              - id: eins
-                question: "Frage eins?"
-            """,
-            3,
-            "an entry is missing the required key 'answer'",
-            id="answer",
-        ),
-        pytest.param(
-            """\
-            category: Test
-            entries:
-              - question: "Frage eins?"
-                answer: "Antwort eins."
-            """,
-            3,
-            "an entry is missing the required key 'id'",
-            id="id",
-        ),
-        pytest.param(
-            """\
-            entries:
-              - id: eins
-                question: "Frage eins?"
-                answer: "Antwort eins."
-            """,
-            1,
-            "the file is missing the required key 'category'",
-            id="category",
-        ),
-    ],
-)
-def test_load_missing_key_names_key_and_line(
-    faq_dir: Path, text: str, line: int, message: str
-) -> None:
-    path = write(faq_dir, "web.yaml", text)
-    assert f"{path}:{line}: {message}" in str(load_error(faq_dir))
-
-
-def test_load_misspelt_key_suggests_the_right_one(faq_dir: Path) -> None:
-    path = write(
-        faq_dir,
-        "web.yaml",
-        """\
-        category: Test
-        entries:
-          - id: eins
-            question: "Frage eins?"
-            alternativs:
-              - "Erste Frage?"
-            answer: "Antwort eins."
-        """,
-    )
-    message = str(load_error(faq_dir))
-    assert f"{path}:5: unknown key 'alternativs'; did you mean 'alternatives'?" in message
-
-
-def test_load_duplicate_id_across_files_names_both_places(faq_dir: Path) -> None:
-    first = write(faq_dir, "a.yaml", GOOD_FILE)
-    second = write(
-        faq_dir,
-        "b.yaml",
-        """\
-        category: Andere
-        entries:
-          - id: zwei
-            question: "Frage zwei?"
-            answer: "Antwort zwei."
-
-          - id: eins
-            question: "Noch eine Frage eins?"
-            answer: "Noch eine Antwort."
-        """,
-    )
-    message = str(load_error(faq_dir))
-    assert f"{second}:7: duplicate id 'eins'" in message
-    assert f"{first}:3" in message
-
-
-def test_load_duplicate_key_in_entry_reports_second_key(faq_dir: Path) -> None:
-    path = write(
-        faq_dir,
-        "web.yaml",
-        """\
-        category: Test
-        entries:
-          - id: eins
-            question: "Frage eins?"
-            answer: "Antwort eins."
-            question: "Andere Frage?"
-        """,
-    )
-    assert f"{path}:6: key 'question' appears twice in an entry" in str(load_error(faq_dir))
-
-
-def entry_with(field: str) -> str:
-    """A one-entry file whose 4th line onwards is ``field`` (a dedented YAML snippet)."""
-    lines = [
-        "category: Test",
-        "entries:",
-        "  - id: eins",
-        textwrap.indent(textwrap.dedent(field).rstrip("\n"), "    "),
-        '    question: "Frage eins?"',
-    ]
-    if not field.lstrip().startswith("answer:"):
-        lines.append('    answer: "Antwort eins."')
-    return "\n".join(lines) + "\n"
-
-
-@pytest.mark.parametrize(
-    ("field", "line", "message"),
-    [
-        pytest.param(
-            'answer:\n  - "Erster Satz."\n  - "Zweiter Satz."\n',
-            5,
-            "'answer' must be a text",
-            id="answer-is-list",
-        ),
-        pytest.param(
-            'alternatives: "Erste Frage?"\n',
-            4,
-            "'alternatives' must be a list",
-            id="alternatives-is-string",
-        ),
-        pytest.param("keywords: SSL\n", 4, "'keywords' must be a list", id="keywords-is-string"),
-        pytest.param(
-            "links: https://example.com/\n", 4, "'links' must be a list", id="links-is-string"
-        ),
-        pytest.param("answer: ~\n", 4, "'answer' must be a text", id="answer-is-null"),
-        pytest.param('answer: "  "\n', 4, "'answer' must not be empty", id="answer-is-blank"),
-    ],
-)
-def test_load_wrong_type_names_field_and_line(
-    faq_dir: Path, field: str, line: int, message: str
-) -> None:
-    path = write(faq_dir, "web.yaml", entry_with(field))
-    assert f"{path}:{line}: {message}" in str(load_error(faq_dir))
-
-
-def test_load_entry_that_is_not_a_mapping_is_an_error(faq_dir: Path) -> None:
-    path = write(faq_dir, "web.yaml", "category: Test\nentries:\n  - dnssec\n")
-    assert f"{path}:3: an entry must be a mapping" in str(load_error(faq_dir))
-
-
-@pytest.mark.parametrize(
-    "entry_id",
-    [
-        pytest.param("Dnssec", id="capital"),
-        pytest.param("über-uns", id="umlaut"),
-        pytest.param("google maps", id="space"),
-        pytest.param("-dnssec", id="leading-hyphen"),
-        pytest.param("a" * 61, id="61-chars"),
-    ],
-)
-def test_load_bad_id_explains_the_rule(faq_dir: Path, entry_id: str) -> None:
-    path = write(
-        faq_dir,
-        "web.yaml",
-        f"""\
-        category: Test
-        entries:
-          - question: "Frage eins?"
-            id: "{entry_id}"
-            answer: "Antwort eins."
-        """,
-    )
-    message = str(load_error(faq_dir))
-    assert f"{path}:4: id '{entry_id}' must be 1-60 characters of a-z, 0-9 and '-'" in message
-
-
-def test_load_id_of_60_chars_is_accepted(faq_dir: Path) -> None:
-    write(faq_dir, "web.yaml", GOOD_FILE.replace("id: eins", "id: " + "a" * 60))
-    assert load_knowledge_base(faq_dir).get("a" * 60) is not None
-
-
-@pytest.mark.parametrize(
-    ("link", "line", "message"),
-    [
-        pytest.param(
-            '- title: "Mehr lesen"\n',
-            5,
-            "a link is missing the required key 'url'",
-            id="no-url",
-        ),
-        pytest.param(
-            '- title: "Mehr lesen"\n  url: ftp://example.com/datei\n',
-            6,
-            "'ftp://example.com/datei' is not a web address",
-            id="ftp",
-        ),
-        pytest.param(
-            '- title: "Mehr lesen"\n  url: www.example.com\n',
-            6,
-            "'www.example.com' is not a web address",
-            id="no-scheme",
-        ),
-    ],
-)
-def test_load_bad_link_reports_its_line(faq_dir: Path, link: str, line: int, message: str) -> None:
-    path = write(faq_dir, "web.yaml", entry_with("links:\n" + textwrap.indent(link, "  ")))
-    assert f"{path}:{line}: {message}" in str(load_error(faq_dir))
-
-
-@pytest.mark.parametrize(
-    ("text", "line", "message"),
-    [
-        pytest.param("", 1, "the file is empty", id="empty"),
-        pytest.param("# nur ein Kommentar\n", 1, "the file is empty", id="only-comment"),
-        pytest.param(
-            "category: Test\nentries: []\n",
-            2,
-            "'entries' must be a non-empty list",
-            id="entries-empty-list",
-        ),
-        pytest.param(
-            "category: Test\nentries:\n",
-            2,
-            "'entries' must be a non-empty list",
-            id="entries-blank",
-        ),
-    ],
-)
-def test_load_file_without_entries_is_an_error(
-    faq_dir: Path, text: str, line: int, message: str
-) -> None:
-    path = write(faq_dir, "web.yaml", text)
-    assert f"{path}:{line}: {message}" in str(load_error(faq_dir))
-
-
-def test_load_non_utf8_file_asks_to_save_as_utf8(faq_dir: Path) -> None:
-    latin1 = textwrap.dedent(GOOD_FILE).replace("Frage eins", "Größe").encode("latin-1")
-    path = write(faq_dir, "web.yaml", latin1)
-    message = str(load_error(faq_dir))
-    assert f"{path}:1: not UTF-8 text" in message
-    assert "save the file as UTF-8" in message
-
-
-def test_load_folder_without_yaml_files_is_an_error(faq_dir: Path) -> None:
-    (faq_dir / "README.md").write_text("# Anleitung\n", encoding="utf-8")
-    write(faq_dir, ".entwurf.yaml", GOOD_FILE)
-    write(faq_dir, "web.yaml~", GOOD_FILE)
-    assert f"{faq_dir}:0: no *.yaml files in the FAQ folder" in str(load_error(faq_dir))
-
-
-def test_load_missing_folder_is_an_error(tmp_path: Path) -> None:
-    missing = tmp_path / "gibt-es-nicht"
-    assert f"{missing}:0: FAQ folder not found" in str(load_error(missing))
-
-
-def test_load_several_errors_in_one_file_are_all_reported(faq_dir: Path) -> None:
-    path = write(
-        faq_dir,
-        "web.yaml",
-        """\
-        category: Test
-        entries:
-          - id: eins
-            question: "Frage eins?"
-            alternativs: ["Erste Frage?"]
-            answer: "Antwort eins."
-
-          - id: zwei
-            question: "Frage zwei?"
-
-          - id: Drei
-            question: "Frage drei?"
-            answer: "Antwort drei."
-            links:
-              - title: "Mehr"
-                url: example
-        """,
-    )
-    error = load_error(faq_dir)
-    assert [(problem.file, problem.line) for problem in error.problems] == [
-        (str(path), 5),
-        (str(path), 8),
-        (str(path), 11),
-        (str(path), 16),
-    ]
-
-
-def test_load_errors_in_one_file_keep_good_files_from_loading(faq_dir: Path) -> None:
-    write(faq_dir, "a.yaml", GOOD_FILE)
-    broken = write(faq_dir, "b.yaml", "category: Andere\nentries: []\n")
-    error = load_error(faq_dir)
-    assert [problem.file for problem in error.problems] == [str(broken)]
+    if entry.category != "Social Media":  # the agency's own position has no source to cite
+        assert any(link.url.startswith("https://") for link in entry.links)
+    assert all(link.url.startswith("https://") for link in entry.links)
 
 
 # --- good paths -------------------------------------------------------------------------
@@ -621,7 +181,7 @@ def test_load_categories_keep_file_order(faq_dir: Path) -> None:
             category: {category}
             entries:
               - id: {entry_id}
-                question: "Frage?"
+                question: "Frage zu {category}?"
                 answer: "Antwort."
             """,
         )
@@ -772,7 +332,11 @@ def test_load_long_answer_loads_with_warning_on_its_line(faq_dir: Path) -> None:
     kb = load_knowledge_base(faq_dir)
     assert kb.get("eins") is not None
     assert len(kb.warnings) == 1
-    assert str(kb.warnings[0]).startswith(f"{path}:5: answer of 'eins' has 1799 characters")
+    assert str(kb.warnings[0]) == (
+        f"{path}:5: Die Antwort von „eins“ hat 1.799 Zeichen. Kürzen Sie sie auf höchstens"
+        " 1.500 Zeichen, damit sie sich im Chat gut liest."
+    )
+    assert kb.warnings[0].severity == "warning"
 
 
 def test_load_answer_at_the_limit_gives_no_warning(faq_dir: Path) -> None:

@@ -132,7 +132,7 @@ def test_reload_broken_yaml_keeps_the_good_knowledge_base(
     [problem] = result.problems
     assert problem.file == str(faq_dir / "web.yaml")
     assert problem.line == 4  # where the quote opens
-    assert str(problem).startswith(f"{faq_dir / 'web.yaml'}:4: invalid YAML")
+    assert str(problem).startswith(f"{faq_dir / 'web.yaml'}:4: Das Anführungszeichen in Zeile 4")
 
 
 def test_reload_after_a_fix_serves_the_fixed_file(
@@ -154,7 +154,7 @@ def test_reload_all_files_deleted_keeps_the_old_knowledge_base(
         path.unlink()
     result = holder.reload()
     assert not result.ok
-    assert "no *.yaml files" in result.describe()
+    assert "liegt keine .yaml-Datei" in result.describe()
     assert holder.current is before
     assert sorted(ids(holder)) == ["blog", "dnssec", "ssl"]
 
@@ -167,7 +167,7 @@ def test_reload_folder_deleted_keeps_the_old_knowledge_base(
     faq_dir.rmdir()
     result = holder.reload()
     assert not result.ok
-    assert "FAQ folder not found" in result.describe()
+    assert "wurde nicht gefunden" in result.describe()
     assert len(holder.current.kb) == 3
 
 
@@ -344,7 +344,7 @@ def problems(count: int) -> tuple[Problem, ...]:
         (
             ReloadResult(ok=False, changed=False, entries=18, problems=problems(1)),
             "Knowledge base NOT reloaded; still serving the last good version (18 entries)."
-            " Fix:\nfaq/web.yaml:0: 'answer' must not be empty",
+            " Fix:\nfaq/web.yaml: 'answer' must not be empty",
         ),
     ],
 )

@@ -1,0 +1,76 @@
+"""Time to load a 10,000-entry FAQ file: libyaml's composer against PyYAML's pure Python.
+
+Usage: .venv/bin/python benchmarks/bench_load.py [ENTRIES]
+
+Writes one synthetic file shaped like the shipped entries (question, 5 alternatives,
+keywords, a 3-paragraph answer, a link) to a temporary folder and prints the best of
+three loads with each composer. The whole load is timed, schema checks included.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+from bot import yamlnodes
+from bot.knowledge import load_knowledge_base
+
+
+def synthetic_file(entries: int) -> str:
+    lines = ["category: Benchmark", "entries:"]
+    for number in range(entries):
+        lines += [
+            f"  - id: eintrag-{number}",
+            f'    question: "Wie funktioniert Thema {number} für Unternehmen?"',
+            "    alternatives:",
+            *[f'      - "Frage {variant} zu Thema {number}?"' for variant in range(5)],
+            f"    keywords: [Thema {number}, Stichwort {number}, Produkt {number}]",
+            "    answer: |",
+            f"      Thema {number} ist ein Beispiel, das so lang ist wie eine echte Antwort.",
+            "      Sie erhalten hier drei Absätze mit je einem Satz.",
+            "",
+            "      - ein Aufzählungspunkt",
+            "      - noch ein Aufzählungspunkt",
+            "",
+            "      Wenn Sie Fragen haben, sprechen Sie uns gern an.",
+            "    links:",
+            f'      - title: "Mehr zu Thema {number}"',
+            f"        url: https://example.com/thema/{number}",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def best_of(runs: int, faq_dir: Path) -> float:
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        kb = load_knowledge_base(faq_dir)
+        times.append(time.perf_counter() - start)
+        assert len(kb) > 0
+    return min(times)
+
+
+def main() -> None:
+    entries = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000
+    with tempfile.TemporaryDirectory() as folder:
+        faq_dir = Path(folder)
+        path = faq_dir / "benchmark.yaml"
+        path.write_text(synthetic_file(entries), encoding="utf-8")
+        size = path.stat().st_size / 1024 / 1024
+        print(f"{entries} entries, one file of {size:.1f} MB")
+        fast = best_of(3, faq_dir) if yaml.__with_libyaml__ else None
+        yamlnodes.FastLoader = yaml.SafeLoader  # what a machine without libyaml does
+        slow = best_of(3, faq_dir)
+        print(f"pure-Python composer: {slow:.2f} s")
+        if fast is None:
+            print("libyaml composer:     not installed (PyYAML built without libyaml)")
+        else:
+            print(f"libyaml composer:     {fast:.2f} s  ({slow / fast:.1f}x faster)")
+
+
+if __name__ == "__main__":
+    main()
