@@ -74,17 +74,20 @@ def test_run_sigint_also_stops_with_exit_code_zero(
     assert time.monotonic() - started < 10
 
 
-def test_run_debug_logging_never_shows_the_token(
+def test_run_debug_logging_never_shows_the_token_or_customer_data(
     fake: FakeBotApi, faq_dir: Path, tmp_path: Path
 ) -> None:
     process = faqbot_process(fake, {"FAQ_DIR": str(faq_dir), "LOG_LEVEL": "DEBUG"}, cwd=tmp_path)
     try:
-        fake.send_text("shitstorm", user_id=2002)
-        fake.wait_for_messages(1, chat_id=2002, timeout=20)
+        fake.send_text("shitstorm vorbereitung", user_id=2002777, first_name="Mechthild")
+        fake.wait_for_messages(1, chat_id=2002777, timeout=20)
     finally:
         _, output, _ = stop(process)
-    assert "getUpdates" in output  # debug logging really was on
+    assert "Decision answer" in output  # debug logging really was on: our own decisions
     assert fake.token not in output
+    for customer_data in ("shitstorm vorbereitung", "2002777", "Mechthild"):
+        assert customer_data not in output
+    assert "Call to Bot API endpoint" not in output  # PTB's payload dumps stay off
 
 
 @pytest.mark.parametrize(
