@@ -16,6 +16,8 @@ import urllib.request
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
+from bot.private_files import write_private
+
 logger = logging.getLogger(__name__)
 
 HEARTBEAT_FILE = "heartbeat"
@@ -49,7 +51,7 @@ class Heartbeat:
         self._last = now
         try:
             details = json.dumps({"at": round(now), **self._report()})
-            self.path.write_text(details + "\n", encoding="utf-8")
+            write_private(self.path, (details + "\n").encode(), durable=False)
         except OSError as exc:
             if not self._failing:  # say it once, not every poll
                 logger.warning("Cannot write the heartbeat %s: %s", self.path, exc)

@@ -466,7 +466,6 @@ class Store:
 
     def _open(self) -> sqlite3.Connection | None:
         try:
-            fresh = not self.path.exists()
             private_dir(self.data_dir)  # recreated if it was removed
             if not (self.data_dir / SALT_FILE).exists() and self._salt:
                 save_salt(self.data_dir, self._salt)  # keep hashes stable across a restart
@@ -484,8 +483,6 @@ class Store:
             self._on_failure()
             self.state.failed(f"cannot open {self.path}: {exc}")
             return None
-        if fresh and self.state.written:
-            logger.info("Analytics store %s created anew", self.path)
         self._connection = connection
         return connection
 

@@ -545,7 +545,10 @@ def decode_params(content_type: str, body: bytes, query: str) -> tuple[JSON, dic
 
 
 def _json_reply(status: int, payload: JSON) -> _Reply:
-    body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+    try:
+        body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate: Telegram sends it escaped, "\ud800"
+        body = json.dumps(payload).encode("ascii")
     return _Reply(
         status, body, result=payload.get("result"), description=payload.get("description")
     )

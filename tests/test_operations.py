@@ -69,6 +69,15 @@ def test_webhook_mode_serves_healthz_and_metrics_on_its_port(
         assert report["entries"] == 18
         assert report["last_reload"]["ok"] is True
 
+        # The latency is observed once Telegram accepted the reply: a moment after the
+        # fake recorded it.
+        deadline = time.monotonic() + 10
+        while (
+            "faqbot_answer_latency_seconds_count 1.0"
+            not in get(f"http://127.0.0.1:{port}/metrics")[2]
+            and time.monotonic() < deadline
+        ):
+            time.sleep(0.02)  # an HTTP endpoint: nothing to await
         status, content_type, metrics = get(f"http://127.0.0.1:{port}/metrics")
         assert status == 200 and content_type.startswith("text/plain")
         assert 'faqbot_questions_total{decision="answer"} 1.0' in metrics
