@@ -221,10 +221,11 @@ async def _post_stop(application: AnyApplication) -> None:
 async def report_reload(
     application: AnyApplication, bot_context: handlers.BotContext, result: ReloadResult
 ) -> None:
-    """Count failed reloads; tell the admins once per distinct problem."""
+    """Count failed reloads; tell the admins once per distinct problem, and which
+    entries a reload removed (an accident shows at once)."""
     if not result.ok:
         bot_context.metrics.reload_errors.inc()
-    if not bot_context.holder.is_new_problem(result):
+    if not bot_context.holder.is_new_problem(result) and not result.removed:
         return
     text = "⚠️ " + result.describe()
     for admin_id in sorted(bot_context.settings.admin_ids):
