@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.health import HEARTBEAT_FILE, MAX_AGE, check
+from bot.health import HEARTBEAT_FILE, MAX_AGE, check, details
 from tests.bot_runner import copy_faq, faqbot_process
 from tests.conftest import ROOT
 from tests.fake_bot_api import FakeBotApi
@@ -162,3 +162,27 @@ def test_json_logs_parse_line_by_line_and_never_contain_the_token(
     assert all({"time", "level", "logger", "message"} <= set(entry) for entry in entries)
     decisions = [e for e in entries if e["message"].startswith("Decision answer")]
     assert decisions and isinstance(decisions[0]["update_id"], int)
+
+
+def test_health_json_shows_the_report_of_the_heartbeat(tmp_path: Path) -> None:
+    heartbeat = tmp_path / HEARTBEAT_FILE
+    store = {"state": "failing", "since": "2026-01-01T00:00:00+00:00", "events_lost": 3}
+    heartbeat.write_text(json.dumps({"at": int(time.time()), "store": store}))
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "health", "--json"],
+        env={
+            **{k: v for k, v in os.environ.items() if k != "WEBHOOK_URL"},
+            "DATA_DIR": str(tmp_path),
+        },
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    report = json.loads(result.stdout)
+    assert result.returncode == 0
+    assert report["healthy"] is True
+    assert report["store"] == store
+    heartbeat.write_text("1700000000\n")  # from an older faqbot: just a time
+    assert details({"DATA_DIR": str(tmp_path)}) == {}

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.store import DATABASE_FILE, reader
+from bot.store import DATABASE_FILE, connect, reader
 from tests.bot_runner import copy_faq, faqbot_process
 from tests.conftest import ROOT
 from tests.fake_bot_api import FakeBotApi
@@ -135,3 +135,45 @@ def test_run_a_deleted_database_is_logged_once_and_recording_resumes(
     assert store["state"] == "ok" and store["events_lost"] == 0
     assert texts(data_dir) == ["Wie bereite ich mich auf einen Shitstorm vor?"] * 3
     assert output.count(DATABASE_FILE) == 1, output  # "disappeared; creating it anew"
+
+
+def test_run_a_locked_database_loses_nothing_and_health_shows_it(
+    fake: FakeBotApi, faq_dir: Path, tmp_path: Path
+) -> None:
+    port, data_dir = free_port(), tmp_path / "data"
+    process = faqbot_process(
+        fake,
+        {"FAQ_DIR": str(faq_dir), "DATA_DIR": str(data_dir), "METRICS_PORT": str(port)},
+        cwd=tmp_path,
+    )
+    try:
+        wait_until_listening(port, process)
+        fake.send_text("Was ist DNSSEC?", user_id=6301)
+        fake.wait_for_messages(1, chat_id=6301, timeout=20)
+        wait_written(fake, port, 1)
+        backup = connect(data_dir / DATABASE_FILE)  # another process holding the lock
+        backup.execute("BEGIN EXCLUSIVE")
+        try:
+            for number in range(12):
+                fake.send_text(
+                    "Wie bereite ich mich auf einen Shitstorm vor?", user_id=6400 + number
+                )
+            for number in range(12):
+                fake.wait_for_messages(1, chat_id=6400 + number, timeout=20)  # answers flow
+            fake.wait_for(
+                lambda _: store_health(port)["state"] == "failing", timeout=20, what="failing"
+            )
+            failing = store_health(port)
+        finally:
+            backup.rollback()
+            backup.close()
+        wait_written(fake, port, 13)
+        recovered = store_health(port)
+    finally:
+        code, output, _ = stop(process)
+    assert code == 0, output
+    assert failing["since"] and "locked" in str(failing["error"])
+    assert recovered["state"] == "ok" and recovered["events_lost"] == 0
+    assert len(texts(data_dir)) == 13
+    assert output.count("Analytics store failing") == 1, output
+    assert output.count("Analytics store works again") == 1, output
