@@ -55,7 +55,7 @@ RETRY_FOR = 60.0
 """How long a batch is retried while the database is locked, read-only, full or gone
 before its events count as lost: a lock held 30 s by a backup loses nothing."""
 BACKOFF_FIRST = 0.05
-BACKOFF_MAX = 5.0
+BACKOFF_MAX = 2.0
 MAX_QUEUE = 100_000
 """Events waiting for the writer at most (~300 bytes each, so ~30 MB): a store that is
 down for long loses the newest events, counted, instead of growing without end."""
