@@ -532,12 +532,14 @@ class Store:
         at, user_hash, chat_hash, message_id, entry_id, helpful = row.values
         question_id = self._question_for(connection, chat_hash, message_id)
         if row.kind == "feedback":
-            # One vote per person and answer: pressing 👍 twenty times, or 👍 then 👎,
-            # leaves one row, the last.
-            connection.execute(
-                "DELETE FROM feedback WHERE user_hash = ? AND entry_id = ? AND question_id IS ?",
-                (user_hash, entry_id, question_id),
-            )
+            if question_id is not None:
+                # One vote per person and answer: pressing 👍 twenty times, or 👍 then
+                # 👎, leaves one row, the last. (An answer not linked to a question, one
+                # browsed in /themen, is kept apart in memory by the handler.)
+                connection.execute(
+                    "DELETE FROM feedback WHERE user_hash = ? AND entry_id = ? AND question_id = ?",
+                    (user_hash, entry_id, question_id),
+                )
             connection.execute(
                 "INSERT INTO feedback (at, user_hash, entry_id, helpful, question_id)"
                 " VALUES (?, ?, ?, ?, ?)",

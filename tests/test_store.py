@@ -109,6 +109,25 @@ def test_store_links_choices_and_feedback_to_the_question(store: Store, tmp_path
     assert tuple(feedback) == (0, asked["id"])
 
 
+def test_store_keeps_one_vote_per_person_and_answer_the_last(store: Store, tmp_path: Path) -> None:
+    store.record(question("dnssec", decision="answer", top_entry="dnssec", reply_message_id=7))
+    for helpful in (True, True, True, False):
+        store.record(
+            FeedbackEvent(
+                user_id=4711, chat_id=4711, message_id=7, entry_id="dnssec", helpful=helpful
+            )
+        )
+    store.record(
+        FeedbackEvent(user_id=4712, chat_id=4711, message_id=7, entry_id="dnssec", helpful=True)
+    )
+    assert store.flush()
+    votes = rows(tmp_path, "SELECT user_hash, helpful FROM feedback ORDER BY id")
+    assert [tuple(vote) for vote in votes] == [
+        (store.user_hash(4711), 0),
+        (store.user_hash(4712), 1),
+    ]
+
+
 def test_store_without_texts_keeps_counts_only(tmp_path: Path) -> None:
     private = Store(tmp_path, keep_texts=False)
     private.start()
