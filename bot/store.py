@@ -28,9 +28,7 @@ import json
 import logging
 import os
 import queue
-import re
 import sqlite3
-import stat
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -40,6 +38,14 @@ from pathlib import Path
 
 from bot.logs import ThrottledLog
 from bot.private_files import create_private, private_dir, private_file, write_private
+from bot.store_faults import (
+    SQLITE_INTEGER,
+    is_locked,
+    is_store_error,
+    make_writable,
+    side_files,
+    storable,
+)
 from bot.store_state import StoreState
 
 logger = logging.getLogger(__name__)
@@ -206,33 +212,6 @@ def save_salt(data_dir: Path, salt: bytes) -> None:
     write_private(data_dir / SALT_FILE, salt)
 
 
-def storable(text: str) -> str:
-    """``text`` as SQLite can store it: lone surrogates and NULs become U+FFFD.
-
-    Telegram's JSON may carry a lone surrogate ("\\ud800"); Python decodes it, but it has
-    no UTF-8 form and would fail the whole batch with UnicodeEncodeError.
-    """
-    return UNSTORABLE.sub("\ufffd", text)
-
-
-UNSTORABLE = re.compile("[\ud800-\udfff\x00]")
-SQLITE_INTEGER = range(-(2**63), 2**63)
-STORE_ERRORS = (sqlite3.OperationalError, OSError)
-"""Errors of the database as a whole (locked, read-only, full, missing, I/O): retried.
-Anything else is a problem of one event (a value SQLite cannot take): that event is
-dropped and counted, the others are written."""
-
-
-def _is_store_error(exc: BaseException) -> bool:
-    # A corrupt file raises the base class itself ("file is not a database").
-    return isinstance(exc, STORE_ERRORS) or type(exc) is sqlite3.DatabaseError
-
-
-def _is_locked(exc: BaseException) -> bool:
-    code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
-    return code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
-
-
 class Store:
     """Queues events and writes them from one background thread."""
 
@@ -292,7 +271,11 @@ class Store:
         except OSError as exc:
             logger.error("Cannot read or create the salt in %s: %s", self.data_dir, exc)
             self._salt = os.urandom(32)  # hashes still unlinkable, just not stable
-        self._open()
+        try:
+            self._open()
+        except sqlite3.Error as exc:  # the bot starts and answers anyway; the writer retries
+            self._on_failure()
+            self.state.failed(str(exc))
         self._thread.start()
 
     def close(self, timeout: float = 5.0) -> None:
@@ -382,11 +365,11 @@ class Store:
                 connection = self._usable_connection()
                 written = self._insert_all(connection, pending)
             except Exception as exc:
-                if not _is_store_error(exc):
+                if not is_store_error(exc):
                     raise
                 self._on_failure()
                 self.state.failed(str(exc))
-                if not _is_locked(exc):  # read-only, full, gone: start afresh next time
+                if not is_locked(exc):  # read-only, full, gone: start afresh next time
                     self._drop_connection()
                 remaining = min(given_up_at, self._stop_deadline) - time.monotonic()
                 if remaining <= 0:
@@ -408,10 +391,7 @@ class Store:
             # unlinked file and lose everything silently. Start afresh instead.
             logger.warning("Analytics store %s disappeared; creating it anew", self.path)
             self._drop_connection()
-        connection = self._connection or self._open()
-        if connection is None:
-            raise sqlite3.OperationalError(self.state.last_error or "the database is not available")
-        return connection
+        return self._connection or self._open()
 
     def _insert_all(self, connection: sqlite3.Connection, pending: list[Row]) -> int:
         """Insert every row in one transaction; if one row is bad, row by row.
@@ -429,7 +409,7 @@ class Store:
                     if row.kind != "question":
                         self._insert(connection, row)
         except Exception as exc:
-            if _is_store_error(exc):
+            if is_store_error(exc):
                 raise
         else:
             written = len(pending)
@@ -444,7 +424,7 @@ class Store:
                     else:
                         self._insert(connection, row)
             except Exception as exc:
-                if _is_store_error(exc):
+                if is_store_error(exc):
                     raise
                 self._drop_unstorable(row.kind, exc)
             else:
@@ -464,7 +444,7 @@ class Store:
                 self._connection.close()
             self._connection = None
 
-    def _open(self) -> sqlite3.Connection | None:
+    def _open(self) -> sqlite3.Connection:
         try:
             private_dir(self.data_dir)  # recreated if it was removed
             if not (self.data_dir / SALT_FILE).exists() and self._salt:
@@ -472,7 +452,7 @@ class Store:
             create_private(self.path)
             private_file(self.path)
             for side in side_files(self.path):
-                _writable_side_file(side)
+                make_writable(side)
             connection = connect(self.path)
             try:
                 migrate(connection)
@@ -480,9 +460,7 @@ class Store:
                 connection.close()
                 raise
         except (sqlite3.Error, OSError) as exc:
-            self._on_failure()
-            self.state.failed(f"cannot open {self.path}: {exc}")
-            return None
+            raise sqlite3.OperationalError(f"cannot open {self.path}: {exc}") from exc
         self._connection = connection
         return connection
 
@@ -576,19 +554,6 @@ class Row:
 
     kind: str
     values: tuple[object, ...]
-
-
-def side_files(path: Path) -> tuple[Path, Path]:
-    """SQLite's write-ahead log and shared-memory index beside the database."""
-    return path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")
-
-
-def _writable_side_file(path: Path) -> None:
-    """-wal and -shm belong to the bot: after a read-only spell SQLite leaves them 0444
-    and would never write again. Make them 0600, whatever they were."""
-    with contextlib.suppress(FileNotFoundError):
-        if stat.S_IMODE(path.stat().st_mode) != 0o600:
-            os.chmod(path, 0o600)
 
 
 def forget_texts(connection: sqlite3.Connection, retention_days: int) -> int:
