@@ -442,9 +442,16 @@ def cmd_health(args: argparse.Namespace) -> int:
 
     environment = read_environment()
     healthy, reason = check(environment)
+    report = details(environment)
     if args.json:
-        report = {**details(environment), "healthy": healthy, "reason": reason}
-        print(json.dumps(report, ensure_ascii=False))
-    else:
-        print(("healthy: " if healthy else "unhealthy: ") + reason)
+        print(json.dumps({**report, "healthy": healthy, "reason": reason}, ensure_ascii=False))
+        return 0 if healthy else 1
+    store = report.get("store")
+    if isinstance(store, dict) and store.get("state") == "failing":
+        # Still healthy: answering goes on, and a restart would not free a full disk.
+        reason += (
+            f"; analytics store failing since {store.get('since')}"
+            f" ({store.get('events_lost')} events lost): {store.get('error')}"
+        )
+    print(("healthy: " if healthy else "unhealthy: ") + reason)
     return 0 if healthy else 1

@@ -184,5 +184,8 @@ def test_health_json_shows_the_report_of_the_heartbeat(tmp_path: Path) -> None:
     assert result.returncode == 0
     assert report["healthy"] is True
     assert report["store"] == store
+    plain = health_command({"DATA_DIR": str(tmp_path)})
+    assert plain.returncode == 0
+    assert "analytics store failing since 2026-01-01T00:00:00+00:00 (3 events lost)" in plain.stdout
     heartbeat.write_text("1700000000\n")  # from an older faqbot: just a time
     assert details({"DATA_DIR": str(tmp_path)}) == {}
