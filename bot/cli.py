@@ -130,6 +130,9 @@ def build_parser() -> argparse.ArgumentParser:
         "Exit 0 if the running bot is healthy (for Docker's HEALTHCHECK).",
         "faqbot health && echo healthy",
     )
+    health.add_argument(
+        "--json", action="store_true", help="print the bot's report (incl. the store's state)"
+    )
     health.set_defaults(handler=cmd_health)
 
     run = command(
@@ -359,17 +362,35 @@ def cmd_chat(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from bot.config import load_settings, read_environment
+    import logging
+
+    from bot.config import load_settings, logging_wanted, read_environment
     from bot.logs import configure_logging
 
     environment = read_environment()
     if args.faq_dir is not None:
         environment["FAQ_DIR"] = str(args.faq_dir)
-    settings = load_settings(environment)
-    configure_logging(settings.log_level, secrets=(settings.token,), fmt=settings.log_format)
-    from bot.telegram.app import run
+    # Logging first, so that even a bad setting is reported as a log line (JSON too).
+    level, fmt = logging_wanted(environment)
+    configure_logging(level, secrets=_secrets(environment), fmt=fmt)
+    log = logging.getLogger("bot")
+    try:
+        settings = load_settings(environment)
+        for warning in settings.warnings:
+            log.warning("%s", warning)
+        from bot.telegram.app import run
 
-    return run(settings)
+        return run(settings)
+    except KnowledgeBaseError as exc:
+        log.critical("The knowledge base has errors:\n%s", exc)
+    except FaqError as exc:
+        log.critical("%s", exc)
+    return 1
+
+
+def _secrets(environment: dict[str, str]) -> tuple[str, ...]:
+    names = ("TELEGRAM_BOT_TOKEN", "WEBHOOK_SECRET")
+    return tuple(value for name in names if (value := environment.get(name, "").strip()))
 
 
 def resolve_data_dir(args: argparse.Namespace) -> Path:
@@ -484,8 +505,20 @@ def _store_errors(data_dir: Path) -> Iterator[Path]:
 
 def cmd_health(args: argparse.Namespace) -> int:
     from bot.config import read_environment
-    from bot.health import check
+    from bot.health import check, details
 
-    healthy, reason = check(read_environment())
+    environment = read_environment()
+    healthy, reason = check(environment)
+    report = details(environment)
+    if args.json:
+        print(json.dumps({**report, "healthy": healthy, "reason": reason}, ensure_ascii=False))
+        return 0 if healthy else 1
+    store = report.get("store")
+    if isinstance(store, dict) and store.get("state") == "failing":
+        # Still healthy: answering goes on, and a restart would not free a full disk.
+        reason += (
+            f"; analytics store failing since {store.get('since')}"
+            f" ({store.get('events_lost')} events lost): {store.get('error')}"
+        )
     print(("healthy: " if healthy else "unhealthy: ") + reason)
     return 0 if healthy else 1

@@ -8,6 +8,7 @@ saying what to do.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +21,7 @@ from bot.replies import DEFAULT_CONTACT_TEXT
 
 DEFAULT_BASE_URL = "https://api.telegram.org/bot"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+ADMIN_ID = re.compile(r"[0-9]{1,20}")
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,8 @@ class Settings:
     retention_days: int = 90
     store_questions: bool = True
     analytics: bool = True
+    warnings: tuple[str, ...] = ()
+    """Settings that work but are probably not what was meant; logged at start."""
 
     @property
     def webhook_path(self) -> str:
@@ -135,12 +139,20 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
     if log_level not in LOG_LEVELS:
         raise ConfigError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, got {log_level!r}")
 
+    admin_ids = _admin_ids(get("ADMIN_IDS"))
+    warnings = []
+    if get("ADMIN_IDS") is not None and not admin_ids:
+        warnings.append(
+            "ADMIN_IDS is set but lists no user id: no one can use /stats, /reload or /debug,"
+            " and no one is told about knowledge-base problems"
+        )
+
     return Settings(
         token=token,
         base_url=base_url,
         faq_dir=Path(get("FAQ_DIR") or "faq"),
         data_dir=Path(get("DATA_DIR") or "data"),
-        admin_ids=_admin_ids(get("ADMIN_IDS")),
+        admin_ids=admin_ids,
         webhook_url=webhook_url,
         webhook_secret=webhook_secret,
         port=_number("PORT", get("PORT"), 8080, minimum=1, maximum=65535),
@@ -159,7 +171,16 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         ),
         store_questions=_flag("STORE_QUESTIONS", get("STORE_QUESTIONS"), default=True),
         analytics=_flag("ANALYTICS", get("ANALYTICS"), default=True),
+        warnings=tuple(warnings),
     )
+
+
+def logging_wanted(environ: Mapping[str, str]) -> tuple[str, str]:
+    """LOG_LEVEL and LOG_FORMAT before the settings are checked (bad ones: INFO, text),
+    so that a bad setting is itself reported in the format asked for."""
+    level = environ.get("LOG_LEVEL", "").strip().upper()
+    fmt = environ.get("LOG_FORMAT", "").strip().lower()
+    return (level if level in LOG_LEVELS else "INFO", fmt if fmt == "json" else "text")
 
 
 def _flag(name: str, value: str | None, *, default: bool) -> bool:
@@ -188,10 +209,12 @@ def _admin_ids(value: str | None) -> frozenset[int]:
         item = item.strip()
         if not item:
             continue
-        if not item.lstrip("-").isdigit():
+        # ASCII digits only: str.isdigit() also takes fullwidth and Arabic-Indic digits,
+        # which int() would silently turn into another admin's id.
+        if not ADMIN_ID.fullmatch(item):
             raise ConfigError(
-                f"ADMIN_IDS must be comma-separated Telegram user ids (numbers), got {item!r};"
-                " a user can learn their id from @userinfobot"
+                f"ADMIN_IDS must be comma-separated Telegram user ids (digits 0-9), got"
+                f" {item!r}; a user can learn their id from @userinfobot"
             )
         ids.add(int(item))
     return frozenset(ids)

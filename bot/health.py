@@ -2,17 +2,21 @@
 
 Docker's HEALTHCHECK runs `faqbot health` in the container. In polling mode the bot
 touches DATA_DIR/heartbeat after successful polls; in webhook mode the check asks
-the bot's own /healthz.
+the bot's own /healthz. The heartbeat holds the bot's report (the store's state) as
+JSON, so `faqbot health --json` can show it in both modes.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Mapping
 from pathlib import Path
+
+from bot.private_files import write_private
 
 logger = logging.getLogger(__name__)
 
@@ -26,9 +30,15 @@ class Heartbeat:
     """Touches the heartbeat file, at most every ``min_interval`` seconds."""
 
     def __init__(
-        self, path: Path, *, min_interval: float = 5.0, clock: Callable[[], float] = time.time
+        self,
+        path: Path,
+        *,
+        min_interval: float = 5.0,
+        clock: Callable[[], float] = time.time,
+        report: Callable[[], dict[str, object]] = dict,
     ) -> None:
         self.path = path
+        self._report = report
         self.min_interval = min_interval
         self._clock = clock
         self._last = float("-inf")
@@ -40,7 +50,8 @@ class Heartbeat:
             return
         self._last = now
         try:
-            self.path.write_text(f"{now:.0f}\n", encoding="ascii")
+            details = json.dumps({"at": round(now), **self._report()})
+            write_private(self.path, (details + "\n").encode(), durable=False)
         except OSError as exc:
             if not self._failing:  # say it once, not every poll
                 logger.warning("Cannot write the heartbeat %s: %s", self.path, exc)
@@ -68,3 +79,27 @@ def check(environ: Mapping[str, str], *, now: float | None = None) -> tuple[bool
     if age > MAX_AGE:
         return False, f"last successful poll {age:.0f} s ago (limit {MAX_AGE:.0f} s)"
     return True, f"last successful poll {max(age, 0):.0f} s ago"
+
+
+def details(environ: Mapping[str, str]) -> dict[str, object]:
+    """What the running bot last reported (/healthz, or the heartbeat); {} if nothing."""
+    if environ.get("WEBHOOK_URL", "").strip():
+        port = environ.get("PORT", "").strip() or "8080"
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as response:
+                body = response.read()
+        except urllib.error.HTTPError as exc:  # 503 still carries the report
+            body = exc.read()
+        except (urllib.error.URLError, OSError):
+            return {}
+    else:
+        data_dir = Path(environ.get("DATA_DIR", "").strip() or "data")
+        try:
+            body = (data_dir / HEARTBEAT_FILE).read_bytes()
+        except OSError:
+            return {}
+    try:
+        report = json.loads(body)
+    except ValueError:  # a heartbeat from an older faqbot: just a time
+        return {}
+    return report if isinstance(report, dict) else {}

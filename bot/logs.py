@@ -1,35 +1,135 @@
-"""Logging: plain text or one JSON object per line, never a secret.
+"""Logging: plain text or one JSON object per line, never a secret, never a payload.
 
-httpx and aiohttp would log request URLs, and Bot API URLs contain the token: every
-record passes the redactor, and the noisy HTTP loggers stay at WARNING. With
-LOG_FORMAT=json each line carries the id of the update being handled, so a log
-collector can follow one customer message through the bot.
+Every line the process writes goes through one handler on the root logger: records of
+our own code, of PTB, aiohttp and asyncio (its exception handler logs to "asyncio"),
+warnings (captured), and uncaught exceptions in the main thread and in other threads
+(sys.excepthook, threading.excepthook). That handler's filter replaces secrets (the
+bot token, also percent-encoded as PTB puts it in file URLs, and the webhook secret);
+with LOG_FORMAT=json its formatter writes each record, traceback included, as one
+JSON object carrying the id of the update being handled.
+
+LOG_LEVEL=DEBUG shows our own decisions. PTB's loggers stay at INFO whatever the
+level: at DEBUG they dump every Bot API payload ("Call to Bot API endpoint …
+finished with return value …", "Processing update …") with question texts, user
+ids and names. httpx and aiohttp log request URLs, which contain the token: WARNING.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import sys
+import threading
+import time
+from collections.abc import Callable
 from contextvars import ContextVar
 from datetime import UTC, datetime
+from types import TracebackType
+from urllib.parse import quote
 
 current_update_id: ContextVar[int | None] = ContextVar("current_update_id", default=None)
 """The update a handler is working on; PTB runs each update in its own task."""
 
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
+QUIET_LOGGERS = {
+    "telegram": logging.INFO,  # payload dumps at DEBUG
+    "httpx": logging.WARNING,  # request URLs with the token at INFO
+    "httpcore": logging.WARNING,
+    "aiohttp": logging.WARNING,
+}
+
+TOKEN_REJECTED = "Telegram rejected the bot token (401): check TELEGRAM_BOT_TOKEN"
+
+logger = logging.getLogger("bot")
+
 
 def configure_logging(level: str, secrets: tuple[str, ...] = (), *, fmt: str = "text") -> None:
-    """Log to stderr in ``fmt`` ("text" or "json"), secrets redacted."""
-    logging.basicConfig(level=level, format=TEXT_FORMAT, force=True)
-    for noisy in ("httpx", "httpcore", "aiohttp.access", "aiohttp.client"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
-    redactor = SecretRedactor(secrets)
-    for handler in logging.getLogger().handlers:
-        handler.addFilter(redactor)
-        handler.addFilter(UpdateIdFilter())
-        if fmt == "json":
-            handler.setFormatter(JsonFormatter())
+    """Log to stderr in ``fmt`` ("text" or "json"), secrets redacted, crashes included."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(RefusedTokenFilter())
+    handler.addFilter(SecretRedactor(secrets))
+    handler.addFilter(UpdateIdFilter())
+    handler.setFormatter(JsonFormatter() if fmt == "json" else logging.Formatter(TEXT_FORMAT))
+    logging.basicConfig(level=level, handlers=[handler], force=True)
+    for name, floor in QUIET_LOGGERS.items():
+        logging.getLogger(name).setLevel(max(floor, logging.getLevelName(level)))
+    logging.captureWarnings(True)
+    sys.excepthook = _log_uncaught
+    threading.excepthook = _log_uncaught_in_thread
+
+
+def token_rejected() -> int:
+    """Say in one line that Telegram refused the token (never the token); exit code 1."""
+    logger.critical(TOKEN_REJECTED)
+    return 1
+
+
+def _log_uncaught(
+    kind: type[BaseException], error: BaseException, traceback: TracebackType | None
+) -> None:
+    if issubclass(kind, KeyboardInterrupt):
+        sys.__excepthook__(kind, error, traceback)
+        return
+    logger.critical("Uncaught exception, faqbot stops", exc_info=(kind, error, traceback))
+
+
+def _log_uncaught_in_thread(args: threading.ExceptHookArgs) -> None:
+    if args.exc_type is SystemExit or args.exc_value is None:
+        return
+    name = args.thread.name if args.thread is not None else "?"
+    logger.critical(
+        "Uncaught exception in thread %s",
+        name,
+        exc_info=(args.exc_type, args.exc_value, args.exc_traceback),
+    )
+
+
+class ThrottledLog:
+    """Logs a recurring event at most once per ``interval``, saying how often it happened."""
+
+    def __init__(
+        self,
+        target: logging.Logger,
+        *,
+        interval: float = 60.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.target = target
+        self.interval = interval
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._last = float("-inf")
+        self._count = 0
+
+    def log(self, level: int, message: str, *args: object) -> bool:
+        """Count one occurrence; log it (with the count) if the interval has passed."""
+        with self._lock:
+            self._count += 1
+            now = self._clock()
+            if now - self._last < self.interval:
+                return False
+            count, self._count, self._last = self._count, 0, now
+        if count > 1:
+            message += f" ({count} times since the last such line)"
+        self.target.log(level, message, *args)
+        return True
+
+    def warning(self, message: str, *args: object) -> bool:
+        return self.log(logging.WARNING, message, *args)
+
+    def error(self, message: str, *args: object) -> bool:
+        return self.log(logging.ERROR, message, *args)
+
+
+class RefusedTokenFilter(logging.Filter):
+    """Drops PTB's traceback for a refused token: token_rejected() says it in one line.
+
+    Matched by name so that this module needs no import of telegram."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        return not (record.name.startswith("telegram") and type(error).__name__ == "InvalidToken")
 
 
 class UpdateIdFilter(logging.Filter):
@@ -58,6 +158,8 @@ class JsonFormatter(logging.Formatter):
             record.exc_text = self.formatException(record.exc_info)
         if record.exc_text:
             entry["exception"] = record.exc_text
+        if record.stack_info:
+            entry["stack"] = self.formatStack(record.stack_info)
         return json.dumps(entry, ensure_ascii=False)
 
 
@@ -66,7 +168,8 @@ class SecretRedactor(logging.Filter):
 
     def __init__(self, secrets: tuple[str, ...]) -> None:
         super().__init__()
-        self.secrets = tuple(secret for secret in secrets if secret)
+        variants = {form for secret in secrets if secret for form in _forms(secret)}
+        self.secrets = tuple(sorted(variants, key=len, reverse=True))
 
     def filter(self, record: logging.LogRecord) -> bool:
         if not self.secrets:
@@ -82,3 +185,12 @@ class SecretRedactor(logging.Filter):
                 exc_text = exc_text.replace(secret, "***")
         record.msg, record.args, record.exc_text = redacted, None, exc_text
         return True
+
+
+def _forms(secret: str) -> tuple[str, ...]:
+    """The secret as written and percent-encoded; for a token also the part after ':'
+    (the bot id before it is public)."""
+    derived = [quote(secret, safe="")]
+    if ":" in secret:
+        derived.append(secret.split(":", 1)[1])
+    return (secret, *(form for form in derived if len(form) >= 8))

@@ -56,6 +56,25 @@ class Metrics:
             registry=self.registry,
         )
 
+        self.store_lost = Counter(
+            "faqbot_store_events_lost_total",
+            "Analytics events never stored, by reason (unavailable: the database stayed"
+            " locked, read-only, full or missing past the retry time; unstorable; queue_full).",
+            ["reason"],
+            registry=self.registry,
+        )
+        for reason in ("unavailable", "unstorable", "queue_full"):
+            self.store_lost.labels(reason)
+        self.store_failing = Gauge(
+            "faqbot_store_failing",
+            "1 while the analytics store cannot write (events are kept and retried), else 0.",
+            registry=self.registry,
+        )
+
+    def record_store_loss(self, reason: str, count: int) -> None:
+        """Count analytics events that will never be stored."""
+        self.store_lost.labels(reason).inc(count)
+
     def record_telegram_status(self, status: int) -> None:
         """Count a Bot API response that was not a success."""
         if status == 429:

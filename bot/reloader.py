@@ -3,6 +3,12 @@
 Staff save a file; within a few seconds customers get answers from it, without a
 restart. A broken file never replaces the good knowledge base: the bot keeps serving
 the last good one and reports the problems (file:line) once.
+
+A change that removes entries waits until the folder has been still for
+REMOVAL_SETTLE seconds: an editor that saves in several writes can leave a file cut
+at an entry boundary, valid YAML with 14 of 18 entries. Then the admins are told
+which ids disappeared and which appeared, so an accident shows at once and an
+intended deletion costs a few seconds.
 """
 
 from __future__ import annotations
@@ -10,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -22,6 +29,9 @@ from bot.matcher import Matcher, MatcherSettings
 logger = logging.getLogger(__name__)
 
 Signature = tuple[tuple[str, int, int], ...]
+
+REMOVAL_SETTLE = 5.0
+"""Seconds the folder must be unchanged before a reload may remove entries."""
 
 
 @dataclass(frozen=True)
@@ -42,12 +52,22 @@ class ReloadResult:
     entries: int
     problems: tuple[Problem, ...] = ()
     at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    removed: tuple[str, ...] = ()
+    """Entry ids served before and gone now (or, with ``deferred``, about to go)."""
+    added: tuple[str, ...] = ()
+    deferred: bool = False
+    """Entries would be removed, but the folder has not been still long enough yet."""
 
     def describe(self) -> str:
         """One line for logs and for admins (English; admins are staff)."""
         if self.ok:
             state = "reloaded" if self.changed else "unchanged"
-            return f"Knowledge base {state}: {self.entries} entries."
+            text = f"Knowledge base {state}: {self.entries} entries."
+            if self.removed and not self.deferred:
+                text += f"\nRemoved: {', '.join(self.removed)}"
+                text += f"\nAdded: {', '.join(self.added) or '-'}"
+                text += "\nIf that was not intended, restore the file."
+            return text
         listed = "\n".join(str(problem) for problem in self.problems[:20])
         more = len(self.problems) - 20
         if more > 0:
@@ -61,8 +81,15 @@ class ReloadResult:
 class KnowledgeBaseHolder:
     """Holds the current snapshot; reloads it from the FAQ folder on demand or on change."""
 
-    def __init__(self, faq_dir: Path, *, settings: MatcherSettings | None = None) -> None:
+    def __init__(
+        self,
+        faq_dir: Path,
+        *,
+        settings: MatcherSettings | None = None,
+        removal_settle: float = REMOVAL_SETTLE,
+    ) -> None:
         self.faq_dir = faq_dir
+        self.removal_settle = removal_settle
         self._settings = settings
         self._signature = self._read_signature()
         self.current = self._build(load_knowledge_base(faq_dir))  # fail fast at start
@@ -87,28 +114,47 @@ class KnowledgeBaseHolder:
         """True if files were added, removed or modified since the last load attempt."""
         return self._read_signature() != self._signature
 
-    def reload(self, *, force: bool = False) -> ReloadResult:
+    def reload(self, *, force: bool = False, may_remove: bool = True) -> ReloadResult:
         """Load the folder again if it changed (or always with ``force``).
 
+        Without ``may_remove`` a version that lacks served entries is not swapped in:
+        the result says ``deferred`` and the next call looks again.
         The watcher and /reload both call this from worker threads; one at a time.
         """
         with self._lock:
-            return self._reload(force=force)
+            return self._reload(force=force, may_remove=may_remove)
 
-    def _reload(self, *, force: bool) -> ReloadResult:
+    def _reload(self, *, force: bool, may_remove: bool) -> ReloadResult:
         signature = self._read_signature()
         if not force and signature == self._signature:
             return ReloadResult(ok=True, changed=False, entries=len(self.current.kb))
-        self._signature = signature
+        previous, self._signature = self._signature, signature
+        old_ids = [entry.id for entry in self.current.kb]
         try:
-            snapshot = self._build(load_knowledge_base(self.faq_dir))
+            kb = load_knowledge_base(self.faq_dir)
+            new_ids = {entry.id for entry in kb}
+            removed = tuple(entry_id for entry_id in old_ids if entry_id not in new_ids)
+            added = tuple(entry.id for entry in kb if entry.id not in set(old_ids))
+            if removed and not may_remove:
+                self._signature = previous  # look again next time
+                return ReloadResult(
+                    ok=True,
+                    changed=False,
+                    entries=len(self.current.kb),
+                    removed=removed,
+                    added=added,
+                    deferred=True,
+                )
+            snapshot = self._build(kb)
         except KnowledgeBaseError as exc:
             result = ReloadResult(
                 ok=False, changed=False, entries=len(self.current.kb), problems=tuple(exc.problems)
             )
         else:
             self.current = snapshot
-            result = ReloadResult(ok=True, changed=True, entries=len(snapshot.kb))
+            result = ReloadResult(
+                ok=True, changed=True, entries=len(snapshot.kb), removed=removed, added=added
+            )
         self.last_result = result
         return result
 
@@ -131,9 +177,11 @@ class KnowledgeBaseHolder:
         """Poll the folder; reload once a change has settled for one interval.
 
         Editors often save in several writes; waiting until two looks agree avoids
-        loading (and reporting) a half-written file. Runs until cancelled.
+        loading (and reporting) a half-written file. A version that removes entries
+        waits for ``removal_settle`` seconds without change. Runs until cancelled.
         """
         pending: Signature | None = None
+        changed_at = time.monotonic()
         while True:
             await asyncio.sleep(interval)
             signature = await asyncio.to_thread(self._read_signature)
@@ -141,10 +189,13 @@ class KnowledgeBaseHolder:
                 pending = None
                 continue
             if signature != pending:
-                pending = signature
+                pending, changed_at = signature, time.monotonic()
+                continue
+            settled = time.monotonic() - changed_at >= self.removal_settle
+            result = await asyncio.to_thread(self.reload, may_remove=settled)
+            if result.deferred:
                 continue
             pending = None
-            result = await asyncio.to_thread(self.reload)
             if result.ok:
                 logger.info("%s", result.describe())
             else:

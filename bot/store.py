@@ -9,9 +9,14 @@ random file in DATA_DIR; no names, no raw ids), the text (unless STORE_QUESTIONS
 false; deleted after RETENTION_DAYS), the decision, the best entry and its score, and
 the suggestions shown. Per answer: feedback. Per suggestion list: the button chosen.
 
-Writing never holds up an answer: events go into a queue that a background thread
-writes in batches. A locked, full, read-only, missing or corrupt database is logged
-and counted, and the bot goes on; writing resumes when the database works again.
+Writing never holds up an answer: events go into a bounded queue that a background
+thread writes in batches. The writer survives anything: a text SQLite cannot take
+(a lone surrogate) is made storable, an event that still cannot be stored is dropped
+and counted, the rest of its batch is written. A locked, read-only, full or deleted
+database is retried with backoff for RETRY_FOR seconds before a batch counts as lost;
+the -wal/-shm files are made writable again and a deleted file or folder is created
+anew, so recording resumes by itself. The break and the recovery are logged once
+each (bot/store_state.py) and shown in /healthz. DATA_DIR is 0700, its files 0600.
 """
 
 from __future__ import annotations
@@ -31,6 +36,18 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from bot.logs import ThrottledLog
+from bot.private_files import create_private, private_dir, private_file, write_private
+from bot.store_faults import (
+    SQLITE_INTEGER,
+    is_locked,
+    is_store_error,
+    make_writable,
+    side_files,
+    storable,
+)
+from bot.store_state import StoreState
+
 logger = logging.getLogger(__name__)
 
 DATABASE_FILE = "faqbot.sqlite3"
@@ -40,6 +57,14 @@ BATCH = 1000
 BATCH_SECONDS = 0.5
 """How long the writer gathers events before a transaction (data at risk in a crash)."""
 RETENTION_CHECK_SECONDS = 3600.0
+RETRY_FOR = 60.0
+"""How long a batch is retried while the database is locked, read-only, full or gone
+before its events count as lost: a lock held 30 s by a backup loses nothing."""
+BACKOFF_FIRST = 0.05
+BACKOFF_MAX = 2.0
+MAX_QUEUE = 100_000
+"""Events waiting for the writer at most (~300 bytes each, so ~30 MB): a store that is
+down for long loses the newest events, counted, instead of growing without end."""
 
 MIGRATIONS: tuple[str, ...] = (
     # 1: questions, feedback and choices.
@@ -141,8 +166,12 @@ def connect(path: Path, *, read_only: bool = False) -> sqlite3.Connection:
     else:
         # Opened at start-up, then used only by the writer thread.
         connection = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False)
-        connection.execute("PRAGMA journal_mode=WAL")
-        connection.execute("PRAGMA synchronous=NORMAL")
+        try:
+            connection.execute("PRAGMA journal_mode=WAL")
+            connection.execute("PRAGMA synchronous=NORMAL")
+        except sqlite3.Error:
+            connection.close()
+            raise
     connection.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     connection.row_factory = sqlite3.Row
     return connection
@@ -171,13 +200,16 @@ def load_salt(data_dir: Path) -> bytes:
     with contextlib.suppress(FileNotFoundError):
         salt = path.read_bytes()
         if len(salt) >= 16:
+            private_file(path)
             return salt
-    data_dir.mkdir(parents=True, exist_ok=True)
     salt = os.urandom(32)
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "wb") as handle:
-        handle.write(salt)
+    save_salt(data_dir, salt)
     return salt
+
+
+def save_salt(data_dir: Path, salt: bytes) -> None:
+    private_dir(data_dir)
+    write_private(data_dir / SALT_FILE, salt)
 
 
 class Store:
@@ -190,39 +222,65 @@ class Store:
         keep_texts: bool = True,
         retention_days: int = 90,
         on_failure: Callable[[], None] = lambda: None,
+        on_lost: Callable[[str, int], None] = lambda reason, count: None,
         batch_seconds: float = BATCH_SECONDS,
+        retry_for: float = RETRY_FOR,
+        max_queue: int = MAX_QUEUE,
     ) -> None:
         self.data_dir = data_dir
         self.batch_seconds = batch_seconds
+        self.retry_for = retry_for
+        self.max_queue = max_queue
         self.path = data_dir / DATABASE_FILE
         self.keep_texts = keep_texts
         self.retention_days = retention_days
+        self.state = StoreState(self.path, on_lost=on_lost)
         self._on_failure = on_failure
+        # Unbounded underneath so the stop marker always fits; record() keeps the bound.
         self._queue: queue.Queue[Event | None] = queue.Queue()
         self._salt = b""
         self._hashes: dict[int, str] = {}
         self._stopping = threading.Event()
+        self._stop_deadline = float("inf")
         self._connection: sqlite3.Connection | None = None
         self._last_retention = float("-inf")
-        self._failing = False
+        self._unstorable_log = ThrottledLog(logger, interval=60.0)
         self._thread = threading.Thread(target=self._run, name="faqbot-store", daemon=True)
-        self.written = 0
-        self.lost = 0
+
+    @property
+    def written(self) -> int:
+        return self.state.written
+
+    @property
+    def lost(self) -> int:
+        return self.state.lost
+
+    def health(self) -> dict[str, object]:
+        """ok / failing since …, events written and lost (for /healthz)."""
+        report = self.state.report()
+        report["queued"] = self._queue.qsize()
+        return report
 
     # Life cycle ------------------------------------------------------------------
 
     def start(self) -> None:
         """Open (and migrate) the database now, so start-up problems show at start."""
         try:
+            private_dir(self.data_dir)
             self._salt = load_salt(self.data_dir)
         except OSError as exc:
             logger.error("Cannot read or create the salt in %s: %s", self.data_dir, exc)
             self._salt = os.urandom(32)  # hashes still unlinkable, just not stable
-        self._open()
+        try:
+            self._open()
+        except sqlite3.Error as exc:  # the bot starts and answers anyway; the writer retries
+            self._on_failure()
+            self.state.failed(str(exc))
         self._thread.start()
 
     def close(self, timeout: float = 5.0) -> None:
-        """Write what is queued, then stop the thread."""
+        """Write what is queued (retrying at most until ``timeout``), then stop the thread."""
+        self._stop_deadline = time.monotonic() + max(timeout - 0.5, 0.0)
         self._stopping.set()
         if self._thread.is_alive():
             self._queue.put(None)
@@ -242,6 +300,9 @@ class Store:
     # Recording (any thread, never blocks) ----------------------------------------
 
     def record(self, event: Event) -> None:
+        if self._queue.qsize() >= self.max_queue:
+            self.state.lose("queue_full")
+            return
         self._queue.put_nowait(event)
 
     def user_hash(self, user_id: int) -> str:
@@ -258,83 +319,167 @@ class Store:
 
     def _run(self) -> None:
         while True:
-            event = self._queue.get()
-            batch: list[Event] = []
-            stop = event is None
-            if event is not None:
-                batch.append(event)
-            # Let a burst gather without waking up for each event (every wake-up takes
-            # the GIL from the bot's event loop), then write it in one transaction.
-            if not stop:
-                self._stopping.wait(self.batch_seconds)
-            while not stop and len(batch) < BATCH:
-                try:
-                    more = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if more is None:
-                    stop = True
-                else:
-                    batch.append(more)
+            batch, stop = self._next_batch()
             try:
                 if batch:
                     self._write(batch)
+            except Exception as exc:  # the writer never dies: count, log, go on
+                self.state.lose("unstorable", len(batch))
+                self._unstorable_log.error(
+                    "Analytics store writer hit an unexpected error; %d event(s) dropped: %s",
+                    len(batch),
+                    f"{type(exc).__name__}: {exc}",
+                )
+                self._drop_connection()
             finally:
                 for _ in range(len(batch) + (1 if stop else 0)):
                     self._queue.task_done()
             if stop:
                 return
 
+    def _next_batch(self) -> tuple[list[Event], bool]:
+        event = self._queue.get()
+        if event is None:
+            return [], True
+        batch: list[Event] = [event]
+        # Let a burst gather without waking up for each event (every wake-up takes
+        # the GIL from the bot's event loop), then write it in one transaction.
+        self._stopping.wait(self.batch_seconds)
+        while len(batch) < BATCH:
+            try:
+                more = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if more is None:
+                return batch, True
+            batch.append(more)
+        return batch, False
+
     def _write(self, batch: list[Event]) -> None:
+        """Write ``batch``, retrying with backoff while the database as a whole fails."""
+        pending = [row for row in map(self._prepare, batch) if row is not None]
+        given_up_at = time.monotonic() + self.retry_for
+        delay = BACKOFF_FIRST
+        while pending:
+            try:
+                connection = self._usable_connection()
+                written = self._insert_all(connection, pending)
+            except Exception as exc:
+                if not is_store_error(exc):
+                    raise
+                self._on_failure()
+                self.state.failed(str(exc))
+                if not is_locked(exc):  # read-only, full, gone: start afresh next time
+                    self._drop_connection()
+                remaining = min(given_up_at, self._stop_deadline) - time.monotonic()
+                if remaining <= 0:
+                    self.state.lose("unavailable", len(pending))
+                    return
+                time.sleep(min(delay, remaining))
+                delay = min(delay * 2, BACKOFF_MAX)
+                continue
+            self.state.wrote(written)
+            try:
+                self._retention(connection)
+            except sqlite3.Error as exc:  # tried again in an hour; the events are safe
+                logger.warning("Deleting old question texts failed: %s", exc)
+            return
+
+    def _usable_connection(self) -> sqlite3.Connection:
         if self._connection is not None and not self.path.exists():
             # Deleted under us (or its folder was): SQLite would go on writing into the
             # unlinked file and lose everything silently. Start afresh instead.
-            logger.warning("Analytics store %s disappeared; opening it anew", self.path)
-            with contextlib.suppress(sqlite3.Error):
-                self._connection.close()
-            self._connection = None
+            logger.warning("Analytics store %s disappeared; creating it anew", self.path)
+            self._drop_connection()
+        return self._connection or self._open()
+
+    def _insert_all(self, connection: sqlite3.Connection, pending: list[Row]) -> int:
+        """Insert every row in one transaction; if one row is bad, row by row.
+
+        Rows written are removed from ``pending``, so a retry never writes one twice.
+        Returns how many were written.
+        """
         try:
-            connection = self._connection or self._open()
-            if connection is None:
-                raise sqlite3.OperationalError("the database is not available")
-            questions = [e for e in batch if isinstance(e, QuestionEvent)]
             with connection:
                 # Questions first, in one statement: clicks later in the batch may
                 # point at them.
-                connection.executemany(INSERT_QUESTION, map(self._question_row, questions))
-                for event in batch:
-                    if not isinstance(event, QuestionEvent):
-                        self._insert(connection, event)
-            self.written += len(batch)
-            if self._failing:
-                logger.warning("Analytics store works again (%s)", self.path)
-                self._failing = False
-            self._retention(connection)
-        except (sqlite3.Error, OSError) as exc:
-            self.lost += len(batch)
-            self._fail(f"{len(batch)} event(s) not recorded: {exc}")
-            if self._connection is not None:
-                with contextlib.suppress(sqlite3.Error):
-                    self._connection.close()
-                self._connection = None
+                questions = [row.values for row in pending if row.kind == "question"]
+                connection.executemany(INSERT_QUESTION, questions)
+                for row in pending:
+                    if row.kind != "question":
+                        self._insert(connection, row)
+        except Exception as exc:
+            if is_store_error(exc):
+                raise
+        else:
+            written = len(pending)
+            pending.clear()
+            return written
+        written = 0
+        for row in list(pending):
+            try:
+                with connection:
+                    if row.kind == "question":
+                        connection.execute(INSERT_QUESTION, row.values)
+                    else:
+                        self._insert(connection, row)
+            except Exception as exc:
+                if is_store_error(exc):
+                    raise
+                self._drop_unstorable(row.kind, exc)
+            else:
+                written += 1
+            pending.remove(row)
+        return written
 
-    def _open(self) -> sqlite3.Connection | None:
+    def _drop_unstorable(self, kind: str, exc: BaseException) -> None:
+        self.state.lose("unstorable")
+        self._unstorable_log.warning(
+            "A %s event could not be stored and was dropped: %s", kind, type(exc).__name__
+        )
+
+    def _drop_connection(self) -> None:
+        if self._connection is not None:
+            with contextlib.suppress(sqlite3.Error):
+                self._connection.close()
+            self._connection = None
+
+    def _open(self) -> sqlite3.Connection:
         try:
-            if not self.data_dir.is_dir():
-                raise OSError(f"data folder {self.data_dir} does not exist")
+            private_dir(self.data_dir)  # recreated if it was removed
+            if not (self.data_dir / SALT_FILE).exists() and self._salt:
+                save_salt(self.data_dir, self._salt)  # keep hashes stable across a restart
+            create_private(self.path)
+            private_file(self.path)
+            for side in side_files(self.path):
+                make_writable(side)
             connection = connect(self.path)
-            migrate(connection)
+            try:
+                migrate(connection)
+            except BaseException:
+                connection.close()
+                raise
         except (sqlite3.Error, OSError) as exc:
-            self._fail(f"cannot open {self.path}: {exc}")
-            return None
+            raise sqlite3.OperationalError(f"cannot open {self.path}: {exc}") from exc
         self._connection = connection
         return connection
 
-    def _fail(self, message: str) -> None:
-        self._on_failure()
-        if not self._failing:  # log the first of a run of failures, not every batch
-            logger.error("Analytics store failure (answering goes on): %s", message)
-        self._failing = True
+    def _prepare(self, event: Event) -> Row | None:
+        """The row for ``event``, its texts made storable; None (counted) if impossible."""
+        try:
+            if isinstance(event, QuestionEvent):
+                values = self._question_row(event)
+                kind = "question"
+            else:
+                values = self._click_row(event)
+                kind = "feedback" if isinstance(event, FeedbackEvent) else "choice"
+            for value in values:
+                if isinstance(value, int) and value not in SQLITE_INTEGER:
+                    raise OverflowError("an integer too large for SQLite")
+        except Exception as exc:
+            self._drop_unstorable(type(event).__name__, exc)
+            return None
+        return Row(kind, tuple(storable(v) if isinstance(v, str) else v for v in values))
 
     def _question_row(self, event: QuestionEvent) -> tuple[object, ...]:
         return (
@@ -350,35 +495,49 @@ class Store:
             event.reply_message_id,
         )
 
-    def _insert(self, connection: sqlite3.Connection, event: FeedbackEvent | ChoiceEvent) -> None:
-        question_id = self._question_for(connection, event.chat_id, event.message_id)
-        if isinstance(event, FeedbackEvent):
+    def _click_row(self, event: FeedbackEvent | ChoiceEvent) -> tuple[object, ...]:
+        helpful = int(event.helpful) if isinstance(event, FeedbackEvent) else None
+        return (
+            event.at,
+            self.user_hash(event.user_id),
+            self.user_hash(event.chat_id),
+            event.message_id,
+            event.entry_id,
+            helpful,
+        )
+
+    def _insert(self, connection: sqlite3.Connection, row: Row) -> None:
+        at, user_hash, chat_hash, message_id, entry_id, helpful = row.values
+        question_id = self._question_for(connection, chat_hash, message_id)
+        if row.kind == "feedback":
+            if question_id is not None:
+                # One vote per person and answer: pressing 👍 twenty times, or 👍 then
+                # 👎, leaves one row, the last. (An answer not linked to a question, one
+                # browsed in /themen, is kept apart in memory by the handler.)
+                connection.execute(
+                    "DELETE FROM feedback WHERE user_hash = ? AND entry_id = ? AND question_id = ?",
+                    (user_hash, entry_id, question_id),
+                )
             connection.execute(
                 "INSERT INTO feedback (at, user_hash, entry_id, helpful, question_id)"
                 " VALUES (?, ?, ?, ?, ?)",
-                (
-                    event.at,
-                    self.user_hash(event.user_id),
-                    event.entry_id,
-                    int(event.helpful),
-                    question_id,
-                ),
+                (at, user_hash, entry_id, helpful, question_id),
             )
         else:
             connection.execute(
                 "INSERT INTO choices (at, user_hash, entry_id, question_id) VALUES (?, ?, ?, ?)",
-                (event.at, self.user_hash(event.user_id), event.entry_id, question_id),
+                (at, user_hash, entry_id, question_id),
             )
 
     def _question_for(
-        self, connection: sqlite3.Connection, chat_id: int, message_id: int | None
+        self, connection: sqlite3.Connection, chat_hash: object, message_id: object
     ) -> int | None:
         if message_id is None:
             return None
         row = connection.execute(
             "SELECT id FROM questions WHERE chat_hash = ? AND reply_message_id = ?"
             " ORDER BY id DESC LIMIT 1",
-            (self.user_hash(chat_id), message_id),
+            (chat_hash, message_id),
         ).fetchone()
         return int(row[0]) if row else None
 
@@ -387,6 +546,14 @@ class Store:
             return
         self._last_retention = time.monotonic()
         forget_texts(connection, self.retention_days)
+
+
+@dataclass(frozen=True)
+class Row:
+    """An event turned into the values its table takes."""
+
+    kind: str
+    values: tuple[object, ...]
 
 
 def forget_texts(connection: sqlite3.Connection, retention_days: int) -> int:

@@ -545,7 +545,10 @@ def decode_params(content_type: str, body: bytes, query: str) -> tuple[JSON, dic
 
 
 def _json_reply(status: int, payload: JSON) -> _Reply:
-    body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+    try:
+        body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate: Telegram sends it escaped, "\ud800"
+        body = json.dumps(payload).encode("ascii")
     return _Reply(
         status, body, result=payload.get("result"), description=payload.get("description")
     )
@@ -948,6 +951,24 @@ class FakeBotApi:
                 "id": query_id,
                 "from": self._user(clicker, "Kunde"),
                 "message": copy.deepcopy(live),
+                "chat_instance": f"ci{chat_id}",
+                "data": callback_data,
+            }
+            return self.add_update({"callback_query": query})
+
+    def press(self, message: JSON, callback_data: str, *, user_id: int | None = None) -> JSON:
+        """Like :meth:`click`, but for any ``callback_data`` on the message as given: a
+        client showing a stale copy of it, or one that forges the data."""
+        with self._cond:
+            chat_id = int(message["chat"]["id"])
+            query_id = f"cq{next(self._query_ids)}"
+            self._open_callback_queries.add(query_id)
+            clicker = user_id if user_id is not None else (chat_id if chat_id > 0 else 1001)
+            extras = {"parse_mode", "source_text", "reply_parameters", "method", "deleted"}
+            query = {
+                "id": query_id,
+                "from": self._user(clicker, "Kunde"),
+                "message": {k: v for k, v in copy.deepcopy(message).items() if k not in extras},
                 "chat_instance": f"ci{chat_id}",
                 "data": callback_data,
             }

@@ -98,3 +98,24 @@ def test_secret_redactor_removes_the_token_from_messages_and_tracebacks() -> Non
     assert TOKEN not in record.getMessage()
     assert record.exc_text is not None and TOKEN not in record.exc_text
     assert "***" in record.getMessage()
+
+
+@pytest.mark.parametrize(
+    "value", ["\uff11\uff12\uff13", "\u0661\u0662\u0663", "12,\uff13", "-5", "1e3", "+7"]
+)
+def test_admin_ids_take_ascii_digits_only(value: str) -> None:
+    # Fullwidth and Arabic-Indic digits: int() would read them as admin 123.
+    with pytest.raises(ConfigError, match="ADMIN_IDS must be comma-separated"):
+        load_settings({"TELEGRAM_BOT_TOKEN": "1:x", "ADMIN_IDS": value})
+
+
+@pytest.mark.parametrize("value", [",", " , ,"])
+def test_admin_ids_that_list_no_one_are_a_warning(value: str) -> None:
+    settings = load_settings({"TELEGRAM_BOT_TOKEN": "1:x", "ADMIN_IDS": value})
+    assert settings.admin_ids == frozenset()
+    [warning] = settings.warnings
+    assert "ADMIN_IDS" in warning
+
+
+def test_no_admin_ids_at_all_is_no_warning() -> None:
+    assert load_settings({"TELEGRAM_BOT_TOKEN": "1:x"}).warnings == ()

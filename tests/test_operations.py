@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.health import HEARTBEAT_FILE, MAX_AGE, check
+from bot.health import HEARTBEAT_FILE, MAX_AGE, check, details
 from tests.bot_runner import copy_faq, faqbot_process
 from tests.conftest import ROOT
 from tests.fake_bot_api import FakeBotApi
@@ -69,6 +69,15 @@ def test_webhook_mode_serves_healthz_and_metrics_on_its_port(
         assert report["entries"] == 18
         assert report["last_reload"]["ok"] is True
 
+        # The latency is observed once Telegram accepted the reply: a moment after the
+        # fake recorded it.
+        deadline = time.monotonic() + 10
+        while (
+            "faqbot_answer_latency_seconds_count 1.0"
+            not in get(f"http://127.0.0.1:{port}/metrics")[2]
+            and time.monotonic() < deadline
+        ):
+            time.sleep(0.02)  # an HTTP endpoint: nothing to await
         status, content_type, metrics = get(f"http://127.0.0.1:{port}/metrics")
         assert status == 200 and content_type.startswith("text/plain")
         assert 'faqbot_questions_total{decision="answer"} 1.0' in metrics
@@ -153,3 +162,30 @@ def test_json_logs_parse_line_by_line_and_never_contain_the_token(
     assert all({"time", "level", "logger", "message"} <= set(entry) for entry in entries)
     decisions = [e for e in entries if e["message"].startswith("Decision answer")]
     assert decisions and isinstance(decisions[0]["update_id"], int)
+
+
+def test_health_json_shows_the_report_of_the_heartbeat(tmp_path: Path) -> None:
+    heartbeat = tmp_path / HEARTBEAT_FILE
+    store = {"state": "failing", "since": "2026-01-01T00:00:00+00:00", "events_lost": 3}
+    heartbeat.write_text(json.dumps({"at": int(time.time()), "store": store}))
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "health", "--json"],
+        env={
+            **{k: v for k, v in os.environ.items() if k != "WEBHOOK_URL"},
+            "DATA_DIR": str(tmp_path),
+        },
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    report = json.loads(result.stdout)
+    assert result.returncode == 0
+    assert report["healthy"] is True
+    assert report["store"] == store
+    plain = health_command({"DATA_DIR": str(tmp_path)})
+    assert plain.returncode == 0
+    assert "analytics store failing since 2026-01-01T00:00:00+00:00 (3 events lost)" in plain.stdout
+    heartbeat.write_text("1700000000\n")  # from an older faqbot: just a time
+    assert details({"DATA_DIR": str(tmp_path)}) == {}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
@@ -49,7 +49,7 @@ def faq_dir(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def holder(faq_dir: Path) -> KnowledgeBaseHolder:
-    return KnowledgeBaseHolder(faq_dir)
+    return KnowledgeBaseHolder(faq_dir, removal_settle=0.2)
 
 
 def ids(holder: KnowledgeBaseHolder) -> list[str]:
@@ -325,6 +325,75 @@ def test_watch_survives_a_failing_report(
     asyncio.run(scenario())
     assert [result.ok for result in calls] == [False, True]
     assert holder.current.kb.get("cdn") is not None
+
+
+def watch_scenario(
+    holder: KnowledgeBaseHolder, steps: Callable[[list[ReloadResult]], Awaitable[None]]
+) -> list[ReloadResult]:
+    """Run watch() (every 10 ms) while ``steps`` edits the folder; the reports it made."""
+
+    async def scenario() -> list[ReloadResult]:
+        results: list[ReloadResult] = []
+
+        async def on_change(result: ReloadResult) -> None:
+            results.append(result)
+
+        task = asyncio.create_task(holder.watch(on_change, interval=0.01))
+        try:
+            await asyncio.wait_for(steps(results), WATCH_TIMEOUT)
+        finally:
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+        return results
+
+    return asyncio.run(scenario())
+
+
+def test_watch_holds_back_a_file_cut_at_an_entry_boundary(
+    holder: KnowledgeBaseHolder, faq_dir: Path, looks: Looks
+) -> None:
+    holder.removal_settle = 2.0
+    served_during_cut: list[bool] = []
+
+    async def steps(results: list[ReloadResult]) -> None:
+        # A non-atomic save: first valid YAML with one entry less, then the whole file.
+        write(faq_dir / "web.yaml", faq_text("Web", "dnssec"))
+        await asyncio.to_thread(looks.wait_for, looks.count + 20)  # ~0.2 s of looking
+        served_during_cut.append(holder.current.kb.get("ssl") is not None)
+        write(faq_dir / "web.yaml", faq_text("Web", "dnssec", "ssl", "cdn"))
+        while not any(result.ok for result in results):
+            await asyncio.sleep(0.01)
+
+    results = watch_scenario(holder, steps)
+    assert served_during_cut == [True]
+    # A look may catch the second write half done (reported as an error, then fixed);
+    # what must never happen is a reload that removed "ssl".
+    [result] = [result for result in results if result.ok]
+    assert (result.removed, result.added) == ((), ("cdn",))
+    assert sorted(ids(holder)) == ["blog", "cdn", "dnssec", "ssl"]
+
+
+def test_watch_applies_a_removal_once_the_folder_is_still_and_names_the_ids(
+    holder: KnowledgeBaseHolder, faq_dir: Path
+) -> None:
+    async def steps(results: list[ReloadResult]) -> None:
+        write(faq_dir / "web.yaml", faq_text("Web", "dnssec", "cdn"))
+        while not any(result.ok for result in results):
+            await asyncio.sleep(0.01)
+
+    [result] = [result for result in watch_scenario(holder, steps) if result.ok]
+    assert (result.removed, result.added) == (("ssl",), ("cdn",))
+    assert holder.current.kb.get("ssl") is None
+    assert "Removed: ssl\nAdded: cdn" in result.describe()
+
+
+def test_reload_by_an_admin_removes_at_once(holder: KnowledgeBaseHolder, faq_dir: Path) -> None:
+    holder.removal_settle = 3600.0
+    (faq_dir / "marketing.yaml").unlink()
+    result = holder.reload(force=True)
+    assert (result.changed, result.removed) == (True, ("blog",))
+    assert holder.current.kb.get("blog") is None
 
 
 # What admins read ------------------------------------------------------------------------------

@@ -74,17 +74,20 @@ def test_run_sigint_also_stops_with_exit_code_zero(
     assert time.monotonic() - started < 10
 
 
-def test_run_debug_logging_never_shows_the_token(
+def test_run_debug_logging_never_shows_the_token_or_customer_data(
     fake: FakeBotApi, faq_dir: Path, tmp_path: Path
 ) -> None:
     process = faqbot_process(fake, {"FAQ_DIR": str(faq_dir), "LOG_LEVEL": "DEBUG"}, cwd=tmp_path)
     try:
-        fake.send_text("shitstorm", user_id=2002)
-        fake.wait_for_messages(1, chat_id=2002, timeout=20)
+        fake.send_text("shitstorm vorbereitung", user_id=2002777, first_name="Mechthild")
+        fake.wait_for_messages(1, chat_id=2002777, timeout=20)
     finally:
         _, output, _ = stop(process)
-    assert "getUpdates" in output  # debug logging really was on
+    assert "Decision answer" in output  # debug logging really was on: our own decisions
     assert fake.token not in output
+    for customer_data in ("shitstorm vorbereitung", "2002777", "Mechthild"):
+        assert customer_data not in output
+    assert "Call to Bot API endpoint" not in output  # PTB's payload dumps stay off
 
 
 @pytest.mark.parametrize(
@@ -196,3 +199,42 @@ def test_run_webhook_checks_the_secret_and_answers(
     assert code == 0, output
     assert seconds < 10
     assert fake.token not in output
+
+
+def test_run_webhook_wrong_secret_is_logged_once_a_minute_with_a_count(
+    fake: FakeBotApi, faq_dir: Path, tmp_path: Path
+) -> None:
+    port = free_port()
+    process = faqbot_process(
+        fake,
+        {
+            "FAQ_DIR": str(faq_dir),
+            "WEBHOOK_URL": "https://bot.example.com/hook",
+            "WEBHOOK_SECRET": SECRET,
+            "WEBHOOK_LISTEN": "127.0.0.1",
+            "PORT": str(port),
+        },
+        cwd=tmp_path,
+    )
+    try:
+        wait_until_listening(port, process)
+        update = fake.send_text("Hallo", user_id=2005)
+        statuses = [post(f"http://127.0.0.1:{port}/hook", update, "wrong") for _ in range(50)]
+    finally:
+        code, output, _ = stop(process)
+    assert code == 0, output
+    assert statuses == [403] * 50
+    assert output.count("without the right secret") == 1, output
+
+
+def test_run_admin_ids_that_list_no_one_are_a_warning_at_start(
+    fake: FakeBotApi, faq_dir: Path, tmp_path: Path
+) -> None:
+    process = faqbot_process(fake, {"FAQ_DIR": str(faq_dir), "ADMIN_IDS": " , "}, cwd=tmp_path)
+    try:
+        fake.wait_for_call("getUpdates", timeout=20)
+    finally:
+        code, output, _ = stop(process)
+    assert code == 0, output
+    [warning] = [line for line in output.splitlines() if "ADMIN_IDS" in line]
+    assert "WARNING" in warning and "lists no user id" in warning

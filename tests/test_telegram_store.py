@@ -84,22 +84,16 @@ def test_answers_keep_coming_when_the_data_folder_disappears(
     fake.wait_for_messages(1, chat_id=5101)
     wait_written(fake, bot, 1)
     assert bot.store is not None
-    shutil.rmtree(data_dir)
+    shutil.rmtree(data_dir)  # e.g. an admin wiping the analytics while the bot runs
     for number in range(5):
         fake.send_text("Wie bereite ich mich auf einen Shitstorm vor?", user_id=5200 + number)
     for number in range(5):
         [reply] = fake.wait_for_messages(1, chat_id=5200 + number)
         assert "Shitstorm" in str(reply["text"])
-    store = bot.store
-    fake.wait_for(lambda _: store.written + store.lost >= 6, what="every event handled")
-    assert store.lost == 5
-    assert bot.metrics.store_failures._value.get() >= 1
-
-    data_dir.mkdir()
-    fake.send_text("kommentar spam", user_id=5300)
-    fake.wait_for_messages(1, chat_id=5300)
-    wait_written(fake, bot, 2)  # writing resumed on its own
-    assert [r["text"] for r in rows(data_dir, "SELECT text FROM questions")] == ["kommentar spam"]
+    wait_written(fake, bot, 6)  # the folder and the database were created anew
+    assert bot.store.lost == 0
+    texts = [r["text"] for r in rows(data_dir, "SELECT text FROM questions")]
+    assert texts == ["Wie bereite ich mich auf einen Shitstorm vor?"] * 5
 
 
 def test_admin_stats_reads_the_store(fake: FakeBotApi, bot: BotThread) -> None:

@@ -18,6 +18,7 @@ from typing import Any
 
 from aiohttp import web
 from telegram import BotCommand, Update
+from telegram.error import InvalidToken
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -32,7 +33,9 @@ from telegram.ext import (
 
 from bot.config import Settings
 from bot.health import HEARTBEAT_FILE, Heartbeat
+from bot.logs import token_rejected
 from bot.metrics import Metrics
+from bot.private_files import private_dir
 from bot.reloader import KnowledgeBaseHolder, ReloadResult
 from bot.stats import Stats
 from bot.store import Store
@@ -133,6 +136,7 @@ def health_report(bot_context: handlers.BotContext, mode: str) -> dict[str, Any]
             "ok": result.ok,
             "problems": [str(problem) for problem in result.problems[:20]],
         },
+        "store": bot_context.store.health() if bot_context.store else {"state": "off"},
     }
 
 
@@ -217,10 +221,11 @@ async def _post_stop(application: AnyApplication) -> None:
 async def report_reload(
     application: AnyApplication, bot_context: handlers.BotContext, result: ReloadResult
 ) -> None:
-    """Count failed reloads; tell the admins once per distinct problem."""
+    """Count failed reloads; tell the admins once per distinct problem, and which
+    entries a reload removed (an accident shows at once)."""
     if not result.ok:
         bot_context.metrics.reload_errors.inc()
-    if not bot_context.holder.is_new_problem(result):
+    if not bot_context.holder.is_new_problem(result) and not result.removed:
         return
     text = "⚠️ " + result.describe()
     for admin_id in sorted(bot_context.settings.admin_ids):
@@ -235,8 +240,7 @@ async def report_reload(
 def run(settings: Settings) -> int:
     """Run the bot until SIGTERM or SIGINT; webhook mode when WEBHOOK_URL is set."""
     holder = KnowledgeBaseHolder(settings.faq_dir)
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    heartbeat = Heartbeat(settings.data_dir / HEARTBEAT_FILE)
+    private_dir(settings.data_dir)
     metrics = Metrics(entries=lambda: len(holder.current.kb))
     store = (
         Store(
@@ -244,12 +248,18 @@ def run(settings: Settings) -> int:
             keep_texts=settings.store_questions,
             retention_days=settings.retention_days,
             on_failure=metrics.store_failures.inc,
+            on_lost=metrics.record_store_loss,
         )
         if settings.analytics
         else None
     )
     if store is not None:
         store.start()
+        metrics.store_failing.set_function(lambda: 0.0 if store.state.ok else 1.0)
+    heartbeat = Heartbeat(
+        settings.data_dir / HEARTBEAT_FILE,
+        report=lambda: {"store": store.health() if store else {"state": "off"}},
+    )
     application = build_application(
         settings, holder, Stats(), metrics=metrics, heartbeat=heartbeat, store=store
     )
@@ -260,6 +270,8 @@ def run(settings: Settings) -> int:
         else:
             logger.info("Polling mode")
             application.run_polling(allowed_updates=Update.ALL_TYPES, timeout=POLL_TIMEOUT)
+    except InvalidToken:  # fatal at once: retrying a refused token helps no one
+        return token_rejected()
     finally:
         if store is not None:
             store.close()

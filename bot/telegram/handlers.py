@@ -69,6 +69,8 @@ class BotContext:
     metrics: Metrics = field(default_factory=Metrics)
     store: Store | None = None
     flood: FloodGuard = field(default_factory=FloodGuard)
+    votes: dict[tuple[int, int, int, str], bool] = field(default_factory=dict)
+    """The last 👍/👎 per (chat, message, user, entry): a vote pressed again is not new."""
 
     def record(self, event: Event) -> None:
         """Queue an event for the analytics store, if there is one (never blocks)."""
@@ -115,6 +117,9 @@ FLOOD_NOTICE = (
     " beantworte danach gern wieder Ihre Fragen."
 )
 ADMIN_ONLY = "Dieser Befehl ist nur für Administratoren verfügbar."
+NOT_YOUR_BUTTONS = "Diese Knöpfe gehören zur Frage einer anderen Person. Fragen Sie gern selbst!"
+ENTRY_GONE = "Dieser Eintrag ist nicht mehr verfügbar."
+MAX_VOTES_REMEMBERED = 10_000
 UNKNOWN_ENTRY = "Diesen Eintrag gibt es leider nicht (mehr). Hier sind alle Themen:"
 
 
@@ -348,19 +353,27 @@ def _in_group(update: Update) -> bool:
 
 
 async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """A pressed inline button: navigate, open an entry, or take feedback."""
+    """A pressed inline button: navigate, open an entry, or take feedback.
+
+    Callback data comes from the client and can be anything: what does not parse is
+    ignored (the spinner is stopped, nothing changes). In a group, the buttons under
+    an answer belong to whoever asked; others get a short notice.
+    """
     query = update.callback_query
     if query is None or query.data is None:
         return
     bot_context = _bot_context(context)
     kb = bot_context.kb
     data = query.data
+    if not _is_asker(query):
+        await deliver(partial(query.answer, NOT_YOUR_BUTTONS), what="button answer")
+        return
     notice: str | None = None
     reply: Reply | None = None
     if data.startswith((ENTRY_ACTION, BROWSE_ENTRY_ACTION)):
         entry = kb.get(data[len(ENTRY_ACTION) :])
         if entry is None:
-            notice, reply = "Dieser Eintrag ist nicht mehr verfügbar.", topics_reply(kb)
+            notice, reply = ENTRY_GONE, topics_reply(kb)
         else:
             bot_context.stats.record_choice(entry.id)
             if data.startswith(ENTRY_ACTION):  # chosen from "Meinten Sie …?"
@@ -373,8 +386,8 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             reply = entry_reply(entry, back_to=back_to)
     elif data.startswith(CATEGORY_ACTION):
         number = data.removeprefix(CATEGORY_ACTION)
-        reply = category_reply(kb, int(number)) if number.isdigit() else None
-        reply = reply or topics_reply(kb)
+        if number.isascii() and number.isdigit():  # not "²": isdigit() alone takes it
+            reply = category_reply(kb, int(number)) or topics_reply(kb)
     elif data == TOPICS_ACTION:
         reply = topics_reply(kb)
     elif data == NONE_OF_THESE_ACTION:
@@ -383,9 +396,25 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     elif data.startswith((HELPFUL_ACTION, NOT_HELPFUL_ACTION)):
         await feedback(query, bot_context, helpful=data.startswith(HELPFUL_ACTION))
         return
+    else:
+        logger.debug("Ignored a button with unknown data")
     await deliver(partial(query.answer, notice), what="button answer")
     if reply is not None:
         await edit_reply(query, reply)
+
+
+def _is_asker(query: CallbackQuery) -> bool:
+    """False if the buttons sit on a reply to someone else's question (in a group)."""
+    message = query.message
+    if not isinstance(message, Message) or message.chat.type not in (
+        ChatType.GROUP,
+        ChatType.SUPERGROUP,
+    ):
+        return True
+    asked = message.reply_to_message
+    if asked is None or asked.from_user is None or asked.from_user.is_bot:
+        return True  # not an answer to a question (/themen), or the question is gone
+    return asked.from_user.id == query.from_user.id
 
 
 def _choice(query: CallbackQuery, entry_id: str | None) -> ChoiceEvent:
@@ -398,21 +427,36 @@ def _choice(query: CallbackQuery, entry_id: str | None) -> ChoiceEvent:
 
 
 async def feedback(query: CallbackQuery, bot_context: BotContext, *, helpful: bool) -> None:
-    """Record feedback, thank the customer, and drop the feedback buttons."""
+    """Record feedback, thank the customer, and drop the feedback buttons.
+
+    One vote per person and answer: the same 👍 pressed again (a stale copy of the
+    message, a double tap) changes nothing; 👎 after 👍 replaces it.
+    """
     entry_id = (query.data or "")[len(HELPFUL_ACTION) :]
-    bot_context.stats.record_feedback(entry_id, helpful=helpful)
-    bot_context.record(
-        FeedbackEvent(
-            user_id=query.from_user.id,
-            chat_id=query.message.chat.id if query.message else query.from_user.id,
-            message_id=query.message.message_id if query.message else None,
-            entry_id=entry_id,
-            helpful=helpful,
-        )
+    if bot_context.kb.get(entry_id) is None:  # forged data or an entry since removed
+        await deliver(partial(query.answer, ENTRY_GONE), what="button answer")
+        return
+    chat_id = query.message.chat.id if query.message else query.from_user.id
+    message_id = query.message.message_id if query.message else None
+    previous = _remember_vote(
+        bot_context, (chat_id, message_id or 0, query.from_user.id, entry_id), helpful
     )
+    if previous is not helpful:
+        if previous is not None:
+            (bot_context.stats.not_helpful if helpful else bot_context.stats.helpful)[entry_id] -= 1
+        bot_context.stats.record_feedback(entry_id, helpful=helpful)
+        bot_context.record(
+            FeedbackEvent(
+                user_id=query.from_user.id,
+                chat_id=chat_id,
+                message_id=message_id,
+                entry_id=entry_id,
+                helpful=helpful,
+            )
+        )
     await deliver(partial(query.answer, "Danke für Ihr Feedback!"), what="button answer")
     markup = query.message.reply_markup if isinstance(query.message, Message) else None
-    if markup is not None:
+    if markup is not None and previous is None:  # on a second press they are gone already
         rows = [
             row
             for row in markup.inline_keyboard
@@ -425,13 +469,24 @@ async def feedback(query: CallbackQuery, bot_context: BotContext, *, helpful: bo
             partial(query.edit_message_reply_markup, InlineKeyboardMarkup(rows) if rows else None),
             what="keyboard",
         )
-    if not helpful and query.message is not None:
-        chat_id = query.message.chat.id
+    if not helpful and previous is not False and query.message is not None:
         text = (
             "Schade, dass die Antwort nicht geholfen hat. Mit /themen finden Sie weitere"
             f" Fragen. {bot_context.settings.contact_text}"
         )
         await deliver(partial(query.get_bot().send_message, chat_id, text), what="reply")
+
+
+def _remember_vote(
+    bot_context: BotContext, key: tuple[int, int, int, str], helpful: bool
+) -> bool | None:
+    """Store the vote; return the one it replaces (None for a first vote)."""
+    votes = bot_context.votes
+    previous = votes.pop(key, None)
+    votes[key] = helpful
+    if len(votes) > MAX_VOTES_REMEMBERED:
+        del votes[next(iter(votes))]  # the oldest: dicts keep insertion order
+    return previous
 
 
 # Inline mode ---------------------------------------------------------------------------

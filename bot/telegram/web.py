@@ -16,6 +16,7 @@ from typing import Any
 from aiohttp import web
 from telegram import Update
 
+from bot.logs import ThrottledLog
 from bot.metrics import CONTENT_TYPE, Metrics
 
 logger = logging.getLogger(__name__)
@@ -50,11 +51,13 @@ def make_web_app(
     app.router.add_get("/metrics", metrics_page)
     if application is not None and webhook_path is not None and secret is not None:
         expected = secret.encode()
+        # Scanners and a misconfigured proxy can send thousands: a line a minute, counted.
+        refused = ThrottledLog(logger, interval=60.0)
 
         async def webhook(request: web.Request) -> web.Response:
             given = request.headers.get(SECRET_HEADER, "").encode()
             if not hmac.compare_digest(given, expected):
-                logger.warning("Webhook request without the right secret from %s", request.remote)
+                refused.warning("Webhook request without the right secret from %s", request.remote)
                 return web.Response(status=403, text="Forbidden")
             try:
                 data = await request.json()
