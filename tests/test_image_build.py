@@ -275,7 +275,7 @@ def test_image_build_check_passes_as_image_user(
 ) -> None:
     result = image.run("faqbot", "check")
     assert result.returncode == 0, result.stdout + result.stderr
-    assert f"OK: {len(shipped_kb)} entries" in result.stderr
+    assert f"OK: {len(shipped_kb)} Einträge" in result.stdout
 
 
 def _host_answer(question: str, data_dir: Path) -> dict[str, Any]:
