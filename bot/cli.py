@@ -417,8 +417,10 @@ def _store_errors(data_dir: Path) -> Iterator[Path]:
 
 def cmd_health(args: argparse.Namespace) -> int:
     from bot.config import read_environment
-    from bot.health import check
+    from bot.health import STARTING, check
 
     healthy, reason = check(read_environment())
-    print(("healthy: " if healthy else "unhealthy: ") + reason)
+    if healthy or not reason.startswith(STARTING):
+        reason = ("healthy: " if healthy else "unhealthy: ") + reason
+    print(reason)
     return 0 if healthy else 1

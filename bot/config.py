@@ -44,6 +44,8 @@ class Settings:
     retention_days: int = 90
     store_questions: bool = True
     analytics: bool = True
+    # Seconds to finish replies in hand on SIGTERM; below compose's stop_grace_period.
+    shutdown_timeout: int = 10
 
     @property
     def webhook_path(self) -> str:
@@ -135,6 +137,9 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         ),
         store_questions=_flag("STORE_QUESTIONS", get("STORE_QUESTIONS"), default=True),
         analytics=_flag("ANALYTICS", get("ANALYTICS"), default=True),
+        shutdown_timeout=_number(
+            "SHUTDOWN_TIMEOUT", get("SHUTDOWN_TIMEOUT"), 10, minimum=1, maximum=600
+        ),
     )
 
 

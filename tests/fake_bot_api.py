@@ -49,6 +49,8 @@ from types import TracebackType
 from typing import Any, TypedDict, Unpack
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from tests.fake_faults import Faults
+
 JSON = dict[str, Any]
 
 TEXT_LIMIT = 4096
@@ -708,6 +710,8 @@ class FakeBotApi:
         self._file_ids = itertools.count(1)
         self._blocked: set[int] = set()
         self._faults: dict[str, deque[_Fault]] = {}
+        self.faults = Faults()
+        """Lasting misbehaviours (flood limits per chat, 5xx storms, outages, migrations)."""
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         self._methods: dict[str, tuple[str, Callable[[JSON, dict[str, bytes]], Any]]] = {}
@@ -1221,6 +1225,13 @@ class FakeBotApi:
     def _answer(
         self, method: str, params: JSON, files: dict[str, bytes], poll: _Poll | None
     ) -> _Reply:
+        injected = self.faults.intercept(method, params)
+        if injected is not None:
+            if injected.cut:
+                raise _Abandoned
+            return _error_reply(
+                ApiError(injected.status, injected.description, injected.parameters)
+            )
         fault = self._take_fault(method)
         if fault is not None:
             self._stopping.wait(fault.delay)

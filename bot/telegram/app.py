@@ -10,16 +10,18 @@ request). The aiohttp transport with 16 concurrent updates over 8 connections me
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import signal
+import time
 from contextlib import suppress
 from functools import partial
-from typing import Any
+from typing import Any, NoReturn
 
 from aiohttp import web
 from telegram import BotCommand, Update
+from telegram.error import InvalidToken, NetworkError
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
@@ -31,14 +33,19 @@ from telegram.ext import (
 )
 
 from bot.config import Settings
+from bot.errors import ConfigError
 from bot.health import HEARTBEAT_FILE, Heartbeat
 from bot.metrics import Metrics
 from bot.reloader import KnowledgeBaseHolder, ReloadResult
 from bot.stats import Stats
 from bot.store import Store
 from bot.telegram import handlers
-from bot.telegram.delivery import deliver
+from bot.telegram.delivery import Outgoing, deliver
+from bot.telegram.outbox import Outbox
+from bot.telegram.polling import Poller
+from bot.telegram.ratelimit import ChatRateLimiter
 from bot.telegram.transport import AiohttpRequest
+from bot.telegram.updates import LedgerProcessor, UpdateLedger
 from bot.telegram.web import make_web_app
 
 logger = logging.getLogger(__name__)
@@ -47,6 +54,8 @@ CONCURRENT_UPDATES = 16
 CONNECTION_POOL = 8
 POLL_TIMEOUT = 10
 RELOAD_INTERVAL = 1.0
+FIRST_CONTACT_BACKOFF = 1.0
+MAX_CONTACT_BACKOFF = 60.0
 
 COMMANDS = [
     BotCommand("start", "Begrüßung und Überblick"),
@@ -95,27 +104,31 @@ def build_application(
     """The Application with every handler wired; nothing is started."""
     metrics = metrics or Metrics(entries=lambda: len(holder.current.kb))
     observer = BotObserver(metrics, heartbeat)
+    ledger = UpdateLedger()
+    # Always on: a 429 must stay with its chat even when proactive throttling is off.
+    limiter = ChatRateLimiter(overall_per_second=settings.rate_limit)
+    transports = (
+        AiohttpRequest(connection_pool_size=CONNECTION_POOL, observer=observer),
+        AiohttpRequest(connection_pool_size=1, read_timeout=POLL_TIMEOUT + 5, observer=observer),
+    )
     builder = (
         ApplicationBuilder()
         .token(settings.token)
         .base_url(settings.base_url)
         .base_file_url(file_url_for(settings.base_url))
-        .concurrent_updates(CONCURRENT_UPDATES)
-        .request(AiohttpRequest(connection_pool_size=CONNECTION_POOL, observer=observer))
-        .get_updates_request(
-            AiohttpRequest(connection_pool_size=1, read_timeout=POLL_TIMEOUT + 5, observer=observer)
-        )
+        .concurrent_updates(LedgerProcessor(ledger, CONCURRENT_UPDATES))
+        .request(transports[0])
+        .get_updates_request(transports[1])
+        .rate_limiter(limiter)
         .post_init(_post_init)
         .post_stop(_post_stop)
     )
-    if settings.rate_limit > 0:
-        # Proactive throttling to Telegram's limits; 429s are also retried by deliver().
-        limiter = AIORateLimiter(overall_max_rate=settings.rate_limit, max_retries=3)
-        builder = builder.rate_limiter(limiter)  # type: ignore[arg-type]  # PTB's generics
     application = builder.build()
+    outbox = Outbox(application.bot, metrics=metrics, limiter=limiter, ledger=ledger)
     application.bot_data["faqbot"] = handlers.BotContext(
-        settings, holder, stats, metrics, store=store
+        settings, holder, stats, metrics, store=store, outbox=outbox
     )
+    application.bot_data["transports"] = transports
     add_handlers(application)
     return application
 
@@ -204,6 +217,8 @@ async def _start_site(web_app: web.Application, host: str, port: int) -> web.App
 
 
 async def _post_stop(application: AnyApplication) -> None:
+    bot_context: handlers.BotContext = application.bot_data["faqbot"]
+    await _outbox(application).close(bot_context.settings.shutdown_timeout)
     runner = application.bot_data.pop("web", None)
     if runner is not None:
         await runner.cleanup()
@@ -224,12 +239,19 @@ async def report_reload(
         return
     text = "⚠️ " + result.describe()
     for admin_id in sorted(bot_context.settings.admin_ids):
-        try:
-            await deliver(
-                partial(application.bot.send_message, admin_id, text[:4000]), what="admin notice"
-            )
-        except Exception as exc:  # e.g. an admin who never opened the bot: tell the others
-            logger.warning("Could not notify admin %s: %s", admin_id, exc)
+        # Through the outbox: an admin chat that is throttled or closed holds up nobody.
+        _outbox(application).post([Outgoing.text(admin_id, text[:4000])])
+
+
+def _outbox(application: AnyApplication) -> Outbox:
+    outbox = application.bot_data["faqbot"].outbox
+    assert isinstance(outbox, Outbox)
+    return outbox
+
+
+def reject_token() -> NoReturn:
+    """The one way a rejected token ends the bot: one clear line and exit code 1."""
+    raise ConfigError("Telegram rejected the bot token (401): check TELEGRAM_BOT_TOKEN")
 
 
 def run(settings: Settings) -> int:
@@ -259,12 +281,114 @@ def run(settings: Settings) -> int:
             asyncio.run(serve_webhook(application, settings))
         else:
             logger.info("Polling mode")
-            application.run_polling(allowed_updates=Update.ALL_TYPES, timeout=POLL_TIMEOUT)
+            asyncio.run(serve_polling(application, settings, heartbeat))
     finally:
         if store is not None:
             store.close()
     logger.info("faqbot stopped")
     return 0
+
+
+def _stop_event() -> asyncio.Event:
+    """Set by SIGTERM (docker stop) or SIGINT (Ctrl+C)."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    return stop
+
+
+async def connect(
+    application: AnyApplication, stop: asyncio.Event, heartbeat: Heartbeat | None = None
+) -> bool:
+    """Make the first contact with Telegram, retrying with backoff; False if stopped first.
+
+    No network at start-up is an ordinary state, not a crash: one line per attempt,
+    no traceback. A rejected token is fatal at once.
+    """
+    delay = FIRST_CONTACT_BACKOFF
+    for attempt in itertools.count(1):
+        try:
+            await application.initialize()
+            return True
+        except InvalidToken:
+            await _close_transports(application)
+            reject_token()
+        except NetworkError as exc:  # also timeouts and 5xx
+            logger.warning(
+                "Cannot reach Telegram (attempt %d: %s); trying again in %.0f s",
+                attempt,
+                exc,
+                delay,
+            )
+            if heartbeat is not None:
+                heartbeat.starting(f"(attempt {attempt} failed: {exc})")
+        with suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), delay)
+        if stop.is_set():
+            await _close_transports(application)
+            return False
+        delay = min(delay * 2, MAX_CONTACT_BACKOFF)
+    raise AssertionError("unreachable")
+
+
+async def _close_transports(application: AnyApplication) -> None:
+    for transport in application.bot_data["transports"]:
+        await transport.shutdown()
+
+
+async def serve_polling(
+    application: AnyApplication, settings: Settings, heartbeat: Heartbeat | None = None
+) -> None:
+    """Poll until a signal; then stop fetching, finish what is in hand, confirm that."""
+    stop = _stop_event()
+    outbox = _outbox(application)
+    assert outbox.ledger is not None
+    ledger = outbox.ledger
+    ledger.load(settings.data_dir)
+    if heartbeat is not None:
+        heartbeat.starting("(connecting)")
+    if not await connect(application, stop, heartbeat):
+        return
+    poller = Poller(application, ledger, outbox.metrics, timeout=POLL_TIMEOUT)
+    ledger.on_done = poller.notice_progress
+    await _post_init(application)
+    await application.start()
+    polling = asyncio.create_task(poller.run(), name="faqbot-poller")
+    stopping = asyncio.create_task(stop.wait())
+    await asyncio.wait({polling, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    stopping.cancel()
+    poller.stop()
+    await polling
+    await shutdown(application, settings)
+    await poller.confirm()
+    ledger.save(settings.data_dir)
+    await application.shutdown()
+    if poller.token_rejected:
+        reject_token()
+
+
+async def shutdown(
+    application: AnyApplication, settings: Settings, *, skip_queued: bool = True
+) -> None:
+    """Finish handlers and replies within SHUTDOWN_TIMEOUT.
+
+    ``skip_queued``: updates queued but not begun stay unconfirmed (polling, where
+    Telegram delivers them again); a webhook's updates were accepted, so all are handled.
+    """
+    started = time.monotonic()
+    outbox = _outbox(application)
+    if outbox.ledger is not None and skip_queued:
+        outbox.ledger.stopping = True
+    await application.stop()
+    remaining = max(settings.shutdown_timeout - (time.monotonic() - started), 0.0)
+    left = await outbox.close(remaining)
+    await _post_stop(application)
+    logger.info(
+        "Stopped in %.1f s; %d replies left for after the restart",
+        time.monotonic() - started,
+        left,
+    )
 
 
 async def serve_webhook(application: AnyApplication, settings: Settings) -> None:
@@ -274,34 +398,34 @@ async def serve_webhook(application: AnyApplication, settings: Settings) -> None
     share the port Telegram's requests arrive on.
     """
     assert settings.webhook_url and settings.webhook_secret
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
+    stop = _stop_event()
     bot_context: handlers.BotContext = application.bot_data["faqbot"]
+    outbox = _outbox(application)
     web_app = make_web_app(
         health=partial(health_report, bot_context, "webhook"),
         metrics=bot_context.metrics,
         application=application,
         webhook_path=settings.webhook_path,
         secret=settings.webhook_secret,
+        ledger=outbox.ledger,
     )
-    async with application:
-        await _post_init(application)
-        await application.start()
-        runner = await _start_site(web_app, settings.webhook_listen, settings.port)
-        try:
-            await deliver(
-                partial(
-                    application.bot.set_webhook,
-                    url=settings.webhook_url,
-                    secret_token=settings.webhook_secret,
-                    allowed_updates=Update.ALL_TYPES,
-                ),
-                what="webhook registration",
-            )
-            await stop.wait()
-        finally:
-            await runner.cleanup()
-            await application.stop()
-            await _post_stop(application)
+    if not await connect(application, stop):
+        return
+    await _post_init(application)
+    await application.start()
+    runner = await _start_site(web_app, settings.webhook_listen, settings.port)
+    try:
+        await deliver(
+            partial(
+                application.bot.set_webhook,
+                url=settings.webhook_url,
+                secret_token=settings.webhook_secret,
+                allowed_updates=Update.ALL_TYPES,
+            ),
+            what="webhook registration",
+        )
+        await stop.wait()
+    finally:
+        await runner.cleanup()  # Telegram re-sends what it cannot deliver meanwhile
+        await shutdown(application, settings, skip_queued=False)
+        await application.shutdown()

@@ -10,6 +10,7 @@ import asyncio
 import logging
 import re
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import partial
 
@@ -19,10 +20,10 @@ from telegram import (
     InlineQueryResultArticle,
     InputTextMessageContent,
     Message,
-    ReplyParameters,
     Update,
 )
 from telegram.constants import ChatType, MessageEntityType, ParseMode
+from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from bot.analytics import build_report
@@ -50,7 +51,8 @@ from bot.replies import (
 )
 from bot.stats import Stats
 from bot.store import ChoiceEvent, Event, FeedbackEvent, QuestionEvent, Store, reader
-from bot.telegram.delivery import deliver
+from bot.telegram.delivery import Outgoing, Undeliverable, deliver, transmit
+from bot.telegram.outbox import OnSent, Outbox
 from bot.telegram.render import MAX_MESSAGE, render
 
 logger = logging.getLogger(__name__)
@@ -69,6 +71,8 @@ class BotContext:
     metrics: Metrics = field(default_factory=Metrics)
     store: Store | None = None
     flood: FloodGuard = field(default_factory=FloodGuard)
+    outbox: Outbox | None = None
+    """Where replies leave (the run loop's); None sends at once (handler tests)."""
 
     def record(self, event: Event) -> None:
         """Queue an event for the analytics store, if there is one (never blocks)."""
@@ -124,74 +128,66 @@ async def send_reply(
     reply: Reply,
     *,
     quote: bool = False,
-) -> list[Message]:
+    on_sent: OnSent | None = None,
+) -> None:
     """Send a reply as one or more messages, quoting the asker in groups."""
     chat = update.effective_chat
     message = update.effective_message
     if chat is None:
-        return []
-    reply_to = (
-        ReplyParameters(message_id=message.message_id, allow_sending_without_reply=True)
-        if quote and message is not None
-        else None
-    )
-    sent: list[Message] = []
-    for part in render(reply):
-        message_sent = await deliver(
-            partial(
-                context.bot.send_message,
-                chat.id,
-                part.html,
-                parse_mode=ParseMode.HTML,
-                reply_markup=part.keyboard,
-                reply_parameters=reply_to,
-            ),
-            plain=partial(
-                context.bot.send_message,
-                chat.id,
-                part.plain,
-                reply_markup=part.keyboard,
-                reply_parameters=reply_to,
-            ),
-            what="reply",
-        )
-        if message_sent is not None:
-            sent.append(message_sent)
-    return sent
+        return
+    reply_to = message.message_id if quote and message is not None else None
+    parts = [
+        Outgoing(chat.id, part.html, part.plain, part.keyboard, reply_to=reply_to)
+        for part in render(reply)
+    ]
+    await send(context, parts, on_sent=on_sent)
 
 
-async def edit_reply(query: CallbackQuery, reply: Reply) -> None:
+async def edit_reply(
+    query: CallbackQuery, context: ContextTypes.DEFAULT_TYPE, reply: Reply
+) -> None:
     """Show a reply in place of the message whose button was pressed."""
     parts = render(reply)
-    if len(parts) == 1 and query.message is not None:
-        part = parts[0]
-        await deliver(
-            partial(
-                query.edit_message_text,
-                part.html,
-                parse_mode=ParseMode.HTML,
-                reply_markup=part.keyboard,
-            ),
-            plain=partial(query.edit_message_text, part.plain, reply_markup=part.keyboard),
-            what="edit",
-        )
-        return
-    # Too long to edit into one message: send it anew.
     chat_id = query.message.chat.id if query.message else query.from_user.id
+    # One part fits in place of the pressed message; a longer reply is sent anew.
+    edit = query.message.message_id if len(parts) == 1 and query.message is not None else None
+    await send(
+        context,
+        [Outgoing(chat_id, p.html, p.plain, p.keyboard, edit_message_id=edit) for p in parts],
+    )
+
+
+async def send(
+    context: ContextTypes.DEFAULT_TYPE,
+    parts: Sequence[Outgoing],
+    *,
+    on_sent: OnSent | None = None,
+) -> None:
+    """The one send path: every message to a chat leaves through the chat's outbox.
+
+    The handler does not wait for Telegram, so a throttled chat never holds an update
+    slot; ``on_sent`` gets the messages once they are out.
+    """
+    outbox = _bot_context(context).outbox
+    if outbox is not None:
+        outbox.post(parts, on_sent=on_sent)
+        return
+    # Without the run loop's outbox (handler tests): send now, by the same rules.
+    sent = []
     for part in parts:
-        await deliver(
-            partial(
-                query.get_bot().send_message,
-                chat_id,
-                part.html,
-                parse_mode=ParseMode.HTML,
-                reply_markup=part.keyboard,
-            ),
-            plain=partial(
-                query.get_bot().send_message, chat_id, part.plain, reply_markup=part.keyboard
-            ),
-            what="reply",
-        )
+        message, _ = await transmit(context.bot, part)
+        if message is not None:
+            sent.append(message)
+    if on_sent is not None:
+        on_sent(sent)
+
+
+async def answer_button(query: CallbackQuery, notice: str | None = None) -> None:
+    """Stop the button's spinner; a failure only leaves the spinner running a while."""
+    try:
+        await deliver(partial(query.answer, notice), what="button answer")
+    except (TelegramError, Undeliverable) as exc:
+        logger.info("Could not answer a button press: %s", exc)
 
 
 async def remember_update(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -308,10 +304,12 @@ async def answer_question(
         result.confidence,
     )
     reply = compose_reply(result, contact_text=bot_context.settings.contact_text)
-    sent = await send_reply(update, context, reply, quote=in_group)
-    bot_context.metrics.answer_latency.observe(time.perf_counter() - started)
     chat = update.effective_chat
-    if result.units and user is not None and chat is not None:
+
+    def sent(messages: list[Message]) -> None:
+        bot_context.metrics.answer_latency.observe(time.perf_counter() - started)
+        if not result.units or user is None or chat is None:
+            return
         top = result.ranking[0] if result.ranking else None
         bot_context.record(
             QuestionEvent(
@@ -324,9 +322,11 @@ async def answer_question(
                 top_score=top.score if top else 0.0,
                 suggestions=tuple(c.entry.id for c in result.suggestions),
                 # The buttons sit on the last part: clicks on it point back here.
-                reply_message_id=sent[-1].message_id if sent else None,
+                reply_message_id=messages[-1].message_id if messages else None,
             )
         )
+
+    await send_reply(update, context, reply, quote=in_group, on_sent=sent)
 
 
 async def not_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -381,11 +381,11 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         bot_context.record(_choice(query, None))
         reply = none_of_these_reply(contact_text=bot_context.settings.contact_text)
     elif data.startswith((HELPFUL_ACTION, NOT_HELPFUL_ACTION)):
-        await feedback(query, bot_context, helpful=data.startswith(HELPFUL_ACTION))
+        await feedback(query, context, helpful=data.startswith(HELPFUL_ACTION))
         return
-    await deliver(partial(query.answer, notice), what="button answer")
+    await answer_button(query, notice)
     if reply is not None:
-        await edit_reply(query, reply)
+        await edit_reply(query, context, reply)
 
 
 def _choice(query: CallbackQuery, entry_id: str | None) -> ChoiceEvent:
@@ -397,8 +397,11 @@ def _choice(query: CallbackQuery, entry_id: str | None) -> ChoiceEvent:
     )
 
 
-async def feedback(query: CallbackQuery, bot_context: BotContext, *, helpful: bool) -> None:
+async def feedback(
+    query: CallbackQuery, context: ContextTypes.DEFAULT_TYPE, *, helpful: bool
+) -> None:
     """Record feedback, thank the customer, and drop the feedback buttons."""
+    bot_context = _bot_context(context)
     entry_id = (query.data or "")[len(HELPFUL_ACTION) :]
     bot_context.stats.record_feedback(entry_id, helpful=helpful)
     bot_context.record(
@@ -410,9 +413,10 @@ async def feedback(query: CallbackQuery, bot_context: BotContext, *, helpful: bo
             helpful=helpful,
         )
     )
-    await deliver(partial(query.answer, "Danke für Ihr Feedback!"), what="button answer")
-    markup = query.message.reply_markup if isinstance(query.message, Message) else None
-    if markup is not None:
+    await answer_button(query, "Danke für Ihr Feedback!")
+    message = query.message if isinstance(query.message, Message) else None
+    markup = message.reply_markup if message is not None else None
+    if message is not None and markup is not None:
         rows = [
             row
             for row in markup.inline_keyboard
@@ -421,17 +425,22 @@ async def feedback(query: CallbackQuery, bot_context: BotContext, *, helpful: bo
                 for b in row
             )
         ]
-        await deliver(
-            partial(query.edit_message_reply_markup, InlineKeyboardMarkup(rows) if rows else None),
-            what="keyboard",
+        keyboard = InlineKeyboardMarkup(rows) if rows else None
+        edit = Outgoing(
+            message.chat.id,
+            "",
+            "",
+            keyboard,
+            edit_message_id=message.message_id,
+            markup_only=True,
         )
+        await send(context, [edit])
     if not helpful and query.message is not None:
-        chat_id = query.message.chat.id
         text = (
             "Schade, dass die Antwort nicht geholfen hat. Mit /themen finden Sie weitere"
             f" Fragen. {bot_context.settings.contact_text}"
         )
-        await deliver(partial(query.get_bot().send_message, chat_id, text), what="reply")
+        await send(context, [Outgoing.text(query.message.chat.id, text)])
 
 
 # Inline mode ---------------------------------------------------------------------------
@@ -545,7 +554,7 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     try:
         if update.callback_query is not None:  # stop the button's loading spinner
-            await deliver(partial(update.callback_query.answer), what="button answer")
+            await answer_button(update.callback_query)
         if update.effective_chat is not None:
             await send_reply(update, context, text_reply(APOLOGY))
     except Exception:
