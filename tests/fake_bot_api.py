@@ -1181,6 +1181,17 @@ class FakeBotApi:
         with self._cond:
             self._faults.setdefault(method.lower(), deque()).extend([fault] * times)
 
+    def user_deletes(self, chat_id: int, message_id: int) -> None:
+        """The user deletes a message (e.g. the bot's, whose button is still being handled)."""
+        with self._cond:
+            message = self._messages.pop((chat_id, message_id), None)
+            if message is None:
+                raise KeyError(f"no message {message_id} in chat {chat_id}")
+            key = (chat_id, message_id)
+            if key in self._sent_meta:
+                self._sent_meta[key]["last_state"] = message
+                self._sent_meta[key]["request"]["deleted"] = True
+
     def _take_fault(self, method: str) -> _Fault | None:
         with self._cond:
             for key in (method.lower(), "*"):

@@ -194,5 +194,3 @@ async def deliver(
             await sleep(backoff)
             backoff *= 2
     raise Undeliverable(f"{what}: gave up after {MAX_WAITS + ATTEMPTS} attempts")
-
-

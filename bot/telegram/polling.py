@@ -141,8 +141,13 @@ class Poller:
         new = 0
         for raw in batch:
             update_id = raw.get("update_id") if isinstance(raw, dict) else None
-            if not isinstance(update_id, int) or self.ledger.knows(update_id):
-                continue  # in hand already, or answered before a restart
+            if not isinstance(update_id, int):
+                continue
+            if self.ledger.is_done(update_id):
+                self.ledger.mark_done(update_id)  # answered before a restart: confirm it
+                continue
+            if self.ledger.knows(update_id):
+                continue  # in hand already
             try:
                 update = Update.de_json(raw, self.application.bot)
             except Exception as exc:
