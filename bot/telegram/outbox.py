@@ -124,6 +124,11 @@ class Outbox:
                 self._work(chat_id), name="faqbot-outbox"
             )
 
+    async def flush(self) -> None:
+        """Wait until every queued reply is sent or given up (tests, benchmarks)."""
+        while self._workers:
+            await asyncio.gather(*list(self._workers.values()), return_exceptions=True)
+
     async def close(self, timeout: float) -> int:
         """Send what can be sent within ``timeout`` s; returns the replies left unsent."""
         self._closing = True
