@@ -67,6 +67,12 @@ def check(environ: Mapping[str, str], *, now: float | None = None) -> tuple[bool
         try:
             with urllib.request.urlopen(url, timeout=5) as response:
                 return response.status == 200, f"{url} answered {response.status}"
+        except urllib.error.HTTPError as exc:
+            with exc:
+                body = exc.read(1000)
+            if b'"status": "%s"' % STARTING.encode() in body:
+                return False, f"{STARTING}: {url} says no contact with Telegram yet"
+            return False, f"{url} answered {exc.code}"
         except (urllib.error.URLError, OSError) as exc:
             return False, f"{url} did not answer: {exc}"
     data_dir = Path(environ.get("DATA_DIR", "").strip() or "data")

@@ -366,21 +366,25 @@ def heartbeat_says(path: Path, text: str, process: subprocess.Popen[str]) -> Non
     raise AssertionError(f"the heartbeat never said {text!r}")
 
 
+def faqbot_health(env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bot", "health"],
+        cwd=cwd,
+        env={**env, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+
+
 def test_no_network_at_start_keeps_trying_and_reports_starting(
     fake: FakeBotApi, faq_dir: Path, tmp_path: Path
 ) -> None:
     nowhere = f"http://127.0.0.1:{free_port()}/bot"  # nothing listens there
     with running(fake, faq_dir, tmp_path, TELEGRAM_BASE_URL=nowhere) as process:
         heartbeat_says(tmp_path / "data" / "heartbeat", "attempt 2", process)
-        health = subprocess.run(
-            [sys.executable, "-m", "bot", "health"],
-            cwd=tmp_path,
-            env={"DATA_DIR": str(tmp_path / "data"), "PYTHONPATH": str(ROOT)},
-            capture_output=True,
-            text=True,
-            timeout=30,
-            check=False,
-        )
+        health = faqbot_health({"DATA_DIR": str(tmp_path / "data")}, tmp_path)
         code, output, seconds = stop(process)
     assert health.stdout.startswith("starting"), health.stdout + health.stderr
     assert health.returncode == 1
@@ -389,6 +393,27 @@ def test_no_network_at_start_keeps_trying_and_reports_starting(
     assert output.count("Cannot reach Telegram") >= 2
     assert "Traceback" not in output
     assert "Unclosed" not in output
+
+
+def test_no_network_at_start_in_webhook_mode_reports_starting(
+    fake: FakeBotApi, faq_dir: Path, tmp_path: Path
+) -> None:
+    nowhere = f"http://127.0.0.1:{free_port()}/bot"
+    port = free_port()
+    webhook = {
+        "WEBHOOK_URL": "https://bot.example.com/hook",
+        "WEBHOOK_SECRET": "s3cret-token_ok",
+        "WEBHOOK_LISTEN": "127.0.0.1",
+        "PORT": str(port),
+    }
+    with running(fake, faq_dir, tmp_path, TELEGRAM_BASE_URL=nowhere, **webhook) as process:
+        wait_until_listening(port, process)
+        health = faqbot_health(webhook, tmp_path)
+        code, output, _ = stop(process)
+    assert health.stdout.startswith("starting"), health.stdout + health.stderr
+    assert code == 0, output
+    assert "Cannot reach Telegram" in output
+    assert "Traceback" not in output
 
 
 def test_start_during_an_outage_serves_once_telegram_is_back(

@@ -34,7 +34,7 @@ from telegram.ext import (
 
 from bot.config import Settings
 from bot.errors import ConfigError
-from bot.health import HEARTBEAT_FILE, Heartbeat
+from bot.health import HEARTBEAT_FILE, STARTING, Heartbeat
 from bot.metrics import Metrics
 from bot.reloader import KnowledgeBaseHolder, ReloadResult
 from bot.stats import Stats
@@ -401,19 +401,29 @@ async def serve_webhook(application: AnyApplication, settings: Settings) -> None
     stop = _stop_event()
     bot_context: handlers.BotContext = application.bot_data["faqbot"]
     outbox = _outbox(application)
+    connected = False
+
+    def health() -> dict[str, Any]:
+        if not connected:
+            return {"status": STARTING, "mode": "webhook"}
+        return health_report(bot_context, "webhook")
+
     web_app = make_web_app(
-        health=partial(health_report, bot_context, "webhook"),
+        health=health,
         metrics=bot_context.metrics,
         application=application,
         webhook_path=settings.webhook_path,
         secret=settings.webhook_secret,
         ledger=outbox.ledger,
     )
+    # Listening first, so that /healthz says "starting" while Telegram is out of reach.
+    runner = await _start_site(web_app, settings.webhook_listen, settings.port)
     if not await connect(application, stop):
+        await runner.cleanup()
         return
+    connected = True
     await _post_init(application)
     await application.start()
-    runner = await _start_site(web_app, settings.webhook_listen, settings.port)
     try:
         await deliver(
             partial(
