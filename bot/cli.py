@@ -353,7 +353,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         environment["FAQ_DIR"] = str(args.faq_dir)
     settings = load_settings(environment)
     configure_logging(settings.log_level, secrets=(settings.token,), fmt=settings.log_format)
-    from bot.telegram.app import run
+    from bot.telegram.serve import run
 
     return run(settings)
 
