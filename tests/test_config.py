@@ -98,3 +98,11 @@ def test_secret_redactor_removes_the_token_from_messages_and_tracebacks() -> Non
     assert TOKEN not in record.getMessage()
     assert record.exc_text is not None and TOKEN not in record.exc_text
     assert "***" in record.getMessage()
+
+
+def test_load_settings_shutdown_timeout_defaults_below_compose_grace_period() -> None:
+    assert load_settings({"TELEGRAM_BOT_TOKEN": TOKEN}).shutdown_timeout == 10
+    settings = load_settings({"TELEGRAM_BOT_TOKEN": TOKEN, "SHUTDOWN_TIMEOUT": "25"})
+    assert settings.shutdown_timeout == 25
+    with pytest.raises(ConfigError, match="SHUTDOWN_TIMEOUT must be a number from 1 to 600"):
+        load_settings({"TELEGRAM_BOT_TOKEN": TOKEN, "SHUTDOWN_TIMEOUT": "0"})

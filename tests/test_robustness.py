@@ -203,6 +203,26 @@ def test_sigterm_mid_burst_then_restart_answers_every_question_exactly_once(
     assert recorded == 1000
 
 
+def test_sigterm_during_an_outage_exits_at_the_timeout_and_the_restart_answers(
+    fake: FakeBotApi, faq_dir: Path, tmp_path: Path
+) -> None:
+    customer = CUSTOMERS[2]
+    with running(fake, faq_dir, tmp_path, SHUTDOWN_TIMEOUT="2") as process:
+        fake.faults.storm(502, methods=("sendMessage",))
+        fake.send_text(question("impressum"), user_id=customer)
+        fake.wait_for(lambda api: api.faults.hits["storm"] >= 2, timeout=20, what="retries")
+        code, output, seconds = stop(process)
+    assert code == 0, output
+    assert seconds < 10  # the reply kept retrying until SHUTDOWN_TIMEOUT, not longer
+    assert fake.sent_messages(customer) == []
+    assert "replies left for after the restart: 1" in output
+    fake.faults.clear()
+    with running(fake, faq_dir, tmp_path):
+        [reply] = fake.wait_for_messages(1, chat_id=customer, timeout=20)
+        fake.wait_for(lambda api: not api.pending_updates, what="all confirmed")
+    assert answer("impressum") in reply["text"]
+
+
 # 3. Replies survive short outages ------------------------------------------------------------
 
 

@@ -150,7 +150,7 @@ class Outbox:
             task.cancel()
         await asyncio.gather(*workers, return_exceptions=True)
         if left:
-            logger.warning("Stopping with %d replies unsent; their updates come again", left)
+            logger.warning("Stopping with replies unsent (%d); their updates come again", left)
         return left
 
     # The chat's task -------------------------------------------------------------------

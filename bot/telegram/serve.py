@@ -211,7 +211,7 @@ async def shutdown(
     left = await outbox.close(remaining)
     await post_stop(application)
     logger.info(
-        "Stopped in %.1f s; %d replies left for after the restart",
+        "Stopped in %.1f s; replies left for after the restart: %d",
         time.monotonic() - started,
         left,
     )
