@@ -96,7 +96,7 @@ async def transmit(bot: ExtBot[None], outgoing: Outgoing) -> tuple[Message | Non
         try:
             return await _transmit_once(bot, outgoing, plain_text=plain_text), outgoing.chat_id
         except ChatMigrated as exc:
-            logger.info("Chat %s became %s; sending there", outgoing.chat_id, exc.new_chat_id)
+            logger.info("The group became a supergroup; sending the reply there")
             outgoing = replace(
                 outgoing, chat_id=exc.new_chat_id, reply_to=None, edit_message_id=None
             )
