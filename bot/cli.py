@@ -378,7 +378,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         settings = load_settings(environment)
         for warning in settings.warnings:
             log.warning("%s", warning)
-        from bot.telegram.app import run
+        from bot.telegram.serve import run
 
         return run(settings)
     except KnowledgeBaseError as exc:
@@ -505,7 +505,7 @@ def _store_errors(data_dir: Path) -> Iterator[Path]:
 
 def cmd_health(args: argparse.Namespace) -> int:
     from bot.config import read_environment
-    from bot.health import check, details
+    from bot.health import STARTING, check, details
 
     environment = read_environment()
     healthy, reason = check(environment)
@@ -520,5 +520,7 @@ def cmd_health(args: argparse.Namespace) -> int:
             f"; analytics store failing since {store.get('since')}"
             f" ({store.get('events_lost')} events lost): {store.get('error')}"
         )
-    print(("healthy: " if healthy else "unhealthy: ") + reason)
+    if healthy or not reason.startswith(STARTING):
+        reason = ("healthy: " if healthy else "unhealthy: ") + reason
+    print(reason)
     return 0 if healthy else 1

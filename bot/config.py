@@ -48,6 +48,8 @@ class Settings:
     analytics: bool = True
     warnings: tuple[str, ...] = ()
     """Settings that work but are probably not what was meant; logged at start."""
+    # Seconds to finish replies in hand on SIGTERM; below compose's stop_grace_period.
+    shutdown_timeout: int = 10
 
     @property
     def webhook_path(self) -> str:
@@ -172,6 +174,9 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         store_questions=_flag("STORE_QUESTIONS", get("STORE_QUESTIONS"), default=True),
         analytics=_flag("ANALYTICS", get("ANALYTICS"), default=True),
         warnings=tuple(warnings),
+        shutdown_timeout=_number(
+            "SHUTDOWN_TIMEOUT", get("SHUTDOWN_TIMEOUT"), 10, minimum=1, maximum=600
+        ),
     )
 
 

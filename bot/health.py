@@ -21,6 +21,8 @@ from bot.private_files import write_private
 logger = logging.getLogger(__name__)
 
 HEARTBEAT_FILE = "heartbeat"
+STARTING = "starting"
+"""The heartbeat's content and the health reason while Telegram has not answered yet."""
 MAX_AGE = 90.0
 """Seconds without a successful poll before the bot counts as unhealthy; a long poll
 lasts 10 s, so this allows for several failed attempts and Telegram hiccups."""
@@ -59,6 +61,14 @@ class Heartbeat:
         else:
             self._failing = False
 
+    def starting(self, detail: str) -> None:
+        """Say "starting" until the first poll works (no contact with Telegram yet)."""
+        self._last = float("-inf")
+        try:
+            self.path.write_text(f"{STARTING} {detail}\n", encoding="utf-8")
+        except OSError as exc:
+            logger.warning("Cannot write the heartbeat %s: %s", self.path, exc)
+
 
 def check(environ: Mapping[str, str], *, now: float | None = None) -> tuple[bool, str]:
     """(healthy, reason) for the bot configured by ``environ``."""
@@ -68,6 +78,12 @@ def check(environ: Mapping[str, str], *, now: float | None = None) -> tuple[bool
         try:
             with urllib.request.urlopen(url, timeout=5) as response:
                 return response.status == 200, f"{url} answered {response.status}"
+        except urllib.error.HTTPError as exc:
+            with exc:
+                body = exc.read(1000)
+            if b'"status": "%s"' % STARTING.encode() in body:
+                return False, f"{STARTING}: {url} says no contact with Telegram yet"
+            return False, f"{url} answered {exc.code}"
         except (urllib.error.URLError, OSError) as exc:
             return False, f"{url} did not answer: {exc}"
     data_dir = Path(environ.get("DATA_DIR", "").strip() or "data")
@@ -76,6 +92,12 @@ def check(environ: Mapping[str, str], *, now: float | None = None) -> tuple[bool
         age = (time.time() if now is None else now) - heartbeat.stat().st_mtime
     except OSError:
         return False, f"no heartbeat at {heartbeat}: the bot has not polled yet"
+    try:
+        content = heartbeat.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError):
+        content = ""
+    if content.startswith(STARTING):
+        return False, f"{content}: no contact with Telegram yet"
     if age > MAX_AGE:
         return False, f"last successful poll {age:.0f} s ago (limit {MAX_AGE:.0f} s)"
     return True, f"last successful poll {max(age, 0):.0f} s ago"

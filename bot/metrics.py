@@ -56,6 +56,28 @@ class Metrics:
             registry=self.registry,
         )
 
+        # Delivery under Telegram's faults (issue 9): see bot/telegram/outbox.py.
+        self.replies_pending = Gauge(
+            "faqbot_replies_pending",
+            "Replies queued for Telegram (waiting for a flood limit, an outage or their turn).",
+            registry=self.registry,
+        )
+        self.replies_dropped = Counter(
+            "faqbot_replies_dropped_total",
+            "Replies given up, by reason (flood_wait, outage, queue_full, refused).",
+            ["reason"],
+            registry=self.registry,
+        )
+        for reason in ("flood_wait", "outage", "queue_full", "refused"):
+            self.replies_dropped.labels(reason)
+        self.updates_skipped = Counter(
+            "faqbot_updates_skipped_total",
+            "Updates not handled, by reason (unparseable, duplicate).",
+            ["reason"],
+            registry=self.registry,
+        )
+        for reason in ("unparseable", "duplicate"):
+            self.updates_skipped.labels(reason)
         self.store_lost = Counter(
             "faqbot_store_events_lost_total",
             "Analytics events never stored, by reason (unavailable: the database stayed"

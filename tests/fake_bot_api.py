@@ -49,6 +49,8 @@ from types import TracebackType
 from typing import Any, TypedDict, Unpack
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from tests.fake_faults import Faults
+
 JSON = dict[str, Any]
 
 TEXT_LIMIT = 4096
@@ -711,6 +713,8 @@ class FakeBotApi:
         self._file_ids = itertools.count(1)
         self._blocked: set[int] = set()
         self._faults: dict[str, deque[_Fault]] = {}
+        self.faults = Faults()
+        """Lasting misbehaviours (flood limits per chat, 5xx storms, outages, migrations)."""
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         self._methods: dict[str, tuple[str, Callable[[JSON, dict[str, bytes]], Any]]] = {}
@@ -1198,6 +1202,17 @@ class FakeBotApi:
         with self._cond:
             self._faults.setdefault(method.lower(), deque()).extend([fault] * times)
 
+    def user_deletes(self, chat_id: int, message_id: int) -> None:
+        """The user deletes a message (e.g. the bot's, whose button is still being handled)."""
+        with self._cond:
+            message = self._messages.pop((chat_id, message_id), None)
+            if message is None:
+                raise KeyError(f"no message {message_id} in chat {chat_id}")
+            key = (chat_id, message_id)
+            if key in self._sent_meta:
+                self._sent_meta[key]["last_state"] = message
+                self._sent_meta[key]["request"]["deleted"] = True
+
     def _take_fault(self, method: str) -> _Fault | None:
         with self._cond:
             for key in (method.lower(), "*"):
@@ -1242,6 +1257,13 @@ class FakeBotApi:
     def _answer(
         self, method: str, params: JSON, files: dict[str, bytes], poll: _Poll | None
     ) -> _Reply:
+        injected = self.faults.intercept(method, params)
+        if injected is not None:
+            if injected.cut:
+                raise _Abandoned
+            return _error_reply(
+                ApiError(injected.status, injected.description, injected.parameters)
+            )
         fault = self._take_fault(method)
         if fault is not None:
             self._stopping.wait(fault.delay)

@@ -119,3 +119,9 @@ def test_admin_ids_that_list_no_one_are_a_warning(value: str) -> None:
 
 def test_no_admin_ids_at_all_is_no_warning() -> None:
     assert load_settings({"TELEGRAM_BOT_TOKEN": "1:x"}).warnings == ()
+def test_load_settings_shutdown_timeout_defaults_below_compose_grace_period() -> None:
+    assert load_settings({"TELEGRAM_BOT_TOKEN": TOKEN}).shutdown_timeout == 10
+    settings = load_settings({"TELEGRAM_BOT_TOKEN": TOKEN, "SHUTDOWN_TIMEOUT": "25"})
+    assert settings.shutdown_timeout == 25
+    with pytest.raises(ConfigError, match="SHUTDOWN_TIMEOUT must be a number from 1 to 600"):
+        load_settings({"TELEGRAM_BOT_TOKEN": TOKEN, "SHUTDOWN_TIMEOUT": "0"})

@@ -1,4 +1,4 @@
-"""Wiring: one place where handlers meet python-telegram-bot, and the run loop.
+"""Wiring: one place where handlers meet python-telegram-bot (the run loop: serve.py).
 
 Throughput (benchmarks/bench_burst.py, 1,000 questions from 250 users, 2 cores): with
 PTB's httpx transport the bot was CPU-bound at ~3 ms per update (270 updates/s at
@@ -11,16 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import signal
 from contextlib import suppress
 from functools import partial
 from typing import Any
 
 from aiohttp import web
-from telegram import BotCommand, Update
-from telegram.error import InvalidToken
+from telegram import BotCommand
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
@@ -32,16 +29,17 @@ from telegram.ext import (
 )
 
 from bot.config import Settings
-from bot.health import HEARTBEAT_FILE, Heartbeat
-from bot.logs import token_rejected
+from bot.health import Heartbeat
 from bot.metrics import Metrics
-from bot.private_files import private_dir
 from bot.reloader import KnowledgeBaseHolder, ReloadResult
 from bot.stats import Stats
 from bot.store import Store
 from bot.telegram import handlers
-from bot.telegram.delivery import deliver
+from bot.telegram.delivery import Outgoing, deliver
+from bot.telegram.outbox import Outbox
+from bot.telegram.ratelimit import ChatRateLimiter
 from bot.telegram.transport import AiohttpRequest
+from bot.telegram.updates import LedgerProcessor, UpdateLedger
 from bot.telegram.web import make_web_app
 
 logger = logging.getLogger(__name__)
@@ -98,27 +96,31 @@ def build_application(
     """The Application with every handler wired; nothing is started."""
     metrics = metrics or Metrics(entries=lambda: len(holder.current.kb))
     observer = BotObserver(metrics, heartbeat)
+    ledger = UpdateLedger()
+    # Always on: a 429 must stay with its chat even when proactive throttling is off.
+    limiter = ChatRateLimiter(overall_per_second=settings.rate_limit)
+    transports = (
+        AiohttpRequest(connection_pool_size=CONNECTION_POOL, observer=observer),
+        AiohttpRequest(connection_pool_size=1, read_timeout=POLL_TIMEOUT + 5, observer=observer),
+    )
     builder = (
         ApplicationBuilder()
         .token(settings.token)
         .base_url(settings.base_url)
         .base_file_url(file_url_for(settings.base_url))
-        .concurrent_updates(CONCURRENT_UPDATES)
-        .request(AiohttpRequest(connection_pool_size=CONNECTION_POOL, observer=observer))
-        .get_updates_request(
-            AiohttpRequest(connection_pool_size=1, read_timeout=POLL_TIMEOUT + 5, observer=observer)
-        )
-        .post_init(_post_init)
-        .post_stop(_post_stop)
+        .concurrent_updates(LedgerProcessor(ledger, CONCURRENT_UPDATES))
+        .request(transports[0])
+        .get_updates_request(transports[1])
+        .rate_limiter(limiter)
+        .post_init(post_init)
+        .post_stop(post_stop)
     )
-    if settings.rate_limit > 0:
-        # Proactive throttling to Telegram's limits; 429s are also retried by deliver().
-        limiter = AIORateLimiter(overall_max_rate=settings.rate_limit, max_retries=3)
-        builder = builder.rate_limiter(limiter)  # type: ignore[arg-type]  # PTB's generics
     application = builder.build()
+    outbox = Outbox(application.bot, metrics=metrics, limiter=limiter, ledger=ledger)
     application.bot_data["faqbot"] = handlers.BotContext(
-        settings, holder, stats, metrics, store=store
+        settings, holder, stats, metrics, store=store, outbox=outbox
     )
+    application.bot_data["transports"] = transports
     add_handlers(application)
     return application
 
@@ -176,7 +178,8 @@ def add_handlers(application: AnyApplication) -> None:
     application.add_error_handler(handlers.on_error)
 
 
-async def _post_init(application: AnyApplication) -> None:
+async def post_init(application: AnyApplication) -> None:
+    """Command menu, the knowledge base watcher and (polling) the metrics server."""
     with suppress(Exception):  # a missing command menu is not worth failing start-up
         await deliver(partial(application.bot.set_my_commands, COMMANDS), what="commands")
     bot_context: handlers.BotContext = application.bot_data["faqbot"]
@@ -191,7 +194,7 @@ async def _post_init(application: AnyApplication) -> None:
         web_app = make_web_app(
             health=partial(health_report, bot_context, "polling"), metrics=bot_context.metrics
         )
-        application.bot_data["web"] = await _start_site(
+        application.bot_data["web"] = await start_site(
             web_app, settings.webhook_listen, settings.metrics_port
         )
         logger.info("Serving /healthz and /metrics on port %d", settings.metrics_port)
@@ -200,14 +203,18 @@ async def _post_init(application: AnyApplication) -> None:
     )
 
 
-async def _start_site(web_app: web.Application, host: str, port: int) -> web.AppRunner:
+async def start_site(web_app: web.Application, host: str, port: int) -> web.AppRunner:
+    """Serve ``web_app`` on host:port until the runner is cleaned up."""
     runner = web.AppRunner(web_app, access_log=None)
     await runner.setup()
     await web.TCPSite(runner, host, port).start()
     return runner
 
 
-async def _post_stop(application: AnyApplication) -> None:
+async def post_stop(application: AnyApplication) -> None:
+    """Send what is left in the outbox, stop the web server and the watcher."""
+    bot_context: handlers.BotContext = application.bot_data["faqbot"]
+    await outbox_of(application).close(bot_context.settings.shutdown_timeout)
     runner = application.bot_data.pop("web", None)
     if runner is not None:
         await runner.cleanup()
@@ -229,91 +236,12 @@ async def report_reload(
         return
     text = "⚠️ " + result.describe()
     for admin_id in sorted(bot_context.settings.admin_ids):
-        try:
-            await deliver(
-                partial(application.bot.send_message, admin_id, text[:4000]), what="admin notice"
-            )
-        except Exception as exc:  # e.g. an admin who never opened the bot: tell the others
-            logger.warning("Could not notify admin %s: %s", admin_id, exc)
+        # Through the outbox: an admin chat that is throttled or closed holds up nobody.
+        outbox_of(application).post([Outgoing.text(admin_id, text[:4000])])
 
 
-def run(settings: Settings) -> int:
-    """Run the bot until SIGTERM or SIGINT; webhook mode when WEBHOOK_URL is set."""
-    holder = KnowledgeBaseHolder(settings.faq_dir)
-    private_dir(settings.data_dir)
-    metrics = Metrics(entries=lambda: len(holder.current.kb))
-    store = (
-        Store(
-            settings.data_dir,
-            keep_texts=settings.store_questions,
-            retention_days=settings.retention_days,
-            on_failure=metrics.store_failures.inc,
-            on_lost=metrics.record_store_loss,
-        )
-        if settings.analytics
-        else None
-    )
-    if store is not None:
-        store.start()
-        metrics.store_failing.set_function(lambda: 0.0 if store.state.ok else 1.0)
-    heartbeat = Heartbeat(
-        settings.data_dir / HEARTBEAT_FILE,
-        report=lambda: {"store": store.health() if store else {"state": "off"}},
-    )
-    application = build_application(
-        settings, holder, Stats(), metrics=metrics, heartbeat=heartbeat, store=store
-    )
-    try:
-        if settings.webhook_url:
-            logger.info("Webhook mode on %s:%d", settings.webhook_listen, settings.port)
-            asyncio.run(serve_webhook(application, settings))
-        else:
-            logger.info("Polling mode")
-            application.run_polling(allowed_updates=Update.ALL_TYPES, timeout=POLL_TIMEOUT)
-    except InvalidToken:  # fatal at once: retrying a refused token helps no one
-        return token_rejected()
-    finally:
-        if store is not None:
-            store.close()
-    logger.info("faqbot stopped")
-    return 0
-
-
-async def serve_webhook(application: AnyApplication, settings: Settings) -> None:
-    """Serve Telegram's webhook, /healthz and /metrics on one port until a signal.
-
-    Our own aiohttp server rather than PTB's run_webhook, so that health and metrics
-    share the port Telegram's requests arrive on.
-    """
-    assert settings.webhook_url and settings.webhook_secret
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
-    bot_context: handlers.BotContext = application.bot_data["faqbot"]
-    web_app = make_web_app(
-        health=partial(health_report, bot_context, "webhook"),
-        metrics=bot_context.metrics,
-        application=application,
-        webhook_path=settings.webhook_path,
-        secret=settings.webhook_secret,
-    )
-    async with application:
-        await _post_init(application)
-        await application.start()
-        runner = await _start_site(web_app, settings.webhook_listen, settings.port)
-        try:
-            await deliver(
-                partial(
-                    application.bot.set_webhook,
-                    url=settings.webhook_url,
-                    secret_token=settings.webhook_secret,
-                    allowed_updates=Update.ALL_TYPES,
-                ),
-                what="webhook registration",
-            )
-            await stop.wait()
-        finally:
-            await runner.cleanup()
-            await application.stop()
-            await _post_stop(application)
+def outbox_of(application: AnyApplication) -> Outbox:
+    """The outbox every reply of this application leaves through."""
+    outbox = application.bot_data["faqbot"].outbox
+    assert isinstance(outbox, Outbox)
+    return outbox

@@ -1,8 +1,15 @@
 """Getting a reply to the customer despite Telegram's bad moments.
 
-- 429 Too Many Requests: wait ``retry_after`` and try again; no reply is lost.
-- Network errors and timeouts: retry with exponential backoff.
+``transmit`` is the one way a message reaches a chat (the outbox calls it, in the
+chat's order); ``deliver`` retries the other calls (button answers, inline answers,
+the command menu) a few times. Telegram failures and what each one gets:
+
+- 429 Too Many Requests: wait ``retry_after`` and try again (the outbox waits per
+  chat, see ``bot.telegram.outbox``); no reply is lost to a busy moment.
+- Network errors, timeouts, 5xx: retry with exponential backoff.
 - "Can't parse entities": send the plain-text twin instead.
+- "Message to edit not found" (a button on a deleted message): send the reply anew.
+- The group became a supergroup (``ChatMigrated``): send to the new chat id.
 - The user blocked the bot: log and move on; there is nobody to tell.
 - "Message is not modified" or a button press too old to answer: nothing to do.
 """
@@ -12,9 +19,22 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
 from typing import TypeVar
 
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
+from telegram import InlineKeyboardMarkup, Message, ReplyParameters
+from telegram.constants import ParseMode
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    NetworkError,
+    RetryAfter,
+    TimedOut,
+)
+from telegram.ext import ExtBot
+
+from bot.telegram.ratelimit import retry_after_seconds
 
 logger = logging.getLogger(__name__)
 
@@ -36,8 +56,102 @@ HARMLESS = (
 """Telegram refusals that mean there is nothing left to do, not that something failed."""
 
 
+GONE = ("message to edit not found", "message can't be edited")
+"""Edits that cannot happen (the message was deleted or is too old): send anew instead."""
+
+
 class Undeliverable(Exception):
     """The message could not be delivered after all retries, or never can be."""
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One message for one chat: HTML with its plain-text twin, buttons, quote or edit."""
+
+    chat_id: int
+    html: str
+    plain: str
+    keyboard: InlineKeyboardMarkup | None = None
+    reply_to: int | None = None
+    """Quote this message (groups), if it still exists."""
+    edit_message_id: int | None = None
+    """Show the text in place of this message instead of sending a new one."""
+    markup_only: bool = False
+    """With ``edit_message_id``: change only the buttons (``keyboard``; None removes them)."""
+
+    @classmethod
+    def text(cls, chat_id: int, text: str) -> Outgoing:
+        """Plain text, no buttons (admin notices, short thanks)."""
+        return cls(chat_id, text, text)
+
+
+async def transmit(bot: ExtBot[None], outgoing: Outgoing) -> tuple[Message | None, int]:
+    """Send (or edit) once; returns the message and the chat id it went to.
+
+    Retryable failures (``RetryAfter``, ``NetworkError``, ``TimedOut``) are raised for
+    the caller's retry policy; the message is None when there is nothing to deliver.
+    """
+    plain_text = False
+    for _ in range(4):  # plain twin, edit -> new message, migration: each at most once
+        try:
+            return await _transmit_once(bot, outgoing, plain_text=plain_text), outgoing.chat_id
+        except ChatMigrated as exc:
+            logger.info("The group became a supergroup; sending the reply there")
+            outgoing = replace(
+                outgoing, chat_id=exc.new_chat_id, reply_to=None, edit_message_id=None
+            )
+        except Forbidden as exc:
+            logger.info("Cannot send the reply, the chat is closed to the bot: %s", exc)
+            return None, outgoing.chat_id
+        except BadRequest as exc:
+            reason = str(exc).lower()
+            if any(harmless in reason for harmless in HARMLESS):
+                logger.info("Nothing to do for the reply: %s", exc)
+                return None, outgoing.chat_id
+            if outgoing.edit_message_id is not None and any(gone in reason for gone in GONE):
+                if outgoing.markup_only:
+                    return None, outgoing.chat_id  # no message, no buttons to change
+                logger.info("The message to edit is gone (%s); sending the reply anew", exc)
+                outgoing = replace(outgoing, edit_message_id=None)
+            elif not plain_text and "parse entities" in reason:
+                logger.warning("Telegram could not parse the reply; sending plain text")
+                plain_text = True
+            else:
+                raise
+    raise Undeliverable(f"reply to chat {outgoing.chat_id}: no way left to send it")
+
+
+async def _transmit_once(
+    bot: ExtBot[None], outgoing: Outgoing, *, plain_text: bool
+) -> Message | None:
+    text = outgoing.plain if plain_text else outgoing.html
+    parse_mode = None if plain_text else ParseMode.HTML
+    if outgoing.edit_message_id is not None and outgoing.markup_only:
+        edited = await bot.edit_message_reply_markup(
+            outgoing.chat_id, outgoing.edit_message_id, reply_markup=outgoing.keyboard
+        )
+        return edited if isinstance(edited, Message) else None
+    if outgoing.edit_message_id is not None:
+        edited = await bot.edit_message_text(
+            text,
+            outgoing.chat_id,
+            outgoing.edit_message_id,
+            parse_mode=parse_mode,
+            reply_markup=outgoing.keyboard,
+        )
+        return edited if isinstance(edited, Message) else None
+    reply_to = (
+        ReplyParameters(message_id=outgoing.reply_to, allow_sending_without_reply=True)
+        if outgoing.reply_to is not None
+        else None
+    )
+    return await bot.send_message(
+        outgoing.chat_id,
+        text,
+        parse_mode=parse_mode,
+        reply_markup=outgoing.keyboard,
+        reply_parameters=reply_to,
+    )
 
 
 async def deliver(
@@ -56,7 +170,7 @@ async def deliver(
         except RetryAfter as exc:
             # Telegram's flood control: waiting is always enough, so it does not count
             # as a failure; no reply is lost to a busy moment.
-            wait = _seconds(exc.retry_after)
+            wait = retry_after_seconds(exc)
             logger.warning("Telegram asks to wait %.1f s before the %s", wait, what)
             await sleep(min(wait, MAX_RETRY_AFTER) + 0.1)
         except Forbidden as exc:
@@ -80,10 +194,3 @@ async def deliver(
             await sleep(backoff)
             backoff *= 2
     raise Undeliverable(f"{what}: gave up after {MAX_WAITS + ATTEMPTS} attempts")
-
-
-def _seconds(retry_after: object) -> float:
-    total_seconds = getattr(retry_after, "total_seconds", None)
-    if callable(total_seconds):
-        return float(total_seconds())
-    return float(retry_after)  # type: ignore[arg-type]

@@ -10,6 +10,7 @@ import asyncio
 import logging
 import re
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import partial
 
@@ -19,10 +20,10 @@ from telegram import (
     InlineQueryResultArticle,
     InputTextMessageContent,
     Message,
-    ReplyParameters,
     Update,
 )
 from telegram.constants import ChatType, MessageEntityType, ParseMode
+from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from bot.analytics import build_report
@@ -50,7 +51,8 @@ from bot.replies import (
 )
 from bot.stats import Stats
 from bot.store import ChoiceEvent, Event, FeedbackEvent, QuestionEvent, Store, reader
-from bot.telegram.delivery import deliver
+from bot.telegram.delivery import Outgoing, Undeliverable, deliver, transmit
+from bot.telegram.outbox import OnSent, Outbox
 from bot.telegram.render import MAX_MESSAGE, render
 
 logger = logging.getLogger(__name__)
@@ -71,6 +73,8 @@ class BotContext:
     flood: FloodGuard = field(default_factory=FloodGuard)
     votes: dict[tuple[int, int, int, str], bool] = field(default_factory=dict)
     """The last 👍/👎 per (chat, message, user, entry): a vote pressed again is not new."""
+    outbox: Outbox | None = None
+    """Where replies leave (the run loop's); None sends at once (handler tests)."""
 
     def record(self, event: Event) -> None:
         """Queue an event for the analytics store, if there is one (never blocks)."""
@@ -129,74 +133,66 @@ async def send_reply(
     reply: Reply,
     *,
     quote: bool = False,
-) -> list[Message]:
+    on_sent: OnSent | None = None,
+) -> None:
     """Send a reply as one or more messages, quoting the asker in groups."""
     chat = update.effective_chat
     message = update.effective_message
     if chat is None:
-        return []
-    reply_to = (
-        ReplyParameters(message_id=message.message_id, allow_sending_without_reply=True)
-        if quote and message is not None
-        else None
-    )
-    sent: list[Message] = []
-    for part in render(reply):
-        message_sent = await deliver(
-            partial(
-                context.bot.send_message,
-                chat.id,
-                part.html,
-                parse_mode=ParseMode.HTML,
-                reply_markup=part.keyboard,
-                reply_parameters=reply_to,
-            ),
-            plain=partial(
-                context.bot.send_message,
-                chat.id,
-                part.plain,
-                reply_markup=part.keyboard,
-                reply_parameters=reply_to,
-            ),
-            what="reply",
-        )
-        if message_sent is not None:
-            sent.append(message_sent)
-    return sent
+        return
+    reply_to = message.message_id if quote and message is not None else None
+    parts = [
+        Outgoing(chat.id, part.html, part.plain, part.keyboard, reply_to=reply_to)
+        for part in render(reply)
+    ]
+    await send(context, parts, on_sent=on_sent)
 
 
-async def edit_reply(query: CallbackQuery, reply: Reply) -> None:
+async def edit_reply(
+    query: CallbackQuery, context: ContextTypes.DEFAULT_TYPE, reply: Reply
+) -> None:
     """Show a reply in place of the message whose button was pressed."""
     parts = render(reply)
-    if len(parts) == 1 and query.message is not None:
-        part = parts[0]
-        await deliver(
-            partial(
-                query.edit_message_text,
-                part.html,
-                parse_mode=ParseMode.HTML,
-                reply_markup=part.keyboard,
-            ),
-            plain=partial(query.edit_message_text, part.plain, reply_markup=part.keyboard),
-            what="edit",
-        )
-        return
-    # Too long to edit into one message: send it anew.
     chat_id = query.message.chat.id if query.message else query.from_user.id
+    # One part fits in place of the pressed message; a longer reply is sent anew.
+    edit = query.message.message_id if len(parts) == 1 and query.message is not None else None
+    await send(
+        context,
+        [Outgoing(chat_id, p.html, p.plain, p.keyboard, edit_message_id=edit) for p in parts],
+    )
+
+
+async def send(
+    context: ContextTypes.DEFAULT_TYPE,
+    parts: Sequence[Outgoing],
+    *,
+    on_sent: OnSent | None = None,
+) -> None:
+    """The one send path: every message to a chat leaves through the chat's outbox.
+
+    The handler does not wait for Telegram, so a throttled chat never holds an update
+    slot; ``on_sent`` gets the messages once they are out.
+    """
+    outbox = _bot_context(context).outbox
+    if outbox is not None:
+        outbox.post(parts, on_sent=on_sent)
+        return
+    # Without the run loop's outbox (handler tests): send now, by the same rules.
+    sent = []
     for part in parts:
-        await deliver(
-            partial(
-                query.get_bot().send_message,
-                chat_id,
-                part.html,
-                parse_mode=ParseMode.HTML,
-                reply_markup=part.keyboard,
-            ),
-            plain=partial(
-                query.get_bot().send_message, chat_id, part.plain, reply_markup=part.keyboard
-            ),
-            what="reply",
-        )
+        message, _ = await transmit(context.bot, part)
+        if message is not None:
+            sent.append(message)
+    if on_sent is not None:
+        on_sent(sent)
+
+
+async def answer_button(query: CallbackQuery, notice: str | None = None) -> None:
+    """Stop the button's spinner; a failure only leaves the spinner running a while."""
+    try:
+        await deliver(partial(query.answer, notice), what="button answer")
+    except (TelegramError, Undeliverable) as exc:
+        logger.info("Could not answer a button press: %s", exc)
 
 
 async def remember_update(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -313,10 +309,12 @@ async def answer_question(
         result.confidence,
     )
     reply = compose_reply(result, contact_text=bot_context.settings.contact_text)
-    sent = await send_reply(update, context, reply, quote=in_group)
-    bot_context.metrics.answer_latency.observe(time.perf_counter() - started)
     chat = update.effective_chat
-    if result.units and user is not None and chat is not None:
+
+    def sent(messages: list[Message]) -> None:
+        bot_context.metrics.answer_latency.observe(time.perf_counter() - started)
+        if not result.units or user is None or chat is None:
+            return
         top = result.ranking[0] if result.ranking else None
         bot_context.record(
             QuestionEvent(
@@ -329,9 +327,11 @@ async def answer_question(
                 top_score=top.score if top else 0.0,
                 suggestions=tuple(c.entry.id for c in result.suggestions),
                 # The buttons sit on the last part: clicks on it point back here.
-                reply_message_id=sent[-1].message_id if sent else None,
+                reply_message_id=messages[-1].message_id if messages else None,
             )
         )
+
+    await send_reply(update, context, reply, quote=in_group, on_sent=sent)
 
 
 async def not_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -366,7 +366,7 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     kb = bot_context.kb
     data = query.data
     if not _is_asker(query):
-        await deliver(partial(query.answer, NOT_YOUR_BUTTONS), what="button answer")
+        await answer_button(query, NOT_YOUR_BUTTONS)
         return
     notice: str | None = None
     reply: Reply | None = None
@@ -394,13 +394,13 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         bot_context.record(_choice(query, None))
         reply = none_of_these_reply(contact_text=bot_context.settings.contact_text)
     elif data.startswith((HELPFUL_ACTION, NOT_HELPFUL_ACTION)):
-        await feedback(query, bot_context, helpful=data.startswith(HELPFUL_ACTION))
+        await feedback(query, context, helpful=data.startswith(HELPFUL_ACTION))
         return
     else:
         logger.debug("Ignored a button with unknown data")
-    await deliver(partial(query.answer, notice), what="button answer")
+    await answer_button(query, notice)
     if reply is not None:
-        await edit_reply(query, reply)
+        await edit_reply(query, context, reply)
 
 
 def _is_asker(query: CallbackQuery) -> bool:
@@ -426,15 +426,18 @@ def _choice(query: CallbackQuery, entry_id: str | None) -> ChoiceEvent:
     )
 
 
-async def feedback(query: CallbackQuery, bot_context: BotContext, *, helpful: bool) -> None:
+async def feedback(
+    query: CallbackQuery, context: ContextTypes.DEFAULT_TYPE, *, helpful: bool
+) -> None:
     """Record feedback, thank the customer, and drop the feedback buttons.
 
     One vote per person and answer: the same 👍 pressed again (a stale copy of the
     message, a double tap) changes nothing; 👎 after 👍 replaces it.
     """
+    bot_context = _bot_context(context)
     entry_id = (query.data or "")[len(HELPFUL_ACTION) :]
     if bot_context.kb.get(entry_id) is None:  # forged data or an entry since removed
-        await deliver(partial(query.answer, ENTRY_GONE), what="button answer")
+        await answer_button(query, ENTRY_GONE)
         return
     chat_id = query.message.chat.id if query.message else query.from_user.id
     message_id = query.message.message_id if query.message else None
@@ -454,9 +457,11 @@ async def feedback(query: CallbackQuery, bot_context: BotContext, *, helpful: bo
                 helpful=helpful,
             )
         )
-    await deliver(partial(query.answer, "Danke für Ihr Feedback!"), what="button answer")
-    markup = query.message.reply_markup if isinstance(query.message, Message) else None
-    if markup is not None and previous is None:  # on a second press they are gone already
+    await answer_button(query, "Danke für Ihr Feedback!")
+    message = query.message if isinstance(query.message, Message) else None
+    markup = message.reply_markup if message is not None else None
+    # On a second press the feedback buttons are gone already.
+    if message is not None and markup is not None and previous is None:
         rows = [
             row
             for row in markup.inline_keyboard
@@ -465,16 +470,22 @@ async def feedback(query: CallbackQuery, bot_context: BotContext, *, helpful: bo
                 for b in row
             )
         ]
-        await deliver(
-            partial(query.edit_message_reply_markup, InlineKeyboardMarkup(rows) if rows else None),
-            what="keyboard",
+        keyboard = InlineKeyboardMarkup(rows) if rows else None
+        edit = Outgoing(
+            message.chat.id,
+            "",
+            "",
+            keyboard,
+            edit_message_id=message.message_id,
+            markup_only=True,
         )
+        await send(context, [edit])
     if not helpful and previous is not False and query.message is not None:
         text = (
             "Schade, dass die Antwort nicht geholfen hat. Mit /themen finden Sie weitere"
             f" Fragen. {bot_context.settings.contact_text}"
         )
-        await deliver(partial(query.get_bot().send_message, chat_id, text), what="reply")
+        await send(context, [Outgoing.text(query.message.chat.id, text)])
 
 
 def _remember_vote(
@@ -600,7 +611,7 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     try:
         if update.callback_query is not None:  # stop the button's loading spinner
-            await deliver(partial(update.callback_query.answer), what="button answer")
+            await answer_button(update.callback_query)
         if update.effective_chat is not None:
             await send_reply(update, context, text_reply(APOLOGY))
     except Exception:

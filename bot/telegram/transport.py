@@ -9,6 +9,7 @@ other transports through BaseRequest, which is what this is.
 
 from __future__ import annotations
 
+import json
 from typing import Any, Protocol
 
 import aiohttp
@@ -108,7 +109,16 @@ class AiohttpRequest(BaseRequest):
             raise NetworkError(f"aiohttp.{exc.__class__.__name__}: {exc}") from exc
         if self._observer is not None:
             self._observer.response(api_method, response.status)
+        if response.status >= 400 and not body.lstrip().startswith(b"{"):
+            # A proxy's HTML error page (nginx's 502 while the Bot API is down): PTB would
+            # log a traceback with the whole page for each attempt. Say it as Telegram does.
+            body = _error_body(response.status, response.reason)
         return response.status, body
+
+
+def _error_body(status: int, reason: str | None) -> bytes:
+    description = reason or f"HTTP {status}"
+    return json.dumps({"ok": False, "error_code": status, "description": description}).encode()
 
 
 def _sum(first: float | None, second: float | None) -> float | None:

@@ -18,6 +18,7 @@ from telegram import Update
 
 from bot.logs import ThrottledLog
 from bot.metrics import CONTENT_TYPE, Metrics
+from bot.telegram.updates import UpdateLedger
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +34,7 @@ def make_web_app(
     application: Any | None = None,
     webhook_path: str | None = None,
     secret: str | None = None,
+    ledger: UpdateLedger | None = None,
 ) -> web.Application:
     """Routes for health and metrics, and the webhook when a path is given."""
     app = web.Application(client_max_size=2 * 1024 * 1024)
@@ -59,14 +61,46 @@ def make_web_app(
             if not hmac.compare_digest(given, expected):
                 refused.warning("Webhook request without the right secret from %s", request.remote)
                 return web.Response(status=403, text="Forbidden")
-            try:
-                data = await request.json()
-                update = Update.de_json(data, application.bot)
-            except (json.JSONDecodeError, ValueError, TypeError, KeyError):
-                logger.warning("Webhook request with a body that is not an update")
+            update = await _update_from(request, application)
+            if update is None:
+                # 400, not 500 with a traceback: there is nothing in it to handle.
                 return web.Response(status=400, text="Bad Request")
+            if isinstance(update, int):
+                # An update PTB cannot read (yet): skipped, or Telegram resends it forever.
+                metrics.updates_skipped.labels("unparseable").inc()
+                return web.Response(status=200)
+            if ledger is not None and not ledger.receive(update.update_id):
+                # Telegram re-sends an update it thinks failed: answer it once.
+                metrics.updates_skipped.labels("duplicate").inc()
+                return web.Response(status=200)
             await application.update_queue.put(update)
             return web.Response(status=200)
 
         app.router.add_post("/" + webhook_path.lstrip("/"), webhook)
     return app
+
+
+async def _update_from(request: web.Request, application: Any) -> Update | int | None:
+    """The update in a webhook body; its id alone if PTB cannot read it; None if no update.
+
+    Logged without the content, which is customer data.
+    """
+    try:
+        data = await request.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        logger.warning("Webhook request with a body that is not JSON")
+        return None
+    update_id = data.get("update_id") if isinstance(data, dict) else None
+    if not isinstance(update_id, int):
+        logger.warning("Webhook request with JSON that is not an update (no update_id)")
+        return None
+    try:
+        return Update.de_json(data, application.bot)
+    except Exception as exc:
+        # The class of the error only: its text may quote the customer's data.
+        logger.warning(
+            "Skipping update %d: python-telegram-bot cannot read it (%s)",
+            update_id,
+            type(exc).__name__,
+        )
+        return update_id
