@@ -25,10 +25,11 @@ import sqlite3
 import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from bot.handoff_store import HandoffCounts, handoff_counts, team_answers
 from bot.knowledge import ID_PATTERN, KnowledgeBase
 from bot.text import clean, fold, is_stopword, stem, words_of_many
 
@@ -276,9 +277,11 @@ class Period:
 @dataclass(frozen=True)
 class Totals:
     questions: int
+    """Questions to the FAQ (answer, suggest, none); small talk is counted apart."""
     answered: int
     suggested: int
     none: int
+    smalltalk: int = 0
 
 
 @dataclass(frozen=True)
@@ -324,6 +327,8 @@ class Report:
     entries: tuple[EntryStats, ...]
     most_not_helpful: tuple[EntryStats, ...]
     unanswered_groups: tuple[UnansweredGroup, ...]
+    handoffs: HandoffCounts = field(default_factory=HandoffCounts)
+    """Questions handed to the team in the period, by what became of them."""
 
     def text(self, short: bool = False) -> str:
         """German plain text for the terminal and for Telegram.
@@ -331,6 +336,17 @@ class Report:
         ``short`` (Telegram's /stats): at most 15 lines, one message.
         """
         lines = [self._headline()]
+        extra = []
+        if self.totals.smalltalk:
+            extra.append(f"Small Talk: {self.totals.smalltalk}")
+        handoffs = self.handoffs
+        if handoffs.open or handoffs.answered or handoffs.expired:
+            extra.append(
+                f"An das Team: {handoffs.open + handoffs.answered + handoffs.expired}"
+                f" (beantwortet {handoffs.answered}, offen {handoffs.open})"
+            )
+        if extra:
+            lines.append(" · ".join(extra))
         if not self.totals.questions and not self.entries:
             lines.append("Noch keine Fragen in diesem Zeitraum.")
             return "\n".join(lines)
@@ -391,6 +407,7 @@ class Report:
                 "answered": self.totals.answered,
                 "suggested": self.totals.suggested,
                 "none": self.totals.none,
+                "smalltalk": self.totals.smalltalk,
             },
             "rates": {
                 "answered": round(self.rates.answered, 4),
@@ -409,6 +426,11 @@ class Report:
                 }
                 for group in self.unanswered_groups
             ],
+            "handoffs": {
+                "open": self.handoffs.open,
+                "answered": self.handoffs.answered,
+                "expired": self.handoffs.expired,
+            },
         }
 
 
@@ -455,8 +477,10 @@ def build_report(
         (after,),
     ):
         decisions[str(row[0])] = int(row[1])
-    total = sum(decisions.values())
-    totals = Totals(total, decisions["answer"], decisions["suggest"], decisions["none"])
+    total = decisions["answer"] + decisions["suggest"] + decisions["none"]
+    totals = Totals(
+        total, decisions["answer"], decisions["suggest"], decisions["none"], decisions["smalltalk"]
+    )
     rates = Rates(
         *(
             count / total if total else 0.0
@@ -502,6 +526,7 @@ def build_report(
         entries=tuple(rows[:top]),
         most_not_helpful=tuple(worst[:top]),
         unanswered_groups=tuple(summary for _, summary in _unanswered(connection, since)[:top]),
+        handoffs=handoff_counts(connection, since),
     )
 
 
@@ -553,8 +578,9 @@ def suggest_snippets(
 ) -> str:
     """YAML for staff to review and paste into faq/; nothing is applied.
 
-    Draft entries for unanswered questions asked at least ``min_group`` times, and new
-    alternatives for entries customers chose after a "Meinten Sie …?" list.
+    Draft entries for unanswered questions asked at least ``min_group`` times, new
+    alternatives for entries customers chose after a "Meinten Sie …?" list, and draft
+    entries (``draft: true``) from the team's answers to handed-over questions.
     """
     if days is not None and days < 1:
         raise ValueError("days must be at least 1, or None for all time")
@@ -570,7 +596,46 @@ def suggest_snippets(
     lines += _draft_entries(connection, kb, since, min_group)
     lines.append("")
     lines += _new_alternatives(connection, kb, since)
+    lines.append("")
+    lines += _team_drafts(connection, kb, since)
     return "\n".join(lines) + "\n"
+
+
+def _team_drafts(connection: sqlite3.Connection, kb: KnowledgeBase, since: str | None) -> list[str]:
+    """Answered handoffs as draft entries: the customer's question, the team's reply."""
+    lines = [
+        "# 3) Entwürfe aus den Antworten unseres Teams auf weitergeleitete Fragen. Die",
+        "#    Antwort ist die des Teams an einen Kunden: allgemein formulieren, persönliche",
+        "#    Angaben entfernen, Alternativen ergänzen und „draft: true“ löschen, wenn der",
+        "#    Eintrag fertig ist. Dann unter „entries:“ einer passenden Datei einfügen.",
+    ]
+    answers = team_answers(connection, since)
+    if not answers:
+        return [*lines, "#    Keine beantworteten Fragen an das Team.", "team_entries: []"]
+    lines.append("team_entries:")
+    used = {entry.id for entry in kb} | {entry.id for entry in kb.smalltalk}
+    for answer in answers:
+        entry_id = unique_slug(answer.question, used)
+        used.add(entry_id)
+        lines.append(
+            f"  # Anfrage {answer.reference}, beantwortet am {_german_date(answer.answered_at)}"
+        )
+        lines.append(f"  - id: {entry_id}")
+        lines.append("    draft: true")
+        lines.append(f"    question: {yaml_string(as_question(clean(answer.question)))}")
+        lines.append("    alternatives: []")
+        lines.append("    keywords: []")
+        lines.append("    answer: " + _block_scalar(clean(answer.answer, None), indent=6))
+    return lines
+
+
+def _block_scalar(text: str, *, indent: int) -> str:
+    """A multi-line text as a YAML literal block (as staff write answers), else quoted."""
+    body = [line.rstrip() for line in text.strip().splitlines()]
+    if len(body) < 2 or _NOT_YAML_PRINTABLE.search(text) or "\t" in text:
+        return yaml_string(" ".join(text.split()) if len(body) < 2 else text.strip())
+    pad = " " * indent
+    return "|\n" + "\n".join(pad + line if line else "" for line in body)
 
 
 def _draft_entries(

@@ -44,6 +44,9 @@ class Settings:
     retention_days: int = 90
     store_questions: bool = True
     analytics: bool = True
+    staff_chat_id: int | None = None
+    """The staff group that receives handed-over questions; None: no handoff."""
+    handoff_retention_days: int = 14
 
     @property
     def webhook_path(self) -> str:
@@ -135,7 +138,23 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         ),
         store_questions=_flag("STORE_QUESTIONS", get("STORE_QUESTIONS"), default=True),
         analytics=_flag("ANALYTICS", get("ANALYTICS"), default=True),
+        staff_chat_id=_chat_id("STAFF_CHAT_ID", get("STAFF_CHAT_ID")),
+        handoff_retention_days=_number(
+            "HANDOFF_RETENTION_DAYS", get("HANDOFF_RETENTION_DAYS"), 14, minimum=1, maximum=365
+        ),
     )
+
+
+def _chat_id(name: str, value: str | None) -> int | None:
+    if value is None:
+        return None
+    if not value.removeprefix("-").isdigit() or value == "0":
+        raise ConfigError(
+            f"{name} must be a Telegram chat id (a number; groups are negative, e.g."
+            f" -1001234567890), got {value!r}; add the bot to the group and send /start"
+            " there, or ask @RawDataBot in the group for its id"
+        )
+    return int(value)
 
 
 def _flag(name: str, value: str | None, *, default: bool) -> bool:

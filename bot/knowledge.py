@@ -34,7 +34,7 @@ ID_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,58}[a-z0-9])?$")
 ANSWER_SOFT_LIMIT = 1500
 URL_PATTERN = re.compile(r"^https?://[^\s/?#]+\.[^\s/?#]+[^\s]*$")
 
-FILE_KEYS = {"category": True, "entries": True}  # key -> required
+FILE_KEYS = {"category": True, "entries": True, "smalltalk": False}  # key -> required
 ENTRY_KEYS = {
     "id": True,
     "question": True,
@@ -84,6 +84,8 @@ class KnowledgeBase:
 
     entries: tuple[Entry, ...]
     warnings: tuple[Problem, ...] = ()
+    smalltalk: tuple[Entry, ...] = ()
+    """Entries of files marked ``smalltalk: true``: never browsed, shared or deep-linked."""
     _by_id: dict[str, Entry] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -133,6 +135,7 @@ def load_knowledge_base(faq_dir: Path | str) -> KnowledgeBase:
     problems: list[Problem] = []
     warnings: list[Problem] = []
     entries: list[Entry] = []
+    smalltalk: list[Entry] = []
     first_seen: dict[str, Entry] = {}
     for path in files:
         reader = _FileReader(path)
@@ -146,12 +149,12 @@ def load_knowledge_base(faq_dir: Path | str) -> KnowledgeBase:
                 )
                 continue
             first_seen[entry.id] = entry
-            entries.append(entry)
+            (smalltalk if reader.smalltalk else entries).append(entry)
         problems.extend(reader.problems)
         warnings.extend(reader.warnings)
     if problems:
         raise KnowledgeBaseError(problems)
-    return KnowledgeBase(tuple(entries), tuple(warnings))
+    return KnowledgeBase(tuple(entries), tuple(warnings), tuple(smalltalk))
 
 
 class _FileReader:
@@ -161,6 +164,7 @@ class _FileReader:
         self.path = path
         self.problems: list[Problem] = []
         self.warnings: list[Problem] = []
+        self.smalltalk = False
 
     def error(self, line: int, message: str) -> None:
         self.problems.append(Problem(str(self.path), line, message))
@@ -189,6 +193,7 @@ class _FileReader:
         if fields is None:
             return []
         category = self._text(fields.get("category"), "category", _line(root))
+        self.smalltalk = self._flag(fields.get("smalltalk"), "smalltalk")
         entries_node = fields.get("entries")
         if entries_node is None:
             return []
@@ -282,6 +287,14 @@ class _FileReader:
             self.error(_line(node), f"'{name}' must not be empty")
             return None
         return value
+
+    def _flag(self, node: yaml.Node | None, name: str) -> bool:
+        if node is None:
+            return False
+        if not isinstance(node, yaml.ScalarNode) or node.tag != "tag:yaml.org,2002:bool":
+            self.error(_line(node), f"'{name}' must be true or false")
+            return False
+        return str(node.value).lower() in ("true", "yes", "on")
 
     def _text_list(self, node: yaml.Node | None, name: str) -> list[str]:
         if node is None or (isinstance(node, yaml.ScalarNode) and node.tag == _NULL_TAG):

@@ -38,6 +38,7 @@ from bot.stats import Stats
 from bot.store import Store
 from bot.telegram import handlers
 from bot.telegram.delivery import deliver
+from bot.telegram.handoff import add_handoff_handlers, handoff_desk
 from bot.telegram.transport import AiohttpRequest
 from bot.telegram.web import make_web_app
 
@@ -54,6 +55,7 @@ COMMANDS = [
     BotCommand("frage", "Eine Frage stellen (auch in Gruppen)"),
     BotCommand("help", "So funktioniert der Bot"),
 ]
+# /offen (open handoffs) is for staff: not in the customers' command menu.
 
 AnyApplication = Application[Any, Any, Any, Any, Any, Any]
 
@@ -114,7 +116,7 @@ def build_application(
         builder = builder.rate_limiter(limiter)  # type: ignore[arg-type]  # PTB's generics
     application = builder.build()
     application.bot_data["faqbot"] = handlers.BotContext(
-        settings, holder, stats, metrics, store=store
+        settings, holder, stats, metrics, store=store, handoffs=handoff_desk(settings)
     )
     add_handlers(application)
     return application
@@ -140,6 +142,7 @@ def add_handlers(application: AnyApplication) -> None:
     """Commands, free text by chat type, buttons, inline mode, errors."""
     command = partial(CommandHandler, filters=filters.UpdateType.MESSAGE)
     application.add_handler(TypeHandler(object, handlers.remember_update), group=-1)
+    add_handoff_handlers(application)  # before the general text and button handlers
     application.add_handlers(
         [
             command("start", handlers.start),

@@ -28,6 +28,7 @@ from telegram.ext import ContextTypes
 from bot.analytics import build_report
 from bot.config import Settings
 from bot.flood import FloodGuard, Verdict
+from bot.handoff import Desk
 from bot.knowledge import Entry, KnowledgeBase
 from bot.logs import current_update_id
 from bot.metrics import Metrics
@@ -43,11 +44,12 @@ from bot.replies import (
     Block,
     Reply,
     category_reply,
-    compose_reply,
     entry_reply,
     none_of_these_reply,
+    reply_to,
     topics_reply,
 )
+from bot.smalltalk import understand
 from bot.stats import Stats
 from bot.store import ChoiceEvent, Event, FeedbackEvent, QuestionEvent, Store, reader
 from bot.telegram.delivery import deliver
@@ -69,6 +71,8 @@ class BotContext:
     metrics: Metrics = field(default_factory=Metrics)
     store: Store | None = None
     flood: FloodGuard = field(default_factory=FloodGuard)
+    handoffs: Desk | None = None
+    """The team handoff, when STAFF_CHAT_ID is set."""
 
     def record(self, event: Event) -> None:
         """Queue an event for the analytics store, if there is one (never blocks)."""
@@ -78,6 +82,11 @@ class BotContext:
     @property
     def kb(self) -> KnowledgeBase:
         return self.holder.current.kb
+
+    def handoff_desk(self, update: Update) -> Desk | None:
+        """The handoff desk if replies in this chat may offer it (private chats only)."""
+        chat = update.effective_chat
+        return self.handoffs if chat is not None and chat.type == ChatType.PRIVATE else None
 
     def is_admin(self, update: Update) -> bool:
         user = update.effective_user
@@ -298,30 +307,48 @@ async def answer_question(
             return
     started = time.perf_counter()
     snapshot = bot_context.holder.current
-    result = snapshot.matcher.match(question)
-    bot_context.stats.record_question(question, result)
-    bot_context.metrics.questions.labels(result.decision).inc()
+    understanding = understand(snapshot.kb, snapshot.matcher, question)
+    result = understanding.result
+    if understanding.smalltalk is not None:
+        bot_context.stats.decisions["smalltalk"] += 1
+    else:
+        bot_context.stats.record_question(question, result)
+    bot_context.metrics.questions.labels(understanding.decision).inc()
     logger.debug(
         "Decision %s, best %s (%.2f)",
-        result.decision,
+        understanding.decision,
         result.ranking[0].entry.id if result.ranking else "-",
         result.confidence,
     )
-    reply = compose_reply(result, contact_text=bot_context.settings.contact_text)
+    desk = bot_context.handoff_desk(update)
+    reply = reply_to(
+        understanding, contact_text=bot_context.settings.contact_text, handoff=desk is not None
+    )
     sent = await send_reply(update, context, reply, quote=in_group)
     bot_context.metrics.answer_latency.observe(time.perf_counter() - started)
     chat = update.effective_chat
-    if result.units and user is not None and chat is not None:
+    if desk is not None and sent and user is not None and reply.kind in ("none", "suggest"):
+        # "none" offers the team now, "Meinten Sie …?" after "Keine davon".
+        guesses = tuple(c.entry.id for c in (result.suggestions or result.ranking[:1]))
+        desk.drafts.remember(
+            sent[-1].chat.id,
+            sent[-1].message_id,
+            question=question,
+            first_name=user.first_name,
+            guesses=guesses,
+        )
+    if understanding.counts and user is not None and chat is not None:
         top = result.ranking[0] if result.ranking else None
+        top_entry = understanding.smalltalk.id if understanding.smalltalk else None
         bot_context.record(
             QuestionEvent(
                 chat_type=str(chat.type),
                 user_id=user.id,
                 chat_id=chat.id,
                 text=question,
-                decision=result.decision,
-                top_entry=top.entry.id if top else None,
-                top_score=top.score if top else 0.0,
+                decision=understanding.decision,
+                top_entry=top_entry or (top.entry.id if top else None),
+                top_score=1.0 if top_entry else (top.score if top else 0.0),
                 suggestions=tuple(c.entry.id for c in result.suggestions),
                 # The buttons sit on the last part: clicks on it point back here.
                 reply_message_id=sent[-1].message_id if sent else None,
@@ -379,7 +406,14 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         reply = topics_reply(kb)
     elif data == NONE_OF_THESE_ACTION:
         bot_context.record(_choice(query, None))
-        reply = none_of_these_reply(contact_text=bot_context.settings.contact_text)
+        desk = bot_context.handoff_desk(update)
+        message = query.message
+        handoff = (
+            desk is not None
+            and message is not None
+            and desk.drafts.get(message.chat.id, message.message_id) is not None
+        )
+        reply = none_of_these_reply(contact_text=bot_context.settings.contact_text, handoff=handoff)
     elif data.startswith((HELPFUL_ACTION, NOT_HELPFUL_ACTION)):
         await feedback(query, bot_context, helpful=data.startswith(HELPFUL_ACTION))
         return
