@@ -625,7 +625,7 @@ def _team_drafts(connection: sqlite3.Connection, kb: KnowledgeBase, since: str |
         lines.append(f"    question: {yaml_string(as_question(clean(answer.question)))}")
         lines.append("    alternatives: []")
         lines.append("    keywords: []")
-        lines.append("    answer: " + _block_scalar(clean(answer.answer, None), indent=6))
+        lines.append("    answer: " + _block_scalar(answer.answer, indent=6))
     return lines
 
 

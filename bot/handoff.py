@@ -7,13 +7,15 @@
               the staff group a confirmation; the handoff is answered
     customer replies to the team's answer -> the staff group again, same thread
 
-A *draft* is a question that may be handed over: kept in memory only, per reply message
-that carries (or may come to carry) the team button, for DRAFT_SECONDS. Nothing is
-stored before the customer confirms. Storage: bot/handoff_store.py.
+A *draft* is a question that may be handed over: kept in memory only, for DRAFT_SECONDS,
+under a random token that the team buttons carry (so a button pressed the instant its
+message arrives finds its draft). Nothing is stored before the customer confirms.
+Storage: bot/handoff_store.py.
 """
 
 from __future__ import annotations
 
+import secrets
 import time
 from collections import OrderedDict
 from collections.abc import Callable
@@ -43,6 +45,9 @@ QUOTE_CHARS = 200
 class Draft:
     """A customer's question that may be handed to the team."""
 
+    token: str
+    """Carried by the team buttons (the draft exists before its message is sent)."""
+    chat_id: int
     question: str
     first_name: str
     guesses: tuple[str, ...]
@@ -54,33 +59,43 @@ class Draft:
 
 
 class Drafts:
-    """Drafts by (chat id, message id), oldest dropped first; in memory only."""
+    """Drafts by token and by the message showing them; oldest dropped first; in memory."""
 
     def __init__(self, *, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
-        self._drafts: OrderedDict[tuple[int, int], Draft] = OrderedDict()
+        self._drafts: OrderedDict[str, Draft] = OrderedDict()
+        self._by_message: dict[tuple[int, int], str] = {}
 
-    def remember(
-        self,
-        chat_id: int,
-        message_id: int,
-        *,
-        question: str,
-        first_name: str,
-        guesses: tuple[str, ...],
-    ) -> None:
-        self._drafts[chat_id, message_id] = Draft(
-            question, first_name or "Kunde", guesses[:MAX_GUESSES], self._clock()
+    def create(
+        self, chat_id: int, *, question: str, first_name: str, guesses: tuple[str, ...]
+    ) -> Draft:
+        token = secrets.token_urlsafe(6)
+        draft = Draft(
+            token, chat_id, question, first_name or "Kunde", guesses[:MAX_GUESSES], self._clock()
         )
+        self._drafts[token] = draft
         while len(self._drafts) > MAX_DRAFTS:
-            self._drafts.popitem(last=False)
+            _, dropped = self._drafts.popitem(last=False)
+            self._by_message = {k: t for k, t in self._by_message.items() if t != dropped.token}
+        return draft
 
-    def get(self, chat_id: int, message_id: int) -> Draft | None:
-        draft = self._drafts.get((chat_id, message_id))
-        if draft is not None and self._clock() - draft.created > DRAFT_SECONDS:
-            del self._drafts[chat_id, message_id]
+    def shown_in(self, draft: Draft, message_id: int) -> None:
+        """The draft's question got this reply (for "Keine davon" on it later)."""
+        self._by_message[draft.chat_id, message_id] = draft.token
+
+    def get(self, token: str, chat_id: int) -> Draft | None:
+        """The draft, if it exists, is this chat's and not too old."""
+        draft = self._drafts.get(token)
+        if draft is None or draft.chat_id != chat_id:
+            return None
+        if self._clock() - draft.created > DRAFT_SECONDS:
+            del self._drafts[token]
             return None
         return draft
+
+    def for_message(self, chat_id: int, message_id: int) -> Draft | None:
+        token = self._by_message.get((chat_id, message_id))
+        return self.get(token, chat_id) if token is not None else None
 
 
 def shorten(text: str, limit: int = QUOTE_CHARS) -> str:
@@ -106,8 +121,8 @@ def preview_reply(draft: Draft, *, open_days: int) -> Reply:
             Block((texts.TEAM_PRIVACY.format(days=open_days),)),
         ),
         buttons=(
-            Button(texts.TEAM_CONFIRM_BUTTON, TEAM_SEND_ACTION),
-            Button(texts.TEAM_CANCEL_BUTTON, TEAM_CANCEL_ACTION),
+            Button(texts.TEAM_CONFIRM_BUTTON, TEAM_SEND_ACTION + draft.token),
+            Button(texts.TEAM_CANCEL_BUTTON, TEAM_CANCEL_ACTION + draft.token),
         ),
     )
 

@@ -37,8 +37,8 @@ ReplyKind = Literal[
 # Button actions, short enough for Telegram's 64-byte callback data with a 60-char id:
 # "e:<id>" open an entry, "o:<id>" open it from the topic list (with a way back),
 # "c:<number>" a category, "t" the topics, "x" none of the suggestions,
-# "f+:<id>" / "f-:<id>" feedback on an answer, "h" hand the question to the team,
-# "h+" / "h-" confirm or cancel that.
+# "f+:<id>" / "f-:<id>" feedback on an answer, "h:<draft>" hand the question to the
+# team, "h+:<draft>" / "h-:<draft>" confirm or cancel that.
 ENTRY_ACTION = "e:"
 BROWSE_ENTRY_ACTION = "o:"
 CATEGORY_ACTION = "c:"
@@ -46,9 +46,9 @@ TOPICS_ACTION = "t"
 NONE_OF_THESE_ACTION = "x"
 HELPFUL_ACTION = "f+:"
 NOT_HELPFUL_ACTION = "f-:"
-TEAM_ACTION = "h"
-TEAM_SEND_ACTION = "h+"
-TEAM_CANCEL_ACTION = "h-"
+TEAM_ACTION = "h:"
+TEAM_SEND_ACTION = "h+:"
+TEAM_CANCEL_ACTION = "h-:"
 
 RELATED_MARGIN = 0.15
 """A runner-up this close to the answer's score is offered under "Passt nicht?".
@@ -82,13 +82,13 @@ _PREFIXED: tuple[tuple[str, ActionKind], ...] = (
     (CATEGORY_ACTION, "category"),
     (HELPFUL_ACTION, "helpful"),
     (NOT_HELPFUL_ACTION, "not_helpful"),
+    (TEAM_ACTION, "team"),
+    (TEAM_SEND_ACTION, "team_send"),
+    (TEAM_CANCEL_ACTION, "team_cancel"),
 )
 _PLAIN: dict[str, ActionKind] = {
     TOPICS_ACTION: "topics",
     NONE_OF_THESE_ACTION: "none_of_these",
-    TEAM_ACTION: "team",
-    TEAM_SEND_ACTION: "team_send",
-    TEAM_CANCEL_ACTION: "team_cancel",
 }
 
 
@@ -189,7 +189,7 @@ def reply_to(
     *,
     contact_text: str = DEFAULT_CONTACT_TEXT,
     feedback: bool = True,
-    handoff: bool = False,
+    handoff: str | None = None,
 ) -> Reply:
     """The reply to a message: small talk, or by the matcher's decision."""
     if understanding.smalltalk is not None:
@@ -232,11 +232,12 @@ def compose_reply(
     *,
     contact_text: str = DEFAULT_CONTACT_TEXT,
     feedback: bool = True,
-    handoff: bool = False,
+    handoff: str | None = None,
 ) -> Reply:
     """The reply to a free-text question, by the matcher's decision.
 
-    ``handoff``: the front end can hand a question to the team (offered with "none").
+    ``handoff``: the draft under which the front end can hand this question to the
+    team (offered with "none", and by the front end after "Keine davon").
     """
     if not result.units and result.decision == "none":
         return empty_question_reply()
@@ -268,7 +269,7 @@ def compose_reply(
     return no_answer_reply(result, contact_text=contact_text, handoff=handoff)
 
 
-def no_answer_reply(result: MatchResult, *, contact_text: str, handoff: bool = False) -> Reply:
+def no_answer_reply(result: MatchResult, *, contact_text: str, handoff: str | None = None) -> Reply:
     """Nothing fits: say so honestly, give tips, offer the closest topics and a human."""
     blocks = [
         Block(("Dazu habe ich leider keine passende Antwort gefunden.",)),
@@ -284,9 +285,9 @@ def no_answer_reply(result: MatchResult, *, contact_text: str, handoff: bool = F
     if buttons:
         blocks.insert(1, Block(("Vielleicht hilft Ihnen eines dieser Themen:",)))
     buttons.append(Button("Alle Themen", TOPICS_ACTION))
-    if handoff:
+    if handoff is not None:
         blocks[-1] = Block((texts.TEAM_OFFER,))
-        buttons.append(Button(texts.TEAM_BUTTON, TEAM_ACTION))
+        buttons.append(Button(texts.TEAM_BUTTON, TEAM_ACTION + handoff))
     return Reply(kind="none", blocks=tuple(blocks), buttons=tuple(buttons))
 
 
@@ -307,17 +308,17 @@ def empty_question_reply() -> Reply:
 
 
 def none_of_these_reply(
-    *, contact_text: str = DEFAULT_CONTACT_TEXT, handoff: bool = False
+    *, contact_text: str = DEFAULT_CONTACT_TEXT, handoff: str | None = None
 ) -> Reply:
     """The customer rejected every suggestion: offer a human and the topic list."""
     buttons = [Button("Alle Themen", TOPICS_ACTION)]
-    if handoff:
-        buttons.append(Button(texts.TEAM_BUTTON, TEAM_ACTION))
+    if handoff is not None:
+        buttons.append(Button(texts.TEAM_BUTTON, TEAM_ACTION + handoff))
     return Reply(
         kind="contact",
         blocks=(
             Block(("Schade, dass nichts Passendes dabei war.",)),
-            Block((texts.TEAM_OFFER if handoff else contact_text,)),
+            Block((texts.TEAM_OFFER if handoff is not None else contact_text,)),
         ),
         buttons=tuple(buttons),
     )

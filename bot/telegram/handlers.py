@@ -320,23 +320,27 @@ async def answer_question(
         result.ranking[0].entry.id if result.ranking else "-",
         result.confidence,
     )
+    chat = update.effective_chat
     desk = bot_context.handoff_desk(update)
+    draft = None
+    asks = understanding.smalltalk is None and result.units and result.decision != "answer"
+    if desk is not None and chat is not None and user is not None and asks:
+        # "none" offers the team at once, "Meinten Sie …?" after "Keine davon".
+        draft = desk.drafts.create(
+            chat.id,
+            question=question,
+            first_name=user.first_name,
+            guesses=tuple(c.entry.id for c in (result.suggestions or result.ranking[:1])),
+        )
     reply = reply_to(
-        understanding, contact_text=bot_context.settings.contact_text, handoff=desk is not None
+        understanding,
+        contact_text=bot_context.settings.contact_text,
+        handoff=draft.token if draft else None,
     )
     sent = await send_reply(update, context, reply, quote=in_group)
     bot_context.metrics.answer_latency.observe(time.perf_counter() - started)
-    chat = update.effective_chat
-    if desk is not None and sent and user is not None and reply.kind in ("none", "suggest"):
-        # "none" offers the team now, "Meinten Sie …?" after "Keine davon".
-        guesses = tuple(c.entry.id for c in (result.suggestions or result.ranking[:1]))
-        desk.drafts.remember(
-            sent[-1].chat.id,
-            sent[-1].message_id,
-            question=question,
-            first_name=user.first_name,
-            guesses=guesses,
-        )
+    if desk is not None and draft is not None and sent:
+        desk.drafts.shown_in(draft, sent[-1].message_id)
     if understanding.counts and user is not None and chat is not None:
         top = result.ranking[0] if result.ranking else None
         top_entry = understanding.smalltalk.id if understanding.smalltalk else None
@@ -408,12 +412,15 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         bot_context.record(_choice(query, None))
         desk = bot_context.handoff_desk(update)
         message = query.message
-        handoff = (
-            desk is not None
-            and message is not None
-            and desk.drafts.get(message.chat.id, message.message_id) is not None
+        draft = (
+            desk.drafts.for_message(message.chat.id, message.message_id)
+            if desk is not None and message is not None
+            else None
         )
-        reply = none_of_these_reply(contact_text=bot_context.settings.contact_text, handoff=handoff)
+        reply = none_of_these_reply(
+            contact_text=bot_context.settings.contact_text,
+            handoff=draft.token if draft else None,
+        )
     elif data.startswith((HELPFUL_ACTION, NOT_HELPFUL_ACTION)):
         await feedback(query, bot_context, helpful=data.startswith(HELPFUL_ACTION))
         return

@@ -43,7 +43,7 @@ from bot.handoff import (
     team_answer_reply,
 )
 from bot.handoff_store import HandoffRepository, new_reference
-from bot.replies import TEAM_ACTION, TEAM_CANCEL_ACTION, TEAM_SEND_ACTION, Reply
+from bot.replies import Reply, parse_action
 from bot.telegram import handlers
 from bot.telegram.delivery import Undeliverable, deliver
 from bot.telegram.render import render
@@ -59,7 +59,7 @@ def add_handoff_handlers(application: Application) -> None:  # type: ignore[type
     bot_context = application.bot_data.get("faqbot")
     message = filters.UpdateType.MESSAGE
     application.add_handler(CommandHandler("offen", open_command, filters=message))
-    application.add_handler(CallbackQueryHandler(team_button, pattern=r"^h[+-]?$"))
+    application.add_handler(CallbackQueryHandler(team_button, pattern=r"^h[+-]?:"))
     desk = bot_context.handoffs if isinstance(bot_context, handlers.BotContext) else None
     if desk is None:
         return
@@ -89,8 +89,9 @@ async def team_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     bot_context = handlers._bot_context(context)
     desk = bot_context.handoffs
     await deliver(partial(query.answer), what="button answer")
-    draft = desk.drafts.get(query.message.chat.id, query.message.message_id) if desk else None
-    if desk is None or draft is None:
+    action = parse_action(query.data or "")
+    draft = desk.drafts.get(action.target, query.message.chat.id) if desk and action else None
+    if desk is None or draft is None or action is None:
         await handlers.edit_reply(query, notice_reply(texts.TEAM_EXPIRED))
         return
     if draft.reference is not None:
@@ -98,11 +99,11 @@ async def team_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
             query, notice_reply(texts.TEAM_ALREADY_SENT.format(reference=draft.reference))
         )
         return
-    if query.data == TEAM_ACTION:
+    if action.kind == "team":
         await handlers.edit_reply(query, preview_reply(draft, open_days=desk.open_days))
-    elif query.data == TEAM_CANCEL_ACTION:
+    elif action.kind == "team_cancel":
         await handlers.edit_reply(query, notice_reply(texts.TEAM_CANCELLED))
-    elif query.data == TEAM_SEND_ACTION and not draft.sending:
+    elif action.kind == "team_send" and not draft.sending:
         draft.sending = True  # before the first await: a second tap finds it taken
         try:
             reply = await hand_over(context, bot_context, desk, draft, query.message.chat.id)
