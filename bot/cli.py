@@ -265,8 +265,10 @@ def cmd_check(args: argparse.Namespace) -> int:
         warnings += confusable_phrasings(Matcher(kb))
     for warning in warnings:
         print(f"{warning.file}:{warning.line}: warning: {warning.message}")
+    small_talk = f" and {len(kb.smalltalk)} small-talk entries" if kb.smalltalk else ""
     print(
-        f"OK: {len(kb)} entries in {len(kb.categories)} categories, {len(warnings)} warning(s).",
+        f"OK: {len(kb)} entries in {len(kb.categories)} categories{small_talk},"
+        f" {len(warnings)} warning(s).",
         file=sys.stderr,
     )
     return 0

@@ -150,9 +150,9 @@ def _chat_id(name: str, value: str | None) -> int | None:
         return None
     if not value.removeprefix("-").isdigit() or value == "0":
         raise ConfigError(
-            f"{name} must be a Telegram chat id (a number; groups are negative, e.g."
-            f" -1001234567890), got {value!r}; add the bot to the group and send /start"
-            " there, or ask @RawDataBot in the group for its id"
+            f"{name} must be the staff group's Telegram chat id, a number (groups are"
+            f" negative, e.g. -1001234567890), got {value!r}; a bot such as @RawDataBot"
+            " added to the group tells its id"
         )
     return int(value)
 

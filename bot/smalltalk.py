@@ -29,7 +29,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Literal
 
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
 from bot.knowledge import Entry, KnowledgeBase
 from bot.matcher import Matcher, MatchResult
@@ -96,6 +96,10 @@ class SmallTalk:
                 core = _core(tokens(phrasing))
                 if core:
                     self._phrases.setdefault(core, entry)
+        self._vocabulary = {word for phrase in self._phrases for word in phrase.split()}
+        self._by_length: dict[int, list[str]] = {}
+        for phrase in self._phrases:
+            self._by_length.setdefault(len(phrase), []).append(phrase)
         self.english = next((e for e in entries if e.id == ENGLISH_ENTRY), None)
 
     def match(self, message: str) -> Entry | None:
@@ -123,18 +127,21 @@ class SmallTalk:
         exact = self._phrases.get(core) or self._run_of_phrases(core.split())
         if exact is not None:
             return exact
-        best: tuple[float, Entry] | None = None
-        for phrase, entry in self._phrases.items():
-            # Only similar lengths can be one phrase with a typo.
-            if abs(len(phrase) - len(core)) > 2 or len(core) < 5:
-                continue
-            score = fuzz.ratio(core, phrase)
-            if score >= SIMILARITY and (best is None or score > best[0]):
-                best = (score, entry)
-        return best[1] if best else None
+        if len(core) < 5:
+            return None
+        # Only phrasings of about the same length can be this one with a typo.
+        pool = [
+            phrase
+            for length in range(len(core) - 2, len(core) + 3)
+            for phrase in self._by_length.get(length, ())
+        ]
+        best = process.extractOne(core, pool, scorer=fuzz.ratio, score_cutoff=SIMILARITY)
+        return self._phrases[best[0]] if best else None
 
     def _run_of_phrases(self, words: list[str]) -> Entry | None:
         """The last entry if ``words`` split into known phrasings ("ok super"), else None."""
+        if not words or not self._vocabulary.issuperset(words):
+            return None  # most questions: a word no small talk uses
         # last[i]: the entry of the phrasing ending the split of words[:i], if any.
         last: list[Entry | None] = [None] * (len(words) + 1)
         reachable = [True] + [False] * len(words)

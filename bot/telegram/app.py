@@ -207,6 +207,9 @@ async def _start_site(web_app: web.Application, host: str, port: int) -> web.App
 
 
 async def _post_stop(application: AnyApplication) -> None:
+    bot_context = application.bot_data.get("faqbot")
+    if isinstance(bot_context, handlers.BotContext) and bot_context.handoffs is not None:
+        bot_context.handoffs.repository.close()
     runner = application.bot_data.pop("web", None)
     if runner is not None:
         await runner.cleanup()
