@@ -34,6 +34,7 @@ from bot.replies import (
     Reply,
     answer_blocks,
 )
+from bot.smalltalk import Understanding
 
 DRAFT_SECONDS = 24 * 3600.0
 MAX_DRAFTS = 10_000
@@ -78,6 +79,19 @@ class Drafts:
             _, dropped = self._drafts.popitem(last=False)
             self._by_message = {k: t for k, t in self._by_message.items() if t != dropped.token}
         return draft
+
+    def offer(
+        self, chat_id: int, question: str, first_name: str, understanding: Understanding
+    ) -> Draft | None:
+        """A draft for a question the bot could not answer outright, else None.
+
+        "none" offers the team at once, "Meinten Sie …?" after "Keine davon".
+        """
+        result = understanding.result
+        if understanding.smalltalk is not None or not result.units or result.decision == "answer":
+            return None
+        guesses = tuple(c.entry.id for c in (result.suggestions or result.ranking[:1]))
+        return self.create(chat_id, question=question, first_name=first_name, guesses=guesses)
 
     def shown_in(self, draft: Draft, message_id: int) -> None:
         """The draft's question got this reply (for "Keine davon" on it later)."""

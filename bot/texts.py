@@ -55,6 +55,10 @@ STAFF_CLOSED = (
     "Anfrage {reference} ist bereits abgeschlossen; die Verbindung zum Chat der Kundin oder des"
     " Kunden ist aus Datenschutzgründen gelöscht. Die Antwort wurde nicht zugestellt."
 )
+STAFF_STORE_DOWN = (
+    "Die Anfragen sind gerade nicht lesbar (Datenbank im Datenordner). Bitte versuchen Sie es"
+    " gleich noch einmal; die Admins sehen die Ursache im Log."
+)
 STAFF_EMPTY_REPLY = "Bitte antworten Sie mit Text; Bilder und Dateien kann ich nicht weitergeben."
 OPEN_NONE = "Keine offenen Anfragen."
 OPEN_HEADER = "Offene Anfragen ({count}), älteste zuerst:"

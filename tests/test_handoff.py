@@ -150,6 +150,9 @@ def test_handoff_question_to_team_and_answer_back_to_customer(
     confirmation = fake.wait_for_messages(2, chat_id=STAFF)[1]
     assert "zugestellt" in confirmation["text"] and reference.group() in confirmation["text"]
 
+    metrics = bot.metrics.render().decode()
+    assert 'faqbot_handoffs_total{event="sent"} 1.0' in metrics
+    assert 'faqbot_handoffs_total{event="answered"} 1.0' in metrics
     [row] = handoff_rows(bot)
     assert row["status"] == "answered"
     assert row["customer_chat_id"] is None and row["first_name"] is None  # privacy
@@ -350,3 +353,25 @@ def test_repository_expires_open_handoffs_and_forgets_the_chat(tmp_path: Path) -
     gone = repository.by_message("staff", 7)
     assert gone is not None and gone.question == ""  # texts follow RETENTION_DAYS
     repository.close()
+
+
+def test_handoff_database_failure_loses_no_message(
+    fake: FakeBotApi, bot: BotThread, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    post = hand_over(fake)
+    desk = bot.application.bot_data["faqbot"].handoffs
+    assert desk is not None
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(desk.repository, "by_message", broken)
+    staff_answers(fake, post, "Hier ist die Antwort.")
+    note = fake.wait_for_messages(2, chat_id=STAFF)[1]
+    assert "nicht lesbar" in note["text"]  # the staff member knows to try again
+
+    before = len(fake.sent_messages(CUSTOMER))
+    sent = fake.sent_messages(CUSTOMER)[-1]
+    fake.send_text("Was ist DNSSEC?", user_id=CUSTOMER, reply_to_bot_message_id=sent["message_id"])
+    reply = fake.wait_for_messages(before + 1, chat_id=CUSTOMER)[before]
+    assert "DNSSEC" in reply["text"]  # answered as the question it is

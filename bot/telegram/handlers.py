@@ -322,16 +322,11 @@ async def answer_question(
     )
     chat = update.effective_chat
     desk = bot_context.handoff_desk(update)
-    draft = None
-    asks = understanding.smalltalk is None and result.units and result.decision != "answer"
-    if desk is not None and chat is not None and user is not None and asks:
-        # "none" offers the team at once, "Meinten Sie …?" after "Keine davon".
-        draft = desk.drafts.create(
-            chat.id,
-            question=question,
-            first_name=user.first_name,
-            guesses=tuple(c.entry.id for c in (result.suggestions or result.ranking[:1])),
-        )
+    draft = (
+        desk.drafts.offer(chat.id, question, user.first_name, understanding)
+        if desk is not None and chat is not None and user is not None
+        else None
+    )
     reply = reply_to(
         understanding,
         contact_text=bot_context.settings.contact_text,

@@ -52,6 +52,7 @@ logger = logging.getLogger(__name__)
 
 NOT_SET_UP = "Die Weitergabe an das Team ist nicht eingerichtet (STAFF_CHAT_ID fehlt)."
 FAILURES = (TelegramError, Undeliverable)
+STORE_FAILURES = (sqlite3.Error, OSError)
 
 
 def add_handoff_handlers(application: Application) -> None:  # type: ignore[type-arg]
@@ -144,7 +145,7 @@ async def hand_over(
                 staff_message_id=posted.message_id,
             )
         )
-    except (sqlite3.Error, OSError):
+    except STORE_FAILURES:
         logger.exception("Could not store handoff %s", reference)
         return notice_reply(texts.TEAM_UNAVAILABLE, bot_context.settings.contact_text)
     draft.reference = reference
@@ -168,22 +169,28 @@ async def customer_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     ):
         await handlers.private_text(update, context)
         return
-    handoff = await asyncio.to_thread(
-        partial(desk.repository.by_message, "customer", replied.message_id, chat_id=chat.id)
-    )
+    try:
+        handoff = await asyncio.to_thread(
+            partial(desk.repository.by_message, "customer", replied.message_id, chat_id=chat.id)
+        )
+    except STORE_FAILURES:
+        logger.exception("Handoffs cannot be read; answering the reply as a question")
+        handoff = None
     if handoff is None:
         await handlers.private_text(update, context)
         return
     first_name = user.first_name if user else "Kunde"
-    thread = await asyncio.to_thread(desk.repository.first_staff_message, handoff.id)
-    post = follow_up_post(handoff=handoff, text=message.text or "", first_name=first_name)
-    posted = await post_to_staff(context, bot_context, desk, post, reply_to=thread)
-    if posted is None:
-        answer = notice_reply(texts.TEAM_UNAVAILABLE, bot_context.settings.contact_text)
-    else:
-        await asyncio.to_thread(desk.repository.reopen, handoff.id, chat.id, first_name)
-        await asyncio.to_thread(desk.repository.link, handoff.id, "staff", posted.message_id)
-        answer = notice_reply(texts.TEAM_FOLLOW_UP_SENT)
+    answer = notice_reply(texts.TEAM_UNAVAILABLE, bot_context.settings.contact_text)
+    try:
+        thread = await asyncio.to_thread(desk.repository.first_staff_message, handoff.id)
+        post = follow_up_post(handoff=handoff, text=message.text or "", first_name=first_name)
+        posted = await post_to_staff(context, bot_context, desk, post, reply_to=thread)
+        if posted is not None:
+            await asyncio.to_thread(desk.repository.reopen, handoff.id, chat.id, first_name)
+            await asyncio.to_thread(desk.repository.link, handoff.id, "staff", posted.message_id)
+            answer = notice_reply(texts.TEAM_FOLLOW_UP_SENT)
+    except STORE_FAILURES:
+        logger.exception("Could not record the follow-up of handoff %s", handoff.reference)
     await handlers.send_reply(update, context, answer)
 
 
@@ -202,8 +209,13 @@ async def staff_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     if not message.text:
         await _note(context, desk, message, texts.STAFF_EMPTY_REPLY)
         return
-    await asyncio.to_thread(desk.repository.expire)
-    handoff = await asyncio.to_thread(desk.repository.by_message, "staff", replied.message_id)
+    try:
+        await asyncio.to_thread(desk.repository.expire)
+        handoff = await asyncio.to_thread(desk.repository.by_message, "staff", replied.message_id)
+    except STORE_FAILURES:
+        logger.exception("Handoffs cannot be read")
+        await _note(context, desk, message, texts.STAFF_STORE_DOWN)
+        return
     if handoff is None:
         await _note(context, desk, message, texts.STAFF_UNKNOWN)
         return
@@ -223,7 +235,10 @@ async def staff_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
             context, desk, message, texts.STAFF_BLOCKED.format(days=desk.open_days, **names)
         )
         return
-    await asyncio.to_thread(desk.repository.answered, handoff.id, message.text, sent.message_id)
+    try:
+        await asyncio.to_thread(desk.repository.answered, handoff.id, message.text, sent.message_id)
+    except STORE_FAILURES:  # delivered all the same: say so, but it stays open
+        logger.exception("Could not mark handoff %s answered", handoff.reference)
     bot_context.metrics.handoffs.labels("answered").inc()
     await _note(context, desk, message, texts.STAFF_DELIVERED.format(**names))
 
@@ -239,8 +254,13 @@ async def open_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     if desk is None:
         await handlers.send_reply(update, context, handlers.text_reply(NOT_SET_UP))
         return
-    await asyncio.to_thread(desk.repository.expire)
-    handoffs = await asyncio.to_thread(desk.repository.open_handoffs)
+    try:
+        await asyncio.to_thread(desk.repository.expire)
+        handoffs = await asyncio.to_thread(desk.repository.open_handoffs)
+    except STORE_FAILURES:
+        logger.exception("Handoffs cannot be read")
+        await handlers.send_reply(update, context, staff_note(texts.STAFF_STORE_DOWN))
+        return
     await handlers.send_reply(update, context, open_list(handoffs))
 
 
