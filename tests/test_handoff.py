@@ -12,9 +12,11 @@ from typing import Any
 import pytest
 import yaml
 
+from bot.analytics import build_report, suggest_snippets
 from bot.cli import main
 from bot.handoff_store import HandoffRepository
-from bot.store import DATABASE_FILE
+from bot.knowledge import KnowledgeBase
+from bot.store import DATABASE_FILE, QuestionEvent, Store, reader
 from tests.bot_runner import ADMIN_ID, BotThread, copy_faq, running_bot, settings_for
 from tests.fake_bot_api import FakeBotApi
 
@@ -375,3 +377,67 @@ def test_handoff_database_failure_loses_no_message(
     fake.send_text("Was ist DNSSEC?", user_id=CUSTOMER, reply_to_bot_message_id=sent["message_id"])
     reply = fake.wait_for_messages(before + 1, chat_id=CUSTOMER)[before]
     assert "DNSSEC" in reply["text"]  # answered as the question it is
+
+
+# Reports and drafts ------------------------------------------------------------------
+
+
+def test_report_counts_smalltalk_apart_and_handoffs_by_status(tmp_path: Path) -> None:
+
+    store = Store(tmp_path)
+    store.start()
+    for decision in ("answer", "none", "smalltalk", "smalltalk"):
+        store.record(QuestionEvent("private", CUSTOMER, CUSTOMER, "Text", decision, None, 0.5))
+    assert store.flush()
+    store.close()
+    repository = HandoffRepository(tmp_path)
+    for number in range(3):
+        handoff = repository.create(
+            reference=f"#AAAA{number + 2}",
+            question="Frage",
+            first_name="Anna",
+            guesses=(),
+            chat_id=CUSTOMER,
+            staff_message_id=number,
+        )
+    repository.answered(handoff.id, "Antwort", 99)
+    repository.close()
+
+    with reader(tmp_path) as connection:
+        report = build_report(connection, days=7)
+    assert (report.totals.questions, report.totals.smalltalk) == (2, 2)
+    assert report.rates.answered == 0.5  # small talk does not dilute the rates
+    assert (report.handoffs.open, report.handoffs.answered) == (2, 1)
+    assert "Small Talk: 2 · An das Team: 3 (beantwortet 1, offen 2)" in report.text()
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "Ganz einfach: Ja.",
+        'Zeile eins: "zitiert"\n\n- Punkt # kein Kommentar\n  eingerückt\n\nEnde',
+        "  führende Leerzeichen\nund\ttab",
+        "Steuerzeichen \x07 und Emoji 🎉",
+    ],
+)
+def test_team_drafts_are_valid_yaml_with_the_answer_verbatim(
+    tmp_path: Path, answer: str, shipped_kb: KnowledgeBase
+) -> None:
+
+    repository = HandoffRepository(tmp_path)
+    handoff = repository.create(
+        reference="#ABCDE",
+        question="wie pflege ich solarzellen",
+        first_name="Anna",
+        guesses=(),
+        chat_id=CUSTOMER,
+        staff_message_id=1,
+    )
+    repository.answered(handoff.id, answer, 2)
+    repository.close()
+    with reader(tmp_path) as connection:
+        [draft] = yaml.safe_load(suggest_snippets(connection, shipped_kb))["team_entries"]
+    assert draft["draft"] is True and draft["question"] == "Wie pflege ich solarzellen?"
+    text = answer.strip()
+    expected = text if "\n" in text else " ".join(text.split())
+    assert draft["answer"].rstrip("\n") == expected
