@@ -60,6 +60,7 @@ STAFF_STORE_DOWN = (
     " gleich noch einmal; die Admins sehen die Ursache im Log."
 )
 STAFF_EMPTY_REPLY = "Bitte antworten Sie mit Text; Bilder und Dateien kann ich nicht weitergeben."
+STAFF_NOT_SET_UP = "Die Weitergabe an das Team ist nicht eingerichtet (STAFF_CHAT_ID fehlt)."
 OPEN_NONE = "Keine offenen Anfragen."
 OPEN_HEADER = "Offene Anfragen ({count}), älteste zuerst:"
 OPEN_LINE = "{reference} · {asked} · {first_name}: „{question}“"

@@ -236,6 +236,15 @@ def test_handoff_no_team_button_without_staff_chat(fake: FakeBotApi, tmp_path: P
     assert CONTACT in reply["text"]
 
 
+def test_open_command_without_staff_chat_says_so(fake: FakeBotApi, tmp_path: Path) -> None:
+    fake.add_chat(ADMIN_ID)
+    settings = settings_for(fake, copy_faq(tmp_path / "faq"), tmp_path / "data")
+    with running_bot(settings):
+        fake.send_command("/offen", user_id=ADMIN_ID)
+        [reply] = fake.wait_for_messages(1, chat_id=ADMIN_ID)
+    assert "STAFF_CHAT_ID" in reply["text"]
+
+
 def test_handoff_no_team_button_in_groups(fake: FakeBotApi, bot: BotThread) -> None:
     fake.send_command(f"/frage {UNKNOWN_QUESTION}", user_id=CUSTOMER, chat_type="supergroup")
     [reply] = fake.wait_for_messages(1, chat_id=-1001234567890)

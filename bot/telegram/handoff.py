@@ -50,7 +50,6 @@ from bot.telegram.render import render
 
 logger = logging.getLogger(__name__)
 
-NOT_SET_UP = "Die Weitergabe an das Team ist nicht eingerichtet (STAFF_CHAT_ID fehlt)."
 FAILURES = (TelegramError, Undeliverable)
 STORE_FAILURES = (sqlite3.Error, OSError)
 
@@ -83,7 +82,7 @@ def add_handoff_handlers(application: Application) -> None:  # type: ignore[type
 
 
 async def team_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """ "Frage an unser Team senden", "Ja, senden" and "Abbrechen"."""
+    """The team buttons: "Frage an unser Team senden", "Ja, senden" and "Abbrechen"."""
     query = update.callback_query
     if query is None or query.message is None:
         return
@@ -252,7 +251,7 @@ async def open_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         await handlers.send_reply(update, context, handlers.text_reply(handlers.ADMIN_ONLY))
         return
     if desk is None:
-        await handlers.send_reply(update, context, handlers.text_reply(NOT_SET_UP))
+        await handlers.send_reply(update, context, handlers.text_reply(texts.STAFF_NOT_SET_UP))
         return
     try:
         await asyncio.to_thread(desk.repository.expire)
