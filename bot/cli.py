@@ -263,6 +263,9 @@ def cmd_check(args: argparse.Namespace) -> int:
         from bot.checks import confusable_phrasings
 
         warnings += confusable_phrasings(Matcher(kb))
+    from bot.smalltalk import shadowed_phrasings
+
+    warnings += shadowed_phrasings(kb)
     for warning in warnings:
         print(f"{warning.file}:{warning.line}: warning: {warning.message}")
     small_talk = f" and {len(kb.smalltalk)} small-talk entries" if kb.smalltalk else ""

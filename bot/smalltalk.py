@@ -31,6 +31,7 @@ from typing import Literal
 
 from rapidfuzz import fuzz, process
 
+from bot.errors import Problem
 from bot.knowledge import Entry, KnowledgeBase
 from bot.matcher import Matcher, MatchResult
 
@@ -207,3 +208,24 @@ def understand(kb: KnowledgeBase, matcher: Matcher, message: str) -> Understandi
     if small_talk.english is not None and result.decision != "answer" and is_english(message):
         return Understanding(result, small_talk.english)
     return Understanding(result)
+
+
+def shadowed_phrasings(kb: KnowledgeBase) -> list[Problem]:
+    """Warnings for FAQ phrasings that count as small talk and so never reach their entry."""
+    small_talk = small_talk_of(kb)
+    warnings = []
+    for entry in kb.entries:
+        lines = entry.phrasing_lines or (entry.line,) * len(entry.phrasings)
+        for phrasing, line in zip(entry.phrasings, lines, strict=False):
+            chat = small_talk.match(phrasing)
+            if chat is not None:
+                warnings.append(
+                    Problem(
+                        entry.source,
+                        line,
+                        f"'{phrasing}' ({entry.id}) counts as small talk ('{chat.id}',"
+                        f" {chat.source}:{chat.line}) and never reaches this entry;"
+                        " make one of them more specific",
+                    )
+                )
+    return warnings

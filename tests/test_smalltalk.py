@@ -121,6 +121,18 @@ def test_smalltalk_key_misspelt_gets_a_suggestion(faq_dir: Path) -> None:
         load_knowledge_base(faq_dir)
 
 
+def test_check_warns_when_a_faq_phrasing_counts_as_small_talk(
+    faq_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    technik = faq_dir / "technik.yaml"
+    technik.write_text(
+        FAQ.replace('["SSL Preis",', '["Vielen Dank", "SSL Preis",'), encoding="utf-8"
+    )
+    assert main(["check", "--no-confusions", "--faq-dir", str(faq_dir)]) == 0
+    out = capsys.readouterr().out
+    assert f"{technik}:10: warning: 'Vielen Dank' (ssl-kosten) counts as small talk ('dank'" in out
+
+
 # Whole-message small talk --------------------------------------------------------------
 
 
