@@ -110,3 +110,10 @@ def test_related_buttons_open_the_runner_up_and_are_recorded(
         "SELECT c.entry_id, q.text FROM choices AS c JOIN questions AS q ON q.id = c.question_id",
     )
     assert (choice["entry_id"], choice["text"]) == (runner_up.id, question)
+
+
+def test_debug_names_small_talk(fake: FakeBotApi, bot: BotThread) -> None:
+    entry = greeting(bot)
+    fake.send_command(f"/debug {entry.question}", user_id=ADMIN_ID)
+    [debug] = fake.wait_for_messages(1, chat_id=ADMIN_ID)
+    assert debug["text"] == f"decision: smalltalk ({entry.id})"

@@ -558,7 +558,13 @@ async def debug_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         await send_reply(update, context, text_reply(ADMIN_ONLY))
         return
     question = " ".join(context.args or ())
-    result = bot_context.holder.current.matcher.match(question)
+    snapshot = bot_context.holder.current
+    understanding = understand(snapshot.kb, snapshot.matcher, question)
+    if understanding.smalltalk is not None:
+        entry = understanding.smalltalk
+        await send_reply(update, context, _preformatted(f"decision: smalltalk ({entry.id})"))
+        return
+    result = understanding.result
     lines = [f"decision: {result.decision} (confidence {result.confidence:.2f})"]
     lines += [f"{c.score:.2f} {c.entry.id}" for c in result.ranking]
     words = ", ".join(f"{u.word}→{u.how}" for u in result.units) or "-"
