@@ -578,9 +578,9 @@ def suggest_snippets(
 ) -> str:
     """YAML for staff to review and paste into faq/; nothing is applied.
 
-    Draft entries for unanswered questions asked at least ``min_group`` times, new
-    alternatives for entries customers chose after a "Meinten Sie …?" list, and draft
-    entries (``draft: true``) from the team's answers to handed-over questions.
+    Draft entries from the team's answers to handed-over questions (``draft: true``)
+    and for unanswered questions asked at least ``min_group`` times, and new
+    alternatives for entries customers chose after a "Meinten Sie …?" list.
     """
     if days is not None and days < 1:
         raise ValueError("days must be at least 1, or None for all time")
@@ -596,29 +596,21 @@ def suggest_snippets(
     lines += _draft_entries(connection, kb, since, min_group)
     lines.append("")
     lines += _new_alternatives(connection, kb, since)
-    lines.append("")
-    lines += _team_drafts(connection, kb, since)
     return "\n".join(lines) + "\n"
 
 
-def _team_drafts(connection: sqlite3.Connection, kb: KnowledgeBase, since: str | None) -> list[str]:
+def _team_drafts(connection: sqlite3.Connection, since: str | None, used: set[str]) -> list[str]:
     """Answered handoffs as draft entries: the customer's question, the team's reply."""
-    lines = [
-        "# 3) Entwürfe aus den Antworten unseres Teams auf weitergeleitete Fragen. Die",
-        "#    Antwort ist die des Teams an einen Kunden: allgemein formulieren, persönliche",
-        "#    Angaben entfernen, Alternativen ergänzen und „draft: true“ löschen, wenn der",
-        "#    Eintrag fertig ist. Dann unter „entries:“ einer passenden Datei einfügen.",
-    ]
-    answers = team_answers(connection, since)
-    if not answers:
-        return [*lines, "#    Keine beantworteten Fragen an das Team.", "team_entries: []"]
-    lines.append("team_entries:")
-    used = {entry.id for entry in kb} | {entry.id for entry in kb.smalltalk}
-    for answer in answers:
+    lines: list[str] = []
+    for answer in team_answers(connection, since):
         entry_id = unique_slug(answer.question, used)
         used.add(entry_id)
         lines.append(
-            f"  # Anfrage {answer.reference}, beantwortet am {_german_date(answer.answered_at)}"
+            f"  # Antwort unseres Teams auf Anfrage {answer.reference} vom"
+            f" {_german_date(answer.answered_at)}: allgemein formulieren, persönliche Angaben"
+        )
+        lines.append(
+            "  # entfernen, Alternativen ergänzen; „draft: true“ löschen, wenn er fertig ist"
         )
         lines.append(f"  - id: {entry_id}")
         lines.append("    draft: true")
@@ -643,18 +635,19 @@ def _draft_entries(
 ) -> list[str]:
     groups = [pair for pair in _unanswered(connection, since) if pair[0].count >= min_group]
     lines = [
-        "# 1) Neue Einträge für Fragen, auf die der Bot keine sichere Antwort hatte.",
-        "#    Die Einträge unter „entries:“ einer passenden Datei einfügen und die Antwort",
-        "#    schreiben; Frage und Alternativen dürfen Sie umformulieren und ergänzen.",
+        "# 1) Neue Einträge für Fragen, auf die der Bot keine sichere Antwort hatte, und",
+        "#    Entwürfe („draft: true“) aus den Antworten unseres Teams auf weitergeleitete",
+        "#    Fragen. Die Einträge unter „entries:“ einer passenden Datei einfügen und die",
+        "#    Antwort schreiben; Frage und Alternativen dürfen Sie umformulieren und ergänzen.",
     ]
+    used = {entry.id for entry in kb} | {entry.id for entry in kb.smalltalk}
+    team = _team_drafts(connection, since, used)
     if not groups:
-        lines += [
-            f"#    Keine Frage wurde mindestens {min_group}× ohne Antwort gestellt.",
-            "entries: []",
-        ]
-        return lines
+        lines.append(f"#    Keine Frage wurde mindestens {min_group}× ohne Antwort gestellt.")
+        if not team:
+            return [*lines, "entries: []"]
     lines.append("entries:")
-    used = {entry.id for entry in kb}
+    lines += team
     for group, summary in groups:
         entry_id = unique_slug(group.text, used)
         used.add(entry_id)

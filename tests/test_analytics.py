@@ -503,7 +503,7 @@ def test_suggest_min_group_and_nothing_to_suggest(
     counts = Counter(group.count >= 5 for group in group_questions(SAMPLE_TEXTS))
     assert len(few["entries"]) == counts[True]
     data = yaml.safe_load(old)  # the sample was asked 3 days ago
-    assert data == {"entries": [], "new_alternatives": {}, "team_entries": []}
+    assert data == {"entries": [], "new_alternatives": {}}
     assert "Keine Frage wurde mindestens 2× ohne Antwort gestellt." in old
 
 

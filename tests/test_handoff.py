@@ -162,7 +162,7 @@ def test_handoff_question_to_team_and_answer_back_to_customer(
     bot.store.flush() if bot.store else None
     assert main(["suggest", "--data-dir", str(bot.settings.data_dir),
                  "--faq-dir", str(bot.settings.faq_dir), "--days", "0"]) == 0  # fmt: skip
-    drafts = yaml.safe_load(capsys.readouterr().out)["team_entries"]
+    drafts = [e for e in yaml.safe_load(capsys.readouterr().out)["entries"] if e.get("draft")]
     assert len(drafts) == 1
     assert drafts[0]["draft"] is True
     assert drafts[0]["question"] == UNKNOWN_QUESTION
@@ -445,7 +445,7 @@ def test_team_drafts_are_valid_yaml_with_the_answer_verbatim(
     repository.answered(handoff.id, answer, 2)
     repository.close()
     with reader(tmp_path) as connection:
-        [draft] = yaml.safe_load(suggest_snippets(connection, shipped_kb))["team_entries"]
+        [draft] = yaml.safe_load(suggest_snippets(connection, shipped_kb))["entries"]
     assert draft["draft"] is True and draft["question"] == "Wie pflege ich solarzellen?"
     text = answer.strip()
     expected = text if "\n" in text else " ".join(text.split())
