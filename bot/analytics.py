@@ -607,10 +607,10 @@ def _team_drafts(connection: sqlite3.Connection, since: str | None, used: set[st
         used.add(entry_id)
         lines.append(
             f"  # Antwort unseres Teams auf Anfrage {answer.reference} vom"
-            f" {_german_date(answer.answered_at)}: allgemein formulieren, persönliche Angaben"
+            f" {_german_date(answer.answered_at)}. Allgemein formulieren,"
         )
         lines.append(
-            "  # entfernen, Alternativen ergänzen; „draft: true“ löschen, wenn er fertig ist"
+            "  # persönliche Angaben entfernen, Alternativen ergänzen, dann „draft: true“ löschen."
         )
         lines.append(f"  - id: {entry_id}")
         lines.append("    draft: true")
