@@ -12,7 +12,7 @@ RELATED_INTRO = "Passt nicht? Vielleicht:"
 
 # Buttons.
 ALL_TOPICS = "Alle Themen"
-TEAM_BUTTON = "✉️ Frage an unser Team senden"
+TEAM_BUTTON = "Frage an unser Team senden"
 TEAM_CONFIRM_BUTTON = "Ja, senden"
 TEAM_CANCEL_BUTTON = "Abbrechen"
 

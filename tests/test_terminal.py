@@ -142,10 +142,18 @@ def test_faqbot_chat_in_a_real_terminal_exits_0_on_ctrl_c(tmp_path: Path) -> Non
         _read_until(controller, b"Sie: ", seen)
         os.write(controller, b"dnssec\r")
         _read_until(controller, "» ".encode(), seen)  # an answer's title
-        del seen[:]
+        del seen[: seen.index("» ".encode())]  # keep what came after the answer's title
         _read_until(controller, b"Sie: ", seen)
-        os.write(controller, b"\x03")  # Ctrl-C
-        _read_until(controller, b"Auf Wiedersehen!", seen)
+        # Ctrl-C. CPython's readline loop loses a SIGINT that arrives after the prompt
+        # is drawn but before it waits for input (a user would press again): so do we.
+        for attempt in range(5):
+            os.write(controller, b"\x03")
+            try:
+                _read_until(controller, b"Auf Wiedersehen!", seen, timeout=3.0)
+                break
+            except AssertionError:
+                if attempt == 4:
+                    raise
         assert process.wait(timeout=20) == 0
     finally:
         if process.poll() is None:
