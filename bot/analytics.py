@@ -30,10 +30,11 @@ import statistics
 import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from bot.handoff_store import HandoffCounts, handoff_counts, team_answers
 from bot.knowledge import ID_PATTERN, Entry, KnowledgeBase
 from bot.text import clean, fold, is_stopword, stem, words_of_many
 
@@ -289,9 +290,11 @@ class Period:
 @dataclass(frozen=True)
 class Totals:
     questions: int
+    """Questions to the FAQ (answer, suggest, none); small talk is counted apart."""
     answered: int
     suggested: int
     none: int
+    smalltalk: int = 0
 
 
 @dataclass(frozen=True)
@@ -364,14 +367,6 @@ class ChosenEntry:
 
 
 @dataclass(frozen=True)
-class Handoffs:
-    """Questions handed to the staff team (filled where the store records them)."""
-
-    open: int
-    answered: int
-
-
-@dataclass(frozen=True)
 class Report:
     period: Period
     totals: Totals
@@ -385,8 +380,8 @@ class Report:
     chosen: tuple[ChosenEntry, ...] = ()
     none_chosen: int = 0
     """How often "Keine davon" was pressed under a suggestion list."""
-    handoffs: Handoffs | None = None
-    """None: the store keeps no handoffs (the feature is off or older)."""
+    handoffs: HandoffCounts = field(default_factory=HandoffCounts)
+    """Questions handed to the team in the period, by what became of them."""
 
     def text(self, short: bool = False) -> str:
         """German plain text for the terminal and for Telegram.
@@ -394,6 +389,17 @@ class Report:
         ``short`` (Telegram's /stats): at most 15 lines, one message.
         """
         lines = [self._headline()]
+        extra = []
+        if self.totals.smalltalk:
+            extra.append(f"Small Talk: {self.totals.smalltalk}")
+        handoffs = self.handoffs
+        if handoffs.open or handoffs.answered or handoffs.expired:
+            extra.append(
+                f"An das Team: {handoffs.open + handoffs.answered + handoffs.expired}"
+                f" (beantwortet {handoffs.answered}, offen {handoffs.open})"
+            )
+        if extra:
+            lines.append(" · ".join(extra))
         if not self.totals.questions and not self.entries:
             lines.append("Noch keine Fragen in diesem Zeitraum.")
             return "\n".join(lines)
@@ -454,6 +460,7 @@ class Report:
                 "answered": self.totals.answered,
                 "suggested": self.totals.suggested,
                 "none": self.totals.none,
+                "smalltalk": self.totals.smalltalk,
             },
             "rates": {
                 "answered": round(self.rates.answered, 4),
@@ -472,6 +479,11 @@ class Report:
                 }
                 for group in self.unanswered_groups
             ],
+            "handoffs": {
+                "open": self.handoffs.open,
+                "answered": self.handoffs.answered,
+                "expired": self.handoffs.expired,
+            },
         }
 
 
@@ -518,8 +530,10 @@ def build_report(
         (after,),
     ):
         decisions[str(row[0])] = int(row[1])
-    total = sum(decisions.values())
-    totals = Totals(total, decisions["answer"], decisions["suggest"], decisions["none"])
+    total = decisions["answer"] + decisions["suggest"] + decisions["none"]
+    totals = Totals(
+        total, decisions["answer"], decisions["suggest"], decisions["none"], decisions["smalltalk"]
+    )
     rates = Rates(
         *(
             count / total if total else 0.0
@@ -571,6 +585,7 @@ def build_report(
         median_confidence=median_confidence,
         chosen=tuple(chosen[:top]),
         none_chosen=none_chosen,
+        handoffs=handoff_counts(connection, since),
     )
 
 
@@ -712,7 +727,8 @@ def suggest_snippets(
 ) -> str:
     """YAML for staff to review and paste into faq/; nothing is applied.
 
-    Draft entries for unanswered questions asked at least ``min_group`` times, and new
+    Draft entries from the team's answers to handed-over questions (``draft: true``)
+    and for unanswered questions asked at least ``min_group`` times, and new
     alternatives for entries customers chose after a "Meinten Sie …?" list.
     """
     if days is not None and days < 1:
@@ -732,30 +748,66 @@ def suggest_snippets(
     return "\n".join(lines) + "\n"
 
 
+def _team_drafts(connection: sqlite3.Connection, since: str | None, used: set[str]) -> list[str]:
+    """Answered handoffs as draft entries: the customer's question, the team's reply."""
+    lines: list[str] = []
+    for answer in team_answers(connection, since):
+        entry_id = unique_slug(answer.question, used)
+        used.add(entry_id)
+        lines.append(
+            f"  # Antwort unseres Teams auf Anfrage {answer.reference} vom"
+            f" {_german_date(answer.answered_at)}. Allgemein formulieren,"
+        )
+        lines.append(
+            "  # persönliche Angaben entfernen, Alternativen ergänzen, dann „draft: true“ löschen."
+        )
+        lines.append(f"  - id: {entry_id}")
+        lines.append("    draft: true")
+        lines.append(f"    question: {yaml_string(as_question(clean(answer.question)))}")
+        lines.append("    alternatives: []")
+        lines.append("    keywords: []")
+        lines.append("    answer: " + _block_scalar(answer.answer, indent=6))
+    return lines
+
+
+def _block_scalar(text: str, *, indent: int) -> str:
+    """A multi-line text as a YAML literal block (as staff write answers), else quoted."""
+    body = [line.rstrip() for line in text.strip().splitlines()]
+    if len(body) < 2 or _NOT_YAML_PRINTABLE.search(text) or "\t" in text:
+        return yaml_string(" ".join(text.split()) if len(body) < 2 else text.strip())
+    pad = " " * indent
+    return "|\n" + "\n".join(pad + line if line else "" for line in body)
+
+
 def _draft_entries(
     connection: sqlite3.Connection, kb: KnowledgeBase, since: str | None, min_group: int
 ) -> list[str]:
     groups = [pair[1] for pair in _unanswered(connection, since) if pair[1].count >= min_group]
     lines = [
-        "# 1) Neue Einträge für Fragen, auf die der Bot keine sichere Antwort hatte.",
-        "#    Die Einträge unter „entries:“ einer passenden Datei einfügen und die Antwort",
-        "#    schreiben; Frage und Alternativen dürfen Sie umformulieren und ergänzen.",
+        "# 1) Neue Einträge für Fragen, auf die der Bot keine sichere Antwort hatte, und",
+        "#    Entwürfe („draft: true“) aus den Antworten unseres Teams auf weitergeleitete",
+        "#    Fragen. Die Einträge unter „entries:“ einer passenden Datei einfügen und die",
+        "#    Antwort schreiben; Frage und Alternativen dürfen Sie umformulieren und ergänzen.",
     ]
+    used = {entry.id for entry in kb} | {entry.id for entry in kb.smalltalk}
+    team = _team_drafts(connection, since, used)
     if not groups:
-        lines += [
-            f"#    Keine Frage wurde mindestens {min_group}× ohne Antwort gestellt.",
-            "entries: []",
-        ]
-        return lines
+        lines.append(f"#    Keine Frage wurde mindestens {min_group}× ohne Antwort gestellt.")
+        if not team:
+            return [*lines, "entries: []"]
     lines.append("entries:")
-    for summary, entry_id in zip(groups, draft_ids(groups, kb), strict=True):
+    lines += team
+    for summary, entry_id in zip(groups, draft_ids(groups, kb, used), strict=True):
         lines += draft_entry(summary, entry_id)
     return lines
 
 
-def draft_ids(groups: Iterable[UnansweredGroup], kb: KnowledgeBase) -> list[str]:
+def draft_ids(
+    groups: Iterable[UnansweredGroup], kb: KnowledgeBase, used: set[str] | None = None
+) -> list[str]:
     """An unused entry id per group, in order (as faqbot suggest gives them)."""
-    used = {entry.id for entry in kb}
+    if used is None:
+        used = {entry.id for entry in kb} | {entry.id for entry in kb.smalltalk}
     ids = []
     for group in groups:
         entry_id = unique_slug(group.text, used)

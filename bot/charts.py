@@ -22,7 +22,8 @@ from typing import Any
 
 import vl_convert
 
-from bot.analytics import DECISIONS, ChosenEntry, Day, EntryStats, Handoffs, UnansweredGroup
+from bot.analytics import DECISIONS, ChosenEntry, Day, EntryStats, UnansweredGroup
+from bot.handoff_store import HandoffCounts
 
 Spec = dict[str, Any]
 
@@ -363,7 +364,7 @@ def median_confidence(days: Sequence[Day]) -> Spec:
     )
 
 
-def handoffs(counts: Handoffs) -> Spec:
+def handoffs(counts: HandoffCounts) -> Spec:
     """Bars: open and answered handoffs to the team."""
     values = [
         {"label": "Offen", "count": counts.open, "text": f"{counts.open} offen"},

@@ -15,6 +15,7 @@ from pathlib import Path
 from bot.errors import KnowledgeBaseError, Problem
 from bot.knowledge import Entry, KnowledgeBase, load_knowledge_base
 from bot.matcher import Matcher
+from bot.smalltalk import shadowed_phrasings
 
 
 @dataclass(frozen=True)
@@ -39,9 +40,14 @@ class CheckReport:
                 f"{_plural(count['error'], 'Fehler', 'Fehler')} gefunden; nichts wurde geladen."
                 " Der Bot antwortet weiter mit der letzten fehlerfreien Fassung."
             )
+        small_talk = (
+            f" {_plural(len(self.kb.smalltalk), 'Small-Talk-Eintrag', 'Small-Talk-Einträge')},"
+            if self.kb.smalltalk
+            else ""
+        )
         return (
             f"OK: {_plural(len(self.kb), 'Eintrag', 'Einträge')} in"
-            f" {_plural(len(self.kb.categories), 'Kategorie', 'Kategorien')},"
+            f" {_plural(len(self.kb.categories), 'Kategorie', 'Kategorien')},{small_talk}"
             f" {_plural(count['info'], 'Entwurf', 'Entwürfe')},"
             f" {_plural(count['warning'], 'Warnung', 'Warnungen')}."
         )
@@ -56,6 +62,7 @@ def check_folder(faq_dir: Path, *, confusions: bool = True) -> CheckReport:
     warnings = list(kb.warnings)
     if confusions:
         warnings += confusable_phrasings(Matcher(kb))
+    warnings += shadowed_phrasings(kb)
     drafts = [draft_notice(entry) for entry in kb.drafts]
     return CheckReport((*warnings, *drafts), kb)
 

@@ -20,6 +20,7 @@ from bot import __version__
 from bot.errors import FaqError, KnowledgeBaseError
 from bot.knowledge import KnowledgeBase, load_knowledge_base
 from bot.matcher import Candidate, Matcher, MatchResult
+from bot.smalltalk import Understanding, understand
 
 DEFAULT_LABELLED_SET = Path("tests/data/questions.yaml")
 
@@ -219,12 +220,24 @@ def load(args: argparse.Namespace) -> tuple[KnowledgeBase, Matcher]:
 # ask ------------------------------------------------------------------------------
 
 
-def result_json(result: MatchResult) -> dict[str, Any]:
-    """The ``--json`` shape of a match result (an interface: keep it stable)."""
+def result_json(result: MatchResult | Understanding) -> dict[str, Any]:
+    """The ``--json`` shape of a match result (an interface: keep it stable).
+
+    Small talk is ``"decision": "smalltalk"`` with the small-talk entry as ``match``.
+    """
 
     def candidate(c: Candidate) -> dict[str, Any]:
         return {"id": c.entry.id, "score": c.score, "question": c.entry.question}
 
+    if isinstance(result, Understanding):
+        if result.smalltalk is not None:
+            entry = result.smalltalk
+            return {
+                "decision": "smalltalk",
+                "match": {"id": entry.id, "score": 1.0, "question": entry.question},
+                "suggestions": [],
+            }
+        result = result.result
     return {
         "decision": result.decision,
         "match": candidate(result.match) if result.match else None,
@@ -233,25 +246,29 @@ def result_json(result: MatchResult) -> dict[str, Any]:
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
-    _, matcher = load(args)
+    kb, matcher = load(args)
     if not args.question:
         for line in sys.stdin:
-            result = matcher.match(line.rstrip("\n"))
-            sys.stdout.write(json.dumps(result_json(result), ensure_ascii=False) + "\n")
+            understanding = understand(kb, matcher, line.rstrip("\n"))
+            sys.stdout.write(json.dumps(result_json(understanding), ensure_ascii=False) + "\n")
             sys.stdout.flush()
         return 0
-    result = matcher.match(" ".join(args.question))
+    understanding = understand(kb, matcher, " ".join(args.question))
     if args.json:
-        print(json.dumps(result_json(result), ensure_ascii=False))
+        print(json.dumps(result_json(understanding), ensure_ascii=False))
         return 0
-    from bot.replies import compose_reply
+    from bot.replies import reply_to
     from bot.terminal import render_reply
 
-    print(f"decision: {result.decision} (confidence {result.confidence:.2f})")
-    for c in result.ranking[:4]:
-        print(f"  {c.score:.2f}  {c.entry.id}: {c.entry.question}")
+    result = understanding.result
+    if understanding.smalltalk is not None:
+        print(f"decision: smalltalk ({understanding.smalltalk.id})")
+    else:
+        print(f"decision: {result.decision} (confidence {result.confidence:.2f})")
+        for c in result.ranking[:4]:
+            print(f"  {c.score:.2f}  {c.entry.id}: {c.entry.question}")
     print()
-    print(render_reply(compose_reply(result, feedback=False)))
+    print(render_reply(reply_to(understanding, feedback=False)))
     return 0
 
 
@@ -346,18 +363,19 @@ def _figures_table(figures: list[dict[str, Any]]) -> str:
 
 def cmd_chat(args: argparse.Namespace) -> int:
     from bot.replies import DEFAULT_CONTACT_TEXT
-    from bot.terminal import Conversation, run_chat
+    from bot.terminal import Conversation, enable_line_editing, run_chat, typed_messages
 
     kb, matcher = load(args)
     contact = os.environ.get("CONTACT_TEXT") or DEFAULT_CONTACT_TEXT
     conversation = Conversation(kb, matcher, contact_text=contact)
-    interactive = sys.stdin.isatty()
-
-    def prompt() -> None:
-        sys.stdout.write("\nSie: ")
-        sys.stdout.flush()
-
-    run_chat(conversation, sys.stdin, sys.stdout.write, prompt=prompt if interactive else None)
+    if not sys.stdin.isatty():  # piped: one question per line
+        run_chat(conversation, sys.stdin, sys.stdout.write)
+        return 0
+    save_history = enable_line_editing()
+    try:
+        run_chat(conversation, typed_messages(), sys.stdout.write)
+    finally:
+        save_history()
     return 0
 
 

@@ -50,6 +50,9 @@ class Settings:
     """Settings that work but are probably not what was meant; logged at start."""
     # Seconds to finish replies in hand on SIGTERM; below compose's stop_grace_period.
     shutdown_timeout: int = 10
+    staff_chat_id: int | None = None
+    """The staff group that receives handed-over questions; None: no handoff."""
+    handoff_retention_days: int = 14
 
     @property
     def webhook_path(self) -> str:
@@ -177,6 +180,10 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         shutdown_timeout=_number(
             "SHUTDOWN_TIMEOUT", get("SHUTDOWN_TIMEOUT"), 10, minimum=1, maximum=600
         ),
+        staff_chat_id=_chat_id("STAFF_CHAT_ID", get("STAFF_CHAT_ID")),
+        handoff_retention_days=_number(
+            "HANDOFF_RETENTION_DAYS", get("HANDOFF_RETENTION_DAYS"), 14, minimum=1, maximum=365
+        ),
     )
 
 
@@ -186,6 +193,19 @@ def logging_wanted(environ: Mapping[str, str]) -> tuple[str, str]:
     level = environ.get("LOG_LEVEL", "").strip().upper()
     fmt = environ.get("LOG_FORMAT", "").strip().lower()
     return (level if level in LOG_LEVELS else "INFO", fmt if fmt == "json" else "text")
+
+
+def _chat_id(name: str, value: str | None) -> int | None:
+    if value is None:
+        return None
+    # ASCII digits only: str.isdigit() would take fullwidth and Arabic-Indic digits too.
+    if not re.fullmatch(r"-?[0-9]+", value) or int(value) == 0:
+        raise ConfigError(
+            f"{name} must be the staff group's Telegram chat id, a number (groups are"
+            f" negative, e.g. -1001234567890), got {value!r}; a bot such as @RawDataBot"
+            " added to the group tells its id"
+        )
+    return int(value)
 
 
 def _flag(name: str, value: str | None, *, default: bool) -> bool:

@@ -21,7 +21,7 @@ from bot.yamlnodes import Finding, read_source
 URL_PATTERN = re.compile(r"^https?://[^\s/?#]+\.[^\s/?#]+[^\s]*$")
 _TODO = re.compile(r"\bTODO\b")
 
-FILE_OPTIONS: dict[str, str] = {}
+FILE_OPTIONS: dict[str, str] = {"smalltalk": "flag"}
 """Optional keys at the top of a file and their kind ("text" or "flag"). Every entry of
 the file carries their values in ``Entry.file_options``; a new key is one line here."""
 FILE_KEYS = {"category": True, "entries": True, **dict.fromkeys(FILE_OPTIONS, False)}

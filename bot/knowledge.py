@@ -82,6 +82,8 @@ class KnowledgeBase:
     warnings: tuple[Problem, ...] = ()
     drafts: tuple[Entry, ...] = ()
     """Entries marked ``draft: true``: checked, listed by ``faqbot check``, never served."""
+    smalltalk: tuple[Entry, ...] = ()
+    """Entries of files marked ``smalltalk: true``: never browsed, shared or deep-linked."""
     _by_id: dict[str, Entry] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -152,7 +154,9 @@ def load_knowledge_base(faq_dir: Path | str) -> KnowledgeBase:
             sorted(problems, key=lambda problem: (order.get(problem.file, -1), problem.line))
         )
     drafts = tuple(entry for entry in all_entries if entry.draft)
-    return KnowledgeBase(served, tuple(warnings), drafts)
+    smalltalk = tuple(entry for entry in served if entry.file_option("smalltalk"))
+    served = tuple(entry for entry in served if not entry.file_option("smalltalk"))
+    return KnowledgeBase(served, tuple(warnings), drafts, smalltalk)
 
 
 def _folder_problem(faq_dir: Path, code: str, message: str) -> Problem:

@@ -21,12 +21,20 @@ class Metrics:
         self.registry = CollectorRegistry(auto_describe=True)
         self.questions = Counter(
             "faqbot_questions_total",
-            "Questions answered, by the matcher's decision (answer, suggest, none).",
+            "Messages answered, by decision (answer, suggest, none, smalltalk).",
             ["decision"],
             registry=self.registry,
         )
-        for decision in ("answer", "suggest", "none"):
+        for decision in ("answer", "suggest", "none", "smalltalk"):
             self.questions.labels(decision)
+        self.handoffs = Counter(
+            "faqbot_handoffs_total",
+            "Questions handed to the team: sent, answered (delivered), failed (not reached).",
+            ["event"],
+            registry=self.registry,
+        )
+        for event in ("sent", "answered", "failed"):
+            self.handoffs.labels(event)
         self.answer_latency = Histogram(
             "faqbot_answer_latency_seconds",
             "Time from receiving a question to the reply being accepted by Telegram.",

@@ -11,20 +11,34 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from bot import texts
 from bot.knowledge import Entry, KnowledgeBase, Link
 from bot.matcher import MatchResult
+from bot.smalltalk import Understanding
 
 DEFAULT_CONTACT_TEXT = (
     "Gern hilft Ihnen unser Team auch persönlich weiter: "
     "Nutzen Sie dazu bitte das Kontaktformular auf unserer Website."
 )
 
-ReplyKind = Literal["answer", "suggest", "none", "empty", "topics", "category", "contact", "text"]
+ReplyKind = Literal[
+    "answer",
+    "suggest",
+    "none",
+    "empty",
+    "topics",
+    "category",
+    "contact",
+    "text",
+    "smalltalk",
+    "handoff",
+]
 
 # Button actions, short enough for Telegram's 64-byte callback data with a 60-char id:
 # "e:<id>" open an entry, "o:<id>" open it from the topic list (with a way back),
 # "c:<number>" a category, "t" the topics, "x" none of the suggestions,
-# "f+:<id>" / "f-:<id>" feedback on an answer.
+# "f+:<id>" / "f-:<id>" feedback on an answer, "h:<draft>" hand the question to the
+# team, "h+:<draft>" / "h-:<draft>" confirm or cancel that.
 ENTRY_ACTION = "e:"
 BROWSE_ENTRY_ACTION = "o:"
 CATEGORY_ACTION = "c:"
@@ -32,6 +46,69 @@ TOPICS_ACTION = "t"
 NONE_OF_THESE_ACTION = "x"
 HELPFUL_ACTION = "f+:"
 NOT_HELPFUL_ACTION = "f-:"
+TEAM_ACTION = "h:"
+TEAM_SEND_ACTION = "h+:"
+TEAM_CANCEL_ACTION = "h-:"
+
+RELATED_MARGIN = 0.15
+"""A runner-up this close to the answer's score is offered under "Passt nicht?".
+
+Measured on tests/data/questions.yaml with the matcher of December 2026: of 237
+answered questions 5 were wrong; in one the right entry ran second, 0.113 behind
+(the other, 0.278 behind). A margin of 0.15 reaches it and adds buttons to 7 of the
+232 right answers (3 %); 0.20 adds them to 20, 0.30 to 72 (31 %) for one more catch."""
+RELATED_SHORT_FLOOR = 0.3
+"""For a one-word question ("spam") every runner-up scoring at least this is offered:
+on the set and the single topic words tried, runners-up of one-word questions scored
+either below 0.14 (unrelated) or from 0.33 (the other spam entry: 0.56)."""
+SHORT_QUESTION_UNITS = 1
+MAX_RELATED = 2
+
+ActionKind = Literal[
+    "entry",
+    "browse",
+    "category",
+    "topics",
+    "none_of_these",
+    "helpful",
+    "not_helpful",
+    "team",
+    "team_send",
+    "team_cancel",
+]
+_PREFIXED: tuple[tuple[str, ActionKind], ...] = (
+    (ENTRY_ACTION, "entry"),
+    (BROWSE_ENTRY_ACTION, "browse"),
+    (CATEGORY_ACTION, "category"),
+    (HELPFUL_ACTION, "helpful"),
+    (NOT_HELPFUL_ACTION, "not_helpful"),
+    (TEAM_ACTION, "team"),
+    (TEAM_SEND_ACTION, "team_send"),
+    (TEAM_CANCEL_ACTION, "team_cancel"),
+)
+_PLAIN: dict[str, ActionKind] = {
+    TOPICS_ACTION: "topics",
+    NONE_OF_THESE_ACTION: "none_of_these",
+}
+
+
+@dataclass(frozen=True)
+class Action:
+    """A parsed button: what it does and its target (an entry id, a category number)."""
+
+    kind: ActionKind
+    target: str = ""
+
+
+def parse_action(data: str) -> Action | None:
+    """The action of a button's data, or None for data no button of ours carries."""
+    plain = _PLAIN.get(data)
+    if plain is not None:
+        return Action(plain)
+    for prefix, kind in _PREFIXED:
+        if data.startswith(prefix) and len(data) > len(prefix):
+            return Action(kind, data[len(prefix) :])
+    return None
 
 
 @dataclass(frozen=True)
@@ -60,6 +137,8 @@ class Reply:
     links: tuple[Link, ...] = ()
     buttons: tuple[Button, ...] = ()
     entry_id: str | None = None
+    footer: tuple[Block, ...] = ()
+    """Shown after the links, right above the buttons it introduces."""
 
 
 def answer_blocks(answer: str) -> tuple[Block, ...]:
@@ -105,14 +184,80 @@ def entry_reply(entry: Entry, *, back_to: int | None = None, feedback: bool = Tr
     )
 
 
-def compose_reply(
-    result: MatchResult, *, contact_text: str = DEFAULT_CONTACT_TEXT, feedback: bool = True
+def reply_to(
+    understanding: Understanding,
+    *,
+    contact_text: str = DEFAULT_CONTACT_TEXT,
+    feedback: bool = True,
+    handoff: str | None = None,
 ) -> Reply:
-    """The reply to a free-text question, by the matcher's decision."""
+    """The reply to a message: small talk, or by the matcher's decision."""
+    if understanding.smalltalk is not None:
+        return smalltalk_reply(understanding.smalltalk)
+    return compose_reply(
+        understanding.result, contact_text=contact_text, feedback=feedback, handoff=handoff
+    )
+
+
+def smalltalk_reply(entry: Entry) -> Reply:
+    """A short answer to small talk, with the way into the topics."""
+    return Reply(
+        kind="smalltalk",
+        blocks=answer_blocks(entry.answer),
+        links=entry.links,
+        buttons=(Button(texts.ALL_TOPICS, TOPICS_ACTION),),
+        entry_id=entry.id,
+    )
+
+
+def related(result: MatchResult) -> tuple[Entry, ...]:
+    """Runners-up worth a "Passt nicht? Vielleicht:" button under an answer."""
+    if result.decision != "answer" or result.match is None:
+        return ()
+    top = result.match.score
+    short = len(result.units) <= SHORT_QUESTION_UNITS
+    return tuple(
+        candidate.entry
+        for candidate in result.ranking[1 : 1 + MAX_RELATED]
+        if candidate.entry.id != result.match.entry.id
+        and (
+            top - candidate.score <= RELATED_MARGIN
+            or (short and candidate.score >= RELATED_SHORT_FLOOR)
+        )
+    )
+
+
+def compose_reply(
+    result: MatchResult,
+    *,
+    contact_text: str = DEFAULT_CONTACT_TEXT,
+    feedback: bool = True,
+    handoff: str | None = None,
+) -> Reply:
+    """The reply to a free-text question, by the matcher's decision.
+
+    ``handoff``: the draft under which the front end can hand this question to the
+    team (offered with "none", and by the front end after "Keine davon").
+    """
     if not result.units and result.decision == "none":
         return empty_question_reply()
     if result.decision == "answer" and result.match is not None:
-        return entry_reply(result.match.entry, feedback=feedback)
+        reply = entry_reply(result.match.entry, feedback=feedback)
+        runners_up = related(result)
+        if not runners_up:
+            return reply
+        return Reply(
+            kind=reply.kind,
+            title=reply.title,
+            blocks=reply.blocks,
+            links=reply.links,
+            footer=(Block((texts.RELATED_INTRO,)),),
+            buttons=(
+                *reply.buttons,
+                *(Button(entry.question, ENTRY_ACTION + entry.id) for entry in runners_up),
+            ),
+            entry_id=reply.entry_id,
+        )
     if result.decision == "suggest":
         buttons = [Button(c.entry.question, ENTRY_ACTION + c.entry.id) for c in result.suggestions]
         buttons.append(Button("Keine davon", NONE_OF_THESE_ACTION))
@@ -121,10 +266,10 @@ def compose_reply(
             blocks=(Block(("Meinten Sie eine dieser Fragen?",)),),
             buttons=tuple(buttons),
         )
-    return no_answer_reply(result, contact_text=contact_text)
+    return no_answer_reply(result, contact_text=contact_text, handoff=handoff)
 
 
-def no_answer_reply(result: MatchResult, *, contact_text: str) -> Reply:
+def no_answer_reply(result: MatchResult, *, contact_text: str, handoff: str | None = None) -> Reply:
     """Nothing fits: say so honestly, give tips, offer the closest topics and a human."""
     blocks = [
         Block(("Dazu habe ich leider keine passende Antwort gefunden.",)),
@@ -140,6 +285,9 @@ def no_answer_reply(result: MatchResult, *, contact_text: str) -> Reply:
     if buttons:
         blocks.insert(1, Block(("Vielleicht hilft Ihnen eines dieser Themen:",)))
     buttons.append(Button("Alle Themen", TOPICS_ACTION))
+    if handoff is not None:
+        blocks[-1] = Block((texts.TEAM_OFFER,))
+        buttons.append(Button(texts.TEAM_BUTTON, TEAM_ACTION + handoff))
     return Reply(kind="none", blocks=tuple(blocks), buttons=tuple(buttons))
 
 
@@ -159,15 +307,20 @@ def empty_question_reply() -> Reply:
     )
 
 
-def none_of_these_reply(*, contact_text: str = DEFAULT_CONTACT_TEXT) -> Reply:
+def none_of_these_reply(
+    *, contact_text: str = DEFAULT_CONTACT_TEXT, handoff: str | None = None
+) -> Reply:
     """The customer rejected every suggestion: offer a human and the topic list."""
+    buttons = [Button("Alle Themen", TOPICS_ACTION)]
+    if handoff is not None:
+        buttons.append(Button(texts.TEAM_BUTTON, TEAM_ACTION + handoff))
     return Reply(
         kind="contact",
         blocks=(
             Block(("Schade, dass nichts Passendes dabei war.",)),
-            Block((contact_text,)),
+            Block((texts.TEAM_OFFER if handoff is not None else contact_text,)),
         ),
-        buttons=(Button("Alle Themen", TOPICS_ACTION),),
+        buttons=tuple(buttons),
     )
 
 

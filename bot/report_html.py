@@ -318,13 +318,15 @@ def _chosen(report: Report, kb: KnowledgeBase, privacy: StoreSettings) -> str:
 
 
 def _handoffs(report: Report) -> str:
-    if report.handoffs is None:
-        return ""
     counts = report.handoffs
-    if not counts.open and not counts.answered:
-        body = '<p class="empty">Keine Übergaben an das Team in diesem Zeitraum.</p>'
-    else:
-        body = _chart("handoffs", charts.handoffs(counts))
+    if not (counts.open or counts.answered or counts.expired):
+        return ""  # the handoff is off, or nobody used it in this period
+    body = _chart("handoffs", charts.handoffs(counts))
+    if counts.expired:
+        body += (
+            f'<p class="note">{counts.expired} weitere Übergabe(n) blieben unbeantwortet'
+            " und wurden nach Ablauf der Aufbewahrungsfrist gelöscht.</p>"
+        )
     return section(
         "Übergaben an das Team",
         "Fragen, die Kunden an das Team geschickt haben: noch offen und schon beantwortet.",

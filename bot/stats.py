@@ -43,12 +43,14 @@ class Stats:
 
     def report(self) -> str:
         """A short German report for /stats."""
-        total = sum(self.decisions.values())
+        total = sum(count for decision, count in self.decisions.items() if decision != "smalltalk")
         lines = [
             f"Fragen gesamt: {total}",
             f"beantwortet: {self.decisions['answer']}, Vorschläge: {self.decisions['suggest']},"
             f" keine Antwort: {self.decisions['none']}",
         ]
+        if self.decisions["smalltalk"]:
+            lines[1] += f", Small Talk: {self.decisions['smalltalk']}"
         if self.entries:
             lines.append("Häufigste Einträge:")
             lines += [f"  {count}× {entry_id}" for entry_id, count in self.entries.most_common(TOP)]

@@ -104,6 +104,31 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE feedback ADD COLUMN question_id INTEGER REFERENCES questions (id);
     CREATE INDEX questions_reply ON questions (chat_hash, reply_message_id);
     """,
+    # 3: questions handed to the team (bot/handoff_store.py). The chat id is kept only
+    # while a handoff is open; the messages link a reply in either chat to its handoff.
+    """
+    CREATE TABLE handoffs (
+        id INTEGER PRIMARY KEY,
+        reference TEXT NOT NULL UNIQUE,
+        created_at TEXT NOT NULL,
+        opened_at TEXT NOT NULL,
+        status TEXT NOT NULL,
+        question TEXT,
+        first_name TEXT,
+        guesses TEXT NOT NULL DEFAULT '[]',
+        customer_chat_id INTEGER,
+        customer_hash TEXT NOT NULL,
+        answer TEXT,
+        answered_at TEXT
+    );
+    CREATE INDEX handoffs_status ON handoffs (status, opened_at);
+    CREATE TABLE handoff_messages (
+        handoff_id INTEGER NOT NULL REFERENCES handoffs (id),
+        side TEXT NOT NULL,
+        message_id INTEGER NOT NULL
+    );
+    CREATE INDEX handoff_messages_lookup ON handoff_messages (side, message_id);
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

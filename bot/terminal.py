@@ -1,36 +1,47 @@
 """The terminal front end: render replies as text and hold a chat conversation.
 
-``faqbot chat`` runs the same conversation as the Telegram bot: the same matcher, the
-same reply composition; buttons become numbered choices the user types.
+``faqbot chat`` runs the same conversation as the Telegram bot: the same matcher, small
+talk and reply composition; buttons become numbered choices the user types. In a real
+terminal, lines are read with readline (editing, history in ~/.faqbot_history), a
+pasted message of several lines is one question, and Ctrl-C ends the chat like Ctrl-D.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
+import select
+import sys
 import textwrap
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
 
 from bot.knowledge import KnowledgeBase
 from bot.matcher import Matcher
 from bot.replies import (
-    BROWSE_ENTRY_ACTION,
-    CATEGORY_ACTION,
-    ENTRY_ACTION,
-    NONE_OF_THESE_ACTION,
     Button,
     Reply,
     category_reply,
-    compose_reply,
     entry_reply,
     none_of_these_reply,
+    parse_action,
+    reply_to,
     topics_reply,
 )
+from bot.smalltalk import understand
 
 WIDTH = 78
 GREETING = (
     "Willkommen! Stellen Sie Ihre Frage, zum Beispiel „Was ist DNSSEC?“.\n"
     "„themen“ zeigt alle Themen, eine Zahl wählt eine Auswahl, „ende“ beendet das Gespräch."
 )
-QUIT_WORDS = {"ende", "exit", "quit", "tschüss", "/ende"}
+QUIT_WORDS = {"ende", "exit", "quit", "/ende"}
+PROMPT = "Sie: "
+HISTORY_FILE = Path("~/.faqbot_history")
+HISTORY_LENGTH = 500
+PASTE_WAIT = 0.03
+"""Seconds to wait for the next line of a paste: pasted lines arrive together, typed
+ones need a human's Enter."""
 TOPIC_WORDS = {"themen", "/themen", "/start"}
 
 
@@ -48,6 +59,7 @@ def render_reply(reply: Reply) -> str:
         parts.append(
             "Mehr dazu:\n" + "\n".join(f"  {link.title}: {link.url}" for link in reply.links)
         )
+    parts += ["\n".join(_wrap(line) for line in block.lines) for block in reply.footer]
     if reply.buttons:
         parts.append(
             "\n".join(
@@ -79,21 +91,26 @@ class Conversation:
             number = int(text)
             if 1 <= number <= len(self.choices):
                 return self._remember(self.choose(self.choices[number - 1].action))
-        result = self.matcher.match(text)
+        understanding = understand(self.kb, self.matcher, text)
         # No feedback buttons in a terminal: there is nobody to report them to.
-        return self._remember(compose_reply(result, contact_text=self.contact_text, feedback=False))
+        reply = reply_to(understanding, contact_text=self.contact_text, feedback=False)
+        return self._remember(reply)
 
-    def choose(self, action: str) -> Reply:
+    def choose(self, data: str) -> Reply:
         """What choosing a button does; the same actions as Telegram's buttons."""
-        if action.startswith((ENTRY_ACTION, BROWSE_ENTRY_ACTION)):
-            entry = self.kb.get(action[len(ENTRY_ACTION) :])
+        action = parse_action(data)
+        kind = action.kind if action else "topics"
+        if kind in ("entry", "browse") and action is not None:
+            entry = self.kb.get(action.target)
             if entry is not None:
-                return entry_reply(entry, feedback=False)
-        elif action.startswith(CATEGORY_ACTION):
-            reply = category_reply(self.kb, int(action.removeprefix(CATEGORY_ACTION)))
+                # Opened while browsing: a way back to its category, as on Telegram.
+                back_to = self.kb.categories.index(entry.category) if kind == "browse" else None
+                return entry_reply(entry, back_to=back_to, feedback=False)
+        elif kind == "category" and action is not None and action.target.isdigit():
+            reply = category_reply(self.kb, int(action.target))
             if reply is not None:
                 return reply
-        elif action == NONE_OF_THESE_ACTION:
+        elif kind == "none_of_these":
             return none_of_these_reply(contact_text=self.contact_text)
         return topics_reply(self.kb)  # "topics", and choices that no longer exist
 
@@ -109,14 +126,67 @@ def run_chat(
     *,
     prompt: Callable[[], object] | None = None,
 ) -> None:
-    """Feed lines to the conversation and write each reply until the user quits."""
+    """Feed lines to the conversation and write each reply until the user quits.
+
+    Ctrl-C (KeyboardInterrupt while waiting for a line) ends the chat like Ctrl-D.
+    """
     write(GREETING + "\n")
     if prompt:
         prompt()
-    for line in lines:
-        if line.strip().lower() in QUIT_WORDS:
-            break
-        write("\n" + render_reply(conversation.respond(line)) + "\n")
-        if prompt:
-            prompt()
+    try:
+        for line in lines:
+            if line.strip().lower() in QUIT_WORDS:
+                break
+            write("\n" + render_reply(conversation.respond(line)) + "\n")
+            if prompt:
+                prompt()
+    except KeyboardInterrupt:
+        write("\n")
     write("\nAuf Wiedersehen!\n")
+
+
+def typed_messages(
+    read: Callable[[str], str] = input,
+    more_pending: Callable[[], bool] | None = None,
+) -> Iterator[str]:
+    """Messages typed at a prompt; the lines of one paste are joined into one message.
+
+    ``read`` is ``input`` (with readline's editing once ``enable_line_editing`` ran);
+    ``more_pending`` says whether another line is already waiting (part of a paste).
+    """
+    pending = more_pending or _stdin_pending
+    while True:
+        try:
+            lines = [read("\n" + PROMPT)]
+            while pending():
+                lines.append(read(""))
+        except EOFError:
+            return
+        # Readline's bracketed paste hands over a paste as one string with newlines.
+        yield " ".join(" ".join(lines).split())
+
+
+def _stdin_pending() -> bool:
+    with contextlib.suppress(OSError, ValueError):
+        ready, _, _ = select.select([sys.stdin], [], [], PASTE_WAIT)
+        return bool(ready)
+    return False
+
+
+def enable_line_editing(history: Path = HISTORY_FILE) -> Callable[[], None]:
+    """Turn on readline for ``input``; returns what saves the history at the end."""
+    try:
+        import readline
+    except ImportError:  # e.g. Windows without pyreadline: plain input still works
+        return lambda: None
+    path = history.expanduser()
+    with contextlib.suppress(OSError):
+        readline.read_history_file(path)
+    readline.set_history_length(HISTORY_LENGTH)
+
+    def save() -> None:
+        with contextlib.suppress(OSError):
+            readline.write_history_file(path)
+            os.chmod(path, 0o600)  # customers' questions may be in it
+
+    return save

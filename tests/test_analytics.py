@@ -390,9 +390,24 @@ def test_report_json_has_stable_keys(tmp_path: Path) -> None:
     write(tmp_path, [question(), question("Öffnungszeiten?", "none", None, 0.1)])
     with reader(tmp_path) as connection:
         data = build_report(connection, days=7, now=NOW).as_json()
-    assert list(data) == ["period", "totals", "rates", "entries", "most_not_helpful", "unanswered"]
+    assert list(data) == [
+        "period",
+        "totals",
+        "rates",
+        "entries",
+        "most_not_helpful",
+        "unanswered",
+        "handoffs",
+    ]
     assert data["period"]["days"] == 7
-    assert data["totals"] == {"questions": 2, "answered": 1, "suggested": 0, "none": 1}
+    assert data["totals"] == {
+        "questions": 2,
+        "answered": 1,
+        "suggested": 0,
+        "none": 1,
+        "smalltalk": 0,
+    }
+    assert data["handoffs"] == {"open": 0, "answered": 0, "expired": 0}
     assert data["rates"] == {"answered": 0.5, "suggested": 0.0, "none": 0.5}
     assert data["entries"] == [{"entry_id": "dnssec", "hits": 1, "helpful": 0, "not_helpful": 0}]
     assert data["unanswered"][0]["text"] == "öffnungszeiten"

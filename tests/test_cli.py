@@ -288,6 +288,7 @@ def test_stats_json_and_all_time(data_dir: Path, capsys: pytest.CaptureFixture[s
         "entries",
         "most_not_helpful",
         "unanswered",
+        "handoffs",
     }
     assert report["period"] == {"days": None, "since": None}
     assert report["totals"]["questions"] == 6

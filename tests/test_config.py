@@ -53,13 +53,34 @@ def test_load_settings_reads_every_variable() -> None:
     assert settings.faq_dir == Path("/srv/faq")
 
 
+def test_load_settings_handoff() -> None:
+    default = load_settings({"TELEGRAM_BOT_TOKEN": TOKEN})
+    assert (default.staff_chat_id, default.handoff_retention_days) == (None, 14)
+    settings = load_settings(
+        {
+            "TELEGRAM_BOT_TOKEN": TOKEN,
+            "STAFF_CHAT_ID": "-1001234567890",
+            "HANDOFF_RETENTION_DAYS": "7",
+        }
+    )
+    assert (settings.staff_chat_id, settings.handoff_retention_days) == (-1001234567890, 7)
+
+
 def test_settings_repr_hides_the_token() -> None:
     assert TOKEN not in repr(load_settings({"TELEGRAM_BOT_TOKEN": TOKEN}))
 
 
 @pytest.mark.parametrize(
     ("name", "value"),
-    [("WEBHOOK_SECRET", "has space"), ("PORT", "0"), ("TELEGRAM_RATE_LIMIT", "-1")],
+    [
+        ("WEBHOOK_SECRET", "has space"),
+        ("PORT", "0"),
+        ("TELEGRAM_RATE_LIMIT", "-1"),
+        ("STAFF_CHAT_ID", "@agentur_team"),
+        ("STAFF_CHAT_ID", "0"),
+        ("HANDOFF_RETENTION_DAYS", "0"),
+        ("HANDOFF_RETENTION_DAYS", "vierzehn"),
+    ],
 )
 def test_load_settings_bad_value_names_the_variable(name: str, value: str) -> None:
     environ = {

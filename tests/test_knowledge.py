@@ -89,11 +89,11 @@ def test_shipped_kb_has_every_published_id(shipped_kb: KnowledgeBase) -> None:
 
 def test_shipped_kb_ids_are_unique_in_the_files() -> None:
     # Read the raw files, so that an entry the loader dropped would still be counted.
-    ids = [
-        entry["id"]
+    files = [
+        yaml.safe_load(path.read_text(encoding="utf-8"))
         for path in sorted(SHIPPED_FAQ.glob("*.yaml"))
-        for entry in yaml.safe_load(path.read_text(encoding="utf-8"))["entries"]
     ]
+    ids = [entry["id"] for file in files for entry in file["entries"]]
     assert len(ids) == len(set(ids))
     assert set(PUBLISHED_IDS) <= set(ids)
 

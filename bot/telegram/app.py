@@ -36,6 +36,7 @@ from bot.stats import Stats
 from bot.store import Store
 from bot.telegram import handlers
 from bot.telegram.delivery import Outgoing, deliver
+from bot.telegram.handoff import add_handoff_handlers, handoff_desk
 from bot.telegram.outbox import Outbox
 from bot.telegram.ratelimit import ChatRateLimiter
 from bot.telegram.transport import AiohttpRequest
@@ -55,6 +56,7 @@ COMMANDS = [
     BotCommand("frage", "Eine Frage stellen (auch in Gruppen)"),
     BotCommand("help", "So funktioniert der Bot"),
 ]
+# /offen (open handoffs) is for staff: not in the customers' command menu.
 
 AnyApplication = Application[Any, Any, Any, Any, Any, Any]
 
@@ -118,7 +120,13 @@ def build_application(
     application = builder.build()
     outbox = Outbox(application.bot, metrics=metrics, limiter=limiter, ledger=ledger)
     application.bot_data["faqbot"] = handlers.BotContext(
-        settings, holder, stats, metrics, store=store, outbox=outbox
+        settings,
+        holder,
+        stats,
+        metrics,
+        store=store,
+        outbox=outbox,
+        handoffs=handoff_desk(settings),
     )
     application.bot_data["transports"] = transports
     add_handlers(application)
@@ -146,6 +154,7 @@ def add_handlers(application: AnyApplication) -> None:
     """Commands, free text by chat type, buttons, inline mode, errors."""
     command = partial(CommandHandler, filters=filters.UpdateType.MESSAGE)
     application.add_handler(TypeHandler(object, handlers.remember_update), group=-1)
+    add_handoff_handlers(application)  # before the general text and button handlers
     application.add_handlers(
         [
             command("start", handlers.start),
@@ -212,9 +221,11 @@ async def start_site(web_app: web.Application, host: str, port: int) -> web.AppR
 
 
 async def post_stop(application: AnyApplication) -> None:
-    """Send what is left in the outbox, stop the web server and the watcher."""
+    """Send what is left in the outbox, close the handoff desk, stop the watcher."""
     bot_context: handlers.BotContext = application.bot_data["faqbot"]
     await outbox_of(application).close(bot_context.settings.shutdown_timeout)
+    if bot_context.handoffs is not None:
+        bot_context.handoffs.repository.close()
     runner = application.bot_data.pop("web", None)
     if runner is not None:
         await runner.cleanup()

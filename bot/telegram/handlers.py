@@ -29,6 +29,7 @@ from telegram.ext import ContextTypes
 from bot.analytics import build_report
 from bot.config import Settings
 from bot.flood import FloodGuard, Verdict
+from bot.handoff import Desk
 from bot.knowledge import Entry, KnowledgeBase
 from bot.logs import current_update_id
 from bot.metrics import Metrics
@@ -44,11 +45,12 @@ from bot.replies import (
     Block,
     Reply,
     category_reply,
-    compose_reply,
     entry_reply,
     none_of_these_reply,
+    reply_to,
     topics_reply,
 )
+from bot.smalltalk import understand
 from bot.stats import Stats
 from bot.store import ChoiceEvent, Event, FeedbackEvent, QuestionEvent, Store, reader
 from bot.telegram.delivery import Outgoing, Undeliverable, deliver, transmit
@@ -75,6 +77,8 @@ class BotContext:
     """The last 👍/👎 per (chat, message, user, entry): a vote pressed again is not new."""
     outbox: Outbox | None = None
     """Where replies leave (the run loop's); None sends at once (handler tests)."""
+    handoffs: Desk | None = None
+    """The team handoff, when STAFF_CHAT_ID is set."""
 
     def record(self, event: Event) -> None:
         """Queue an event for the analytics store, if there is one (never blocks)."""
@@ -84,6 +88,11 @@ class BotContext:
     @property
     def kb(self) -> KnowledgeBase:
         return self.holder.current.kb
+
+    def handoff_desk(self, update: Update) -> Desk | None:
+        """The handoff desk if replies in this chat may offer it (private chats only)."""
+        chat = update.effective_chat
+        return self.handoffs if chat is not None and chat.type == ChatType.PRIVATE else None
 
     def is_admin(self, update: Update) -> bool:
         user = update.effective_user
@@ -299,32 +308,49 @@ async def answer_question(
             return
     started = time.perf_counter()
     snapshot = bot_context.holder.current
-    result = snapshot.matcher.match(question)
-    bot_context.stats.record_question(question, result)
-    bot_context.metrics.questions.labels(result.decision).inc()
+    understanding = understand(snapshot.kb, snapshot.matcher, question)
+    result = understanding.result
+    if understanding.smalltalk is not None:
+        bot_context.stats.decisions["smalltalk"] += 1
+    else:
+        bot_context.stats.record_question(question, result)
+    bot_context.metrics.questions.labels(understanding.decision).inc()
     logger.debug(
         "Decision %s, best %s (%.2f)",
-        result.decision,
+        understanding.decision,
         result.ranking[0].entry.id if result.ranking else "-",
         result.confidence,
     )
-    reply = compose_reply(result, contact_text=bot_context.settings.contact_text)
     chat = update.effective_chat
+    desk = bot_context.handoff_desk(update)
+    draft = (
+        desk.drafts.offer(chat.id, question, user.first_name, understanding)
+        if desk is not None and chat is not None and user is not None
+        else None
+    )
+    reply = reply_to(
+        understanding,
+        contact_text=bot_context.settings.contact_text,
+        handoff=draft.token if draft else None,
+    )
 
     def sent(messages: list[Message]) -> None:
         bot_context.metrics.answer_latency.observe(time.perf_counter() - started)
-        if not result.units or user is None or chat is None:
+        if desk is not None and draft is not None and messages:
+            desk.drafts.shown_in(draft, messages[-1].message_id)
+        if not understanding.counts or user is None or chat is None:
             return
         top = result.ranking[0] if result.ranking else None
+        top_entry = understanding.smalltalk.id if understanding.smalltalk else None
         bot_context.record(
             QuestionEvent(
                 chat_type=str(chat.type),
                 user_id=user.id,
                 chat_id=chat.id,
                 text=question,
-                decision=result.decision,
-                top_entry=top.entry.id if top else None,
-                top_score=top.score if top else 0.0,
+                decision=understanding.decision,
+                top_entry=top_entry or (top.entry.id if top else None),
+                top_score=1.0 if top_entry else (top.score if top else 0.0),
                 suggestions=tuple(c.entry.id for c in result.suggestions),
                 # The buttons sit on the last part: clicks on it point back here.
                 reply_message_id=messages[-1].message_id if messages else None,
@@ -392,7 +418,17 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         reply = topics_reply(kb)
     elif data == NONE_OF_THESE_ACTION:
         bot_context.record(_choice(query, None))
-        reply = none_of_these_reply(contact_text=bot_context.settings.contact_text)
+        desk = bot_context.handoff_desk(update)
+        message = query.message
+        draft = (
+            desk.drafts.for_message(message.chat.id, message.message_id)
+            if desk is not None and message is not None
+            else None
+        )
+        reply = none_of_these_reply(
+            contact_text=bot_context.settings.contact_text,
+            handoff=draft.token if draft else None,
+        )
     elif data.startswith((HELPFUL_ACTION, NOT_HELPFUL_ACTION)):
         await feedback(query, context, helpful=data.startswith(HELPFUL_ACTION))
         return
@@ -588,7 +624,13 @@ async def debug_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         await send_reply(update, context, text_reply(ADMIN_ONLY))
         return
     question = " ".join(context.args or ())
-    result = bot_context.holder.current.matcher.match(question)
+    snapshot = bot_context.holder.current
+    understanding = understand(snapshot.kb, snapshot.matcher, question)
+    if understanding.smalltalk is not None:
+        entry = understanding.smalltalk
+        await send_reply(update, context, _preformatted(f"decision: smalltalk ({entry.id})"))
+        return
+    result = understanding.result
     lines = [f"decision: {result.decision} (confidence {result.confidence:.2f})"]
     lines += [f"{c.score:.2f} {c.entry.id}" for c in result.ranking]
     words = ", ".join(f"{u.word}→{u.how}" for u in result.units) or "-"

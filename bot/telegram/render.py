@@ -45,6 +45,8 @@ def render(reply: Reply) -> list[Message]:
                 f'• <a href="{escape(link.url)}">{escape(link.title)}</a>' for link in reply.links
             )
         )
+    for block in reply.footer:
+        blocks_html.append(_block(block, escape))
     keyboard = keyboard_for(reply)
     html_parts = _pack(blocks_html)
     # The plain twin is derived from each HTML part, so a fallback for one part

@@ -1,0 +1,75 @@
+"""Customer- and staff-facing German texts of small talk, related questions and the
+team handoff, in one place so that wording is reviewed as a whole.
+
+Placeholders in braces are filled with ``str.format``; values from customers are
+escaped by the front end, never here.
+"""
+
+from __future__ import annotations
+
+# Related questions under an answer.
+RELATED_INTRO = "Passt nicht? Vielleicht:"
+
+# Buttons.
+ALL_TOPICS = "Alle Themen"
+TEAM_BUTTON = "Frage an unser Team senden"
+TEAM_CONFIRM_BUTTON = "Ja, senden"
+TEAM_CANCEL_BUTTON = "Abbrechen"
+
+# The handoff, for the customer.
+TEAM_OFFER = "Sie können Ihre Frage auch direkt an unser Team senden."
+TEAM_PREVIEW = "Das senden wir an unser Team:"
+TEAM_PREVIEW_FIELDS = ("Ihre Frage: {question}", "Ihr Vorname: {first_name}")
+TEAM_PRIVACY = (
+    "Damit wir Ihnen hier antworten können, speichern wir die Verbindung zu diesem Chat, bis"
+    " die Antwort da ist, höchstens {days} Tage. Möchten Sie die Frage senden?"
+)
+TEAM_SENT = (
+    "Danke! Ihre Frage ist bei unserem Team (Nummer {reference}). Sie bekommen die Antwort"
+    " hier im Chat, meist innerhalb eines Werktags."
+)
+TEAM_ALREADY_SENT = "Ihre Frage ist bereits bei unserem Team (Nummer {reference})."
+TEAM_CANCELLED = "In Ordnung, ich habe nichts gesendet."
+TEAM_EXPIRED = "Diese Anfrage ist nicht mehr verfügbar. Bitte schreiben Sie Ihre Frage noch einmal."
+TEAM_UNAVAILABLE = "Ihre Frage konnte ich gerade leider nicht an unser Team weitergeben."
+TEAM_ANSWER_INTRO = "Antwort von unserem Team auf Ihre Frage „{question}“:"
+TEAM_ANSWER_OUTRO = "Antworten Sie einfach auf diese Nachricht, wenn Sie noch etwas wissen möchten."
+TEAM_FOLLOW_UP_SENT = "Danke! Ich habe Ihre Nachricht an unser Team weitergegeben."
+
+# The handoff, in the staff group.
+STAFF_NEW = "❓ Neue Frage von {first_name} ({reference})"
+STAFF_FOLLOW_UP = "↩️ Nachfrage von {first_name} ({reference})"
+STAFF_GUESSES = "Vermutungen des Bots:"
+STAFF_NO_GUESSES = "Der Bot hatte keine Vermutung."
+STAFF_HOW_TO_ANSWER = "Zum Antworten auf diese Nachricht antworten („Antworten“)."
+STAFF_DELIVERED = "✅ Antwort an {first_name} zugestellt ({reference})."
+STAFF_BLOCKED = (
+    "⚠️ Die Antwort konnte nicht zugestellt werden: {first_name} hat den Bot blockiert"
+    " ({reference}). Die Anfrage bleibt offen, bis sie nach {days} Tagen gelöscht wird."
+)
+STAFF_UNKNOWN = (
+    "Zu dieser Nachricht kenne ich keine offene Anfrage. Bitte antworten Sie direkt auf die"
+    " Nachricht mit der Kundenfrage."
+)
+STAFF_CLOSED = (
+    "Anfrage {reference} ist bereits abgeschlossen; die Verbindung zum Chat der Kundin oder des"
+    " Kunden ist aus Datenschutzgründen gelöscht. Die Antwort wurde nicht zugestellt."
+)
+STAFF_STORE_DOWN = (
+    "Die Anfragen sind gerade nicht lesbar (Datenbank im Datenordner). Bitte versuchen Sie es"
+    " gleich noch einmal; die Admins sehen die Ursache im Log."
+)
+STAFF_EMPTY_REPLY = "Bitte antworten Sie mit Text; Bilder und Dateien kann ich nicht weitergeben."
+STAFF_NOT_SET_UP = "Die Weitergabe an das Team ist nicht eingerichtet (STAFF_CHAT_ID fehlt)."
+OPEN_NONE = "Keine offenen Anfragen."
+OPEN_HEADER = "Offene Anfragen ({count}), älteste zuerst:"
+OPEN_LINE = "{reference} · {asked} · {first_name}: „{question}“"
+ADMIN_STAFF_UNREACHABLE = (
+    "⚠️ Ich kann nicht in die Team-Gruppe (STAFF_CHAT_ID {chat_id}) schreiben: {reason}."
+    " Bitte fügen Sie mich der Gruppe wieder hinzu. Bis dahin verweise ich Kunden auf den"
+    " Kontakttext."
+)
+ADMIN_STAFF_REMOVED = "aus der Gruppe entfernt"
+
+# The terminal chat.
+TERMINAL_TEAM_HINT = "Im Terminal gibt es keine Weitergabe an das Team."
