@@ -223,9 +223,12 @@ def shadowed_phrasings(kb: KnowledgeBase) -> list[Problem]:
                     Problem(
                         entry.source,
                         line,
-                        f"'{phrasing}' ({entry.id}) counts as small talk ('{chat.id}',"
-                        f" {chat.source}:{chat.line}) and never reaches this entry;"
-                        " make one of them more specific",
+                        f"„{phrasing}“ (Eintrag „{entry.id}“) gilt als Small Talk (Eintrag"
+                        f" „{chat.id}“, {chat.source}:{chat.line}), darum erreicht diese"
+                        " Formulierung den Eintrag nie. Formulieren Sie eine der beiden"
+                        " genauer.",
+                        severity="warning",
+                        code="shadowed-by-smalltalk",
                     )
                 )
     return warnings

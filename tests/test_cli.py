@@ -103,7 +103,10 @@ def test_check_shipped_knowledge_base_passes() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     kb = load_knowledge_base(FAQ_DIR)
     categories = len(kb.categories)
-    summary = f"OK: {len(kb)} Einträge in {categories} Kategorien, 0 Entwürfe, 0 Warnungen."
+    small_talk = f" {len(kb.smalltalk)} Small-Talk-Einträge," if kb.smalltalk else ""
+    summary = (
+        f"OK: {len(kb)} Einträge in {categories} Kategorien,{small_talk} 0 Entwürfe, 0 Warnungen."
+    )
     assert result.stdout.splitlines()[-1] == summary
 
 
