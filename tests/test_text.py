@@ -142,7 +142,7 @@ def test_clean_composes_decomposed_umlaut() -> None:
 
 
 def test_clean_control_characters_become_spaces() -> None:
-    assert clean("a\x00b\tc\u2028d") == "a b c d"
+    assert clean("a\x00b\tc\u200ed") == "a b c d"
     assert clean("c\u200bd") == "cd"  # zero-width: removed, not a word break
 
 
