@@ -1,15 +1,7 @@
 """Match a customer's question to an entry: score every entry, then decide.
 
-A question becomes *units*, one per content word (filler and function words dropped).
-Each unit finds the knowledge base's terms it may mean, with a credit below 1 where
-the link is less certain:
-
-    exact stem                 zertifikate -> zertifikat             1.0
-    inflection by prefix       erneuert -> erneu                    0.9
-    compound split             spamkommentare -> spam + kommentar   1.0 each
-    compound head only         firmenblog -> blog                   0.5
-    typo (OSA, 1-2 edits)      zertifkat -> zertifikat              0.85 / 0.7
-    unknown                    photovoltaikanlage                   0, but it weighs
+A question becomes *units*, one per content word (filler and function words dropped),
+each resolved by ``bot.vocabulary`` to the knowledge base's terms it may mean.
 
 An entry's score blends two coverages, both weighted by idf:
 
@@ -30,13 +22,12 @@ from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
-from rapidfuzz import process
-from rapidfuzz.distance import OSA
 
 from bot.index import FloatArray, Index
 from bot.knowledge import Entry, KnowledgeBase
 from bot.ngrams import NgramIndex, Vector, cosine, gram_vector
-from bot.text import Word, is_stopword, stem, words
+from bot.text import words
+from bot.vocabulary import Credits, QuestionReader, Unit
 
 Decision = Literal["answer", "suggest", "none"]
 MAX_SUGGESTIONS = 3
@@ -69,20 +60,6 @@ class Candidate:
 
     entry: Entry
     score: float
-
-
-@dataclass(frozen=True)
-class Unit:
-    """One content word of the question and the knowledge-base terms it may mean."""
-
-    word: str
-    weight: float
-    forms: tuple[tuple[str, float], ...]
-    how: str
-
-    @property
-    def known(self) -> bool:
-        return bool(self.forms)
 
 
 @dataclass(frozen=True)
@@ -119,6 +96,15 @@ class Matcher:
             kb,
             strength_floor=self.settings.strength_floor,
             strength_gain=self.settings.strength_gain,
+        )
+        s = self.settings
+        self.reader = QuestionReader(
+            self.index.vocabulary,
+            terms=self.index.postings,
+            weight=self.index.weight,
+            idf=self.index.idf,
+            unknown_idf=self.index.unknown_idf,
+            credits=Credits(s.prefix_credit, s.head_credit, s.typo_credit, s.unknown_weight),
         )
         self.ngrams = NgramIndex(kb.entries)
         self.analyse = lru_cache(maxsize=4096)(self._analyse)
@@ -216,111 +202,8 @@ class Matcher:
         return blended
 
     def _analyse(self, question: str) -> Query:
-        units: list[Unit] = []
-        seen: set[str] = set()
         found = words(question)
-        # Case only tells nouns from other words if the writer uses capitals at all.
-        cased = any(word.capitalised for word in found)
-        for word in found:
-            for unit in self._units_of(word, cased):
-                if unit.word not in seen:
-                    seen.add(unit.word)
-                    units.append(unit)
-        return Query(tuple(units), gram_vector(found))
-
-    def _units_of(self, word: Word, cased: bool) -> list[Unit]:
-        if is_stopword(word.text):
-            return []
-        noun = word.capitalised if cased else None
-        if not word.is_compound:
-            return self._resolve(word.text, noun)
-        # A hyphenated compound is matched by its parts, as the index also holds them.
-        return [
-            unit
-            for part in word.parts
-            if not is_stopword(part)
-            for unit in self._resolve(part, noun)
-        ]
-
-    def _resolve(self, word: str, noun: bool | None) -> list[Unit]:
-        """Find what one word means in the knowledge base's vocabulary."""
-        index, s = self.index, self.settings
-        term = stem(word)
-        split = index.split_compound(word)
-        if split:
-            # Matched by its parts, as the index also holds the parts of every compound.
-            return [
-                Unit(part, index.weight[part], ((part, 1.0),), "compound part")
-                for part in split
-                if part in index.postings
-            ]
-        if term in index.postings:
-            return [Unit(word, index.weight[term], ((term, 1.0),), "exact")]
-        variants = self._inflections(term)
-        if variants:
-            weight = max(index.weight[v] for v in variants)
-            forms = tuple((v, s.prefix_credit) for v in variants)
-            return [Unit(word, weight, forms, "inflection")]
-        corrected = self._correct_typo(word)
-        if corrected:
-            return [Unit(word, index.weight[corrected[0]], (corrected,), "typo")]
-        head = self._known_head(word)
-        noun_factor = {True: 1.0, None: 0.75, False: 0.5}[noun]
-        unknown_weight = s.unknown_weight * index.unknown_idf * noun_factor
-        if head:
-            return [Unit(word, unknown_weight, ((head, s.head_credit),), "head")]
-        return [Unit(word, unknown_weight, (), "unknown")]
-
-    def _inflections(self, term: str) -> list[str]:
-        """Known terms that differ from ``term`` only in an ending (erneuert ~ erneu)."""
-        index = self.index
-        found = [
-            term[:cut]
-            for cut in range(max(4, len(term) - 3), len(term))
-            if term[:cut] in index.postings
-        ]
-        found += index.by_prefix.get(term, [])
-        if not found and term.startswith("ge") and len(term) > 6:
-            rest = term[2:]
-            if rest in index.postings:
-                found.append(rest)
-            else:
-                found += [rest[:cut] for cut in range(4, len(rest)) if rest[:cut] in index.postings]
-        return found[:3]
-
-    def _correct_typo(self, word: str) -> tuple[str, float] | None:
-        """The knowledge-base word one or two edits away, as a term with its credit."""
-        if len(word) < 4 or word.isdigit():
-            return None
-        max_edits = 1 if len(word) < 8 else 2
-        index = self.index
-        best: tuple[int, bool, float, str] | None = None
-        for length in range(len(word) - max_edits, len(word) + max_edits + 1):
-            pool = index.surface_by_length.get(length)
-            if not pool:
-                continue
-            for known, distance, _ in process.extract(
-                word, pool, scorer=OSA.distance, score_cutoff=max_edits, limit=5
-            ):
-                term = index.surface[known]
-                if term not in index.postings:
-                    continue
-                # Fewest edits; then a kept first letter; then the commoner word.
-                key = (int(distance), known[0] != word[0], index.idf[term], term)
-                if best is None or key < best:
-                    best = key
-        if best is None:
-            return None
-        return best[3], self.settings.typo_credit[best[0] - 1]
-
-    def _known_head(self, word: str) -> str | None:
-        """The last part of an unknown compound, if the knowledge base knows it."""
-        for cut in range(3, len(word) - 3):
-            head = word[cut:]
-            term = stem(head)
-            if term in self.index.postings and not is_stopword(head):
-                return term
-        return None
+        return Query(self.reader.units(found), gram_vector(found))
 
 
 def _top(scores: FloatArray, count: int) -> npt.NDArray[np.intp]:
