@@ -136,6 +136,9 @@ def build_parser() -> argparse.ArgumentParser:
         "Exit 0 if the running bot is healthy (for Docker's HEALTHCHECK).",
         "faqbot health && echo healthy",
     )
+    health.add_argument(
+        "--json", action="store_true", help="print one JSON object (with the semantic state)"
+    )
     health.set_defaults(handler=cmd_health)
 
     run = command(
@@ -489,8 +492,13 @@ def _store_errors(data_dir: Path) -> Iterator[Path]:
 
 def cmd_health(args: argparse.Namespace) -> int:
     from bot.config import read_environment
-    from bot.health import check
+    from bot.health import check, semantic_report
 
-    healthy, reason = check(read_environment())
-    print(("healthy: " if healthy else "unhealthy: ") + reason)
+    environment = read_environment()
+    healthy, reason = check(environment)
+    if args.json:
+        report = {"healthy": healthy, "reason": reason, **semantic_report(environment)}
+        print(json.dumps(report, ensure_ascii=False))
+    else:
+        print(("healthy: " if healthy else "unhealthy: ") + reason)
     return 0 if healthy else 1

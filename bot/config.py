@@ -17,6 +17,7 @@ from dotenv import dotenv_values
 
 from bot.errors import ConfigError
 from bot.replies import DEFAULT_CONTACT_TEXT
+from bot.semantic import SemanticMode, parse_mode
 
 DEFAULT_BASE_URL = "https://api.telegram.org/bot"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
@@ -44,6 +45,7 @@ class Settings:
     retention_days: int = 90
     store_questions: bool = True
     analytics: bool = True
+    semantic: SemanticMode = "auto"
 
     @property
     def webhook_path(self) -> str:
@@ -135,6 +137,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         ),
         store_questions=_flag("STORE_QUESTIONS", get("STORE_QUESTIONS"), default=True),
         analytics=_flag("ANALYTICS", get("ANALYTICS"), default=True),
+        semantic=parse_mode(get("SEMANTIC")),
     )
 
 

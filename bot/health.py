@@ -7,6 +7,7 @@ the bot's own /healthz.
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 import urllib.error
@@ -68,3 +69,37 @@ def check(environ: Mapping[str, str], *, now: float | None = None) -> tuple[bool
     if age > MAX_AGE:
         return False, f"last successful poll {age:.0f} s ago (limit {MAX_AGE:.0f} s)"
     return True, f"last successful poll {max(age, 0):.0f} s ago"
+
+
+def _healthz_url(environ: Mapping[str, str]) -> str | None:
+    """The running bot's /healthz: on PORT in webhook mode, on METRICS_PORT if set."""
+    if environ.get("WEBHOOK_URL", "").strip():
+        port = environ.get("PORT", "").strip() or "8080"
+    else:
+        port = environ.get("METRICS_PORT", "").strip()
+    return f"http://127.0.0.1:{port}/healthz" if port else None
+
+
+def semantic_report(environ: Mapping[str, str]) -> dict[str, object]:
+    """Whether semantic matching is active: as the running bot reports it on /healthz
+    when it serves one, else as SEMANTIC and this machine allow (same container)."""
+    from bot.errors import ConfigError
+    from bot.semantic import SemanticStatus, parse_mode, unusable_reason
+
+    url = _healthz_url(environ)
+    if url is not None:
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:
+                body = json.loads(response.read())
+            if isinstance(body, dict) and "semantic" in body:
+                return {k: body[k] for k in ("semantic", "semantic_reason") if k in body}
+        except (urllib.error.URLError, OSError, ValueError):
+            pass
+    try:
+        mode = parse_mode(environ.get("SEMANTIC"))
+    except ConfigError as exc:  # report it rather than fail the health check
+        return SemanticStatus(False, str(exc)).as_json()
+    if mode == "off":
+        return SemanticStatus(False, "SEMANTIC=off").as_json()
+    reason = unusable_reason()
+    return SemanticStatus(reason is None, reason or "").as_json()

@@ -278,6 +278,13 @@ class Matcher:
             probability = round(self.calibration.probability(evidence.features), 4)
             confident = probability >= s.answer_probability and evidence.margin >= s.fused_margin
             plausible = probability >= s.suggest_probability
+            if len(units) == 1:
+                # One word ("wordpress", "spam"): the cosine of a single word says little,
+                # and two entries about it are two meanings. Decide as the lexical stage
+                # does: answer only with a clear lexical lead, else suggest.
+                lexical_lead = evidence.features[3] >= s.margin
+                confident = confident and lexical_lead
+                plausible = plausible or evidence.features[2] >= s.suggest_threshold
         ranking = tuple(
             Candidate(
                 self.kb.entries[int(number)],

@@ -34,6 +34,7 @@ from bot.config import Settings
 from bot.health import HEARTBEAT_FILE, Heartbeat
 from bot.metrics import Metrics
 from bot.reloader import KnowledgeBaseHolder, ReloadResult
+from bot.semantic import load_encoder
 from bot.stats import Stats
 from bot.store import Store
 from bot.telegram import handlers
@@ -128,6 +129,7 @@ def health_report(bot_context: handlers.BotContext, mode: str) -> dict[str, Any]
         "mode": mode,
         "entries": len(bot_context.kb),
         "loaded_at": bot_context.holder.current.loaded_at.isoformat(),
+        **bot_context.holder.semantic_status.as_json(),
         "last_reload": {
             "at": result.at.isoformat(),
             "ok": result.ok,
@@ -234,8 +236,14 @@ async def report_reload(
 
 def run(settings: Settings) -> int:
     """Run the bot until SIGTERM or SIGINT; webhook mode when WEBHOOK_URL is set."""
-    holder = KnowledgeBaseHolder(settings.faq_dir)
+    encoder, semantic_status = load_encoder(settings.semantic)  # SEMANTIC=on: fails here
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    holder = KnowledgeBaseHolder(
+        settings.faq_dir,
+        encoder=encoder,
+        cache_folder=settings.data_dir,
+        semantic_status=semantic_status,
+    )
     heartbeat = Heartbeat(settings.data_dir / HEARTBEAT_FILE)
     metrics = Metrics(entries=lambda: len(holder.current.kb))
     store = (

@@ -298,7 +298,8 @@ async def answer_question(
             return
     started = time.perf_counter()
     snapshot = bot_context.holder.current
-    result = snapshot.matcher.match(question)
+    # On a worker thread: the semantic stage encodes the question (~20 ms, GIL released).
+    result = await asyncio.to_thread(snapshot.matcher.match, question)
     bot_context.stats.record_question(question, result)
     bot_context.metrics.questions.labels(result.decision).inc()
     logger.debug(
@@ -522,9 +523,17 @@ async def debug_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         await send_reply(update, context, text_reply(ADMIN_ONLY))
         return
     question = " ".join(context.args or ())
-    result = bot_context.holder.current.matcher.match(question)
+    result = await asyncio.to_thread(bot_context.holder.current.matcher.match, question)
     lines = [f"decision: {result.decision} (confidence {result.confidence:.2f})"]
-    lines += [f"{c.score:.2f} {c.entry.id}" for c in result.ranking]
+    if result.semantic:  # fused, lexical, cosine
+        lines += [
+            f"{c.score:.2f} {c.lexical or 0:.2f} {c.cosine or 0:.3f} {c.entry.id}"
+            for c in result.ranking
+        ]
+        lines.append("scores: fused lexical cosine")
+    else:
+        lines += [f"{c.score:.2f} {c.entry.id}" for c in result.ranking]
+        lines.append(f"lexical only: {bot_context.holder.semantic_status.reason}")
     words = ", ".join(f"{u.word}→{u.how}" for u in result.units) or "-"
     lines.append(f"words: {words}")
     await send_reply(update, context, _preformatted("\n".join(lines)))
