@@ -162,7 +162,7 @@ def score(rows: list[Row], confidence: Floats, answer: float, suggest: float, ma
     outside = [i for i, r in enumerate(rows) if r.expected is None]
     answered = [confidence[i] >= answer and rows[i].margin >= margin for i in range(len(rows))]
     right = sum(1 for i in inside if answered[i] and rows[i].ranked[0] == rows[i].expected)
-    wrong = sum(1 for i in range(len(rows)) if answered[i] and rows[i].ranked[0] != rows[i].expected)
+    wrong = sum(1 for i, r in enumerate(rows) if answered[i] and r.ranked[0] != r.expected)
     rejected = sum(1 for i in outside if confidence[i] < suggest and not answered[i])
     return {
         "answered": right / max(1, len(inside)),
@@ -182,9 +182,9 @@ def tune(rows: list[Row], confidence: Floats) -> tuple[float, float, float]:
         if suggest > answer:
             continue
         figures = score(rows, confidence, answer, suggest, margin)
-        if figures["wrong"] <= MAX_WRONG and figures["rejected"] >= MIN_REJECTED:
-            if figures["answered"] > best:
-                best, chosen = figures["answered"], (float(answer), float(suggest), margin)
+        feasible = figures["wrong"] <= MAX_WRONG and figures["rejected"] >= MIN_REJECTED
+        if feasible and figures["answered"] > best:
+            best, chosen = figures["answered"], (float(answer), float(suggest), margin)
     return chosen
 
 

@@ -23,6 +23,8 @@ import platform
 import sys
 import tempfile
 import threading
+import zipfile
+import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -209,7 +211,8 @@ class VectorCache:
         if self.path is None or not self.path.exists():
             return
         try:
-            with np.load(self.path, allow_pickle=False) as data:
+            # Our own handle: np.load leaks its file when the archive is damaged.
+            with self.path.open("rb") as file, np.load(file, allow_pickle=False) as data:
                 model = str(data["model"])
                 keys = data["keys"]
                 vectors = data["vectors"]
@@ -219,7 +222,7 @@ class VectorCache:
                 raise ValueError(f"unexpected shape {vectors.shape}")
             if keys.dtype != np.dtype("S16"):
                 raise ValueError(f"unexpected key type {keys.dtype}")
-        except (OSError, ValueError, KeyError, EOFError) as exc:
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
             logger.warning("Ignoring the vector cache %s and rebuilding it: %s", self.path, exc)
             self._dirty = True
             return
