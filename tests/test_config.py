@@ -53,6 +53,13 @@ def test_load_settings_reads_every_variable() -> None:
     assert settings.faq_dir == Path("/srv/faq")
 
 
+def test_load_settings_semantic_defaults_to_auto_and_rejects_other_values() -> None:
+    assert load_settings({"TELEGRAM_BOT_TOKEN": TOKEN}).semantic == "auto"
+    assert load_settings({"TELEGRAM_BOT_TOKEN": TOKEN, "SEMANTIC": "OFF"}).semantic == "off"
+    with pytest.raises(ConfigError, match="SEMANTIC must be auto, on or off"):
+        load_settings({"TELEGRAM_BOT_TOKEN": TOKEN, "SEMANTIC": "maybe"})
+
+
 def test_settings_repr_hides_the_token() -> None:
     assert TOKEN not in repr(load_settings({"TELEGRAM_BOT_TOKEN": TOKEN}))
 
