@@ -18,7 +18,7 @@ import pytest
 from bot import semantic
 from bot.errors import ConfigError
 from bot.knowledge import KnowledgeBase, load_knowledge_base
-from bot.matcher import Matcher, build_matcher, embed_phrasings
+from bot.matcher import Matcher, MatcherSettings, build_matcher, embed_phrasings
 from bot.reloader import KnowledgeBaseHolder
 from bot.semantic import (
     VectorCache,
@@ -231,11 +231,25 @@ def test_fused_paraphrase_without_shared_words_ranks_its_entry_first(
     assert 0.0 <= result.confidence <= 1.0
 
 
-def test_fused_exact_question_is_answered(kb: KnowledgeBase, tmp_path: Path) -> None:
-    result = semantic_matcher(kb, tmp_path).match("Wie backe ich einen Kuchen?")
-    assert result.decision == "answer"
+def test_fused_exact_question_is_answered_with_a_high_probability(
+    kb: KnowledgeBase, tmp_path: Path
+) -> None:
+    fused = semantic_matcher(kb, tmp_path)
+    always = Matcher(kb, MatcherSettings(lexical_shortcut=1.0)).with_semantic(fused.semantic)
+    result = always.match("Wie backe ich einen Kuchen?")
+    assert result.decision == "answer" and result.semantic
     assert result.match is not None and result.match.entry.id == "kuchen-backen"
     assert result.probability is not None and result.probability >= 0.8
+
+
+def test_fused_clear_lexical_answer_skips_the_encoder(kb: KnowledgeBase, tmp_path: Path) -> None:
+    fused = semantic_matcher(kb, tmp_path)
+    encoder = fused.semantic.encoder  # type: ignore[union-attr]
+    assert isinstance(encoder, ConceptEncoder)
+    before = len(encoder.encoded)
+    result = fused.match("Wie backe ich einen Kuchen?")
+    assert result.decision == "answer" and not result.semantic
+    assert len(encoder.encoded) == before  # answered without encoding the question
 
 
 def test_fused_out_of_scope_question_gets_none(kb: KnowledgeBase, tmp_path: Path) -> None:
