@@ -50,6 +50,7 @@ THREADS = 1
 with the other core busy (benchmarks/bench_matcher.py): 1 thread p95 38 ms, 2 threads
 164 ms; the bot answers several customers at once, each query on its own thread."""
 CACHE_PREFIX = "vectors-"
+KEY_BYTES = 16
 
 
 class Encoder(Protocol):
@@ -182,7 +183,7 @@ def parse_mode(value: str | None) -> SemanticMode:
 
 def text_key(text: str) -> bytes:
     """The cache key of a text (the model id is the file's key)."""
-    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).digest()
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=KEY_BYTES).digest()
 
 
 class VectorCache:
@@ -220,14 +221,14 @@ class VectorCache:
                 raise ValueError(f"vectors of another model ({model})")
             if vectors.ndim != 2 or vectors.shape != (len(keys), self.dimension):
                 raise ValueError(f"unexpected shape {vectors.shape}")
-            if keys.dtype != np.dtype("S16"):
-                raise ValueError(f"unexpected key type {keys.dtype}")
+            if keys.dtype != np.uint8 or keys.ndim != 2 or keys.shape[1] != KEY_BYTES:
+                raise ValueError(f"unexpected keys {keys.dtype} {keys.shape}")
         except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
             logger.warning("Ignoring the vector cache %s and rebuilding it: %s", self.path, exc)
             self._dirty = True
             return
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
-        self._vectors = {bytes(key): vectors[row] for row, key in enumerate(keys)}
+        self._vectors = {key.tobytes(): vectors[row] for row, key in enumerate(keys)}
 
     def get(self, key: bytes) -> Vectors | None:
         return self._vectors.get(key)
@@ -247,7 +248,8 @@ class VectorCache:
             limit = 2 * len(keep) + 1000
             chosen = [key for key in self._vectors if key in keep]
             chosen += [key for key in self._vectors if key not in keep][: limit - len(chosen)]
-            keys = np.array(chosen, dtype="S16")
+            # Raw bytes, not numpy's "S16", which drops trailing zero bytes of a key.
+            keys = np.frombuffer(b"".join(chosen), dtype=np.uint8).reshape(-1, KEY_BYTES)
             matrix = (
                 np.stack([self._vectors[key] for key in chosen])
                 if chosen

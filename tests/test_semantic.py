@@ -205,6 +205,17 @@ def test_cache_read_only_file_system_path_still_answers(kb: KnowledgeBase, tmp_p
     assert matcher.match("Welches Velo ist gut?").ranking[0].entry.id == "fahrrad-kaufen"
 
 
+def test_cache_keeps_keys_that_end_in_a_zero_byte(tmp_path: Path) -> None:
+    encoder = ConceptEncoder()
+    # One text in 256 has a key ending in 0x00; numpy's bytes dtype would drop it.
+    texts = [f"Frage {n}" for n in range(2000)]
+    assert any(text_key(text).endswith(b"\0") for text in texts)
+    embed(encoder, VectorCache(tmp_path, encoder.model_id, encoder.dimension), texts)
+    encoder.encoded.clear()
+    embed(encoder, VectorCache(tmp_path, encoder.model_id, encoder.dimension), texts)
+    assert encoder.encoded == []
+
+
 def test_text_key_differs_for_different_texts() -> None:
     assert text_key("Kuchen") != text_key("Kuchen ")
     assert len(text_key("x")) == 16
