@@ -288,8 +288,12 @@ def cmd_check(args: argparse.Namespace) -> int:
         warnings += confusable_phrasings(Matcher(kb))
     for warning in warnings:
         print(f"{warning.file}:{warning.line}: warning: {warning.message}")
+    # Embeds new phrasings into the cache now (with a progress bar), not at the bot's start.
+    _, status = semantic_matcher(kb)
+    semantic = "on" if status.active else f"off ({status.reason})"
     print(
-        f"OK: {len(kb)} entries in {len(kb.categories)} categories, {len(warnings)} warning(s).",
+        f"OK: {len(kb)} entries in {len(kb.categories)} categories, {len(warnings)} warning(s)."
+        f" Semantic matching: {semantic}.",
         file=sys.stderr,
     )
     return 0
