@@ -20,9 +20,11 @@ from bot import __version__
 from bot.errors import FaqError, KnowledgeBaseError
 from bot.knowledge import KnowledgeBase, load_knowledge_base
 from bot.matcher import Candidate, Matcher, MatchResult
+from bot.semantic import SemanticStatus
 from bot.smalltalk import Understanding, understand
 
 DEFAULT_LABELLED_SET = Path("tests/data/questions.yaml")
+DEFAULT_HOLDOUT_SET = Path("tests/data/holdout.yaml")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -104,11 +106,21 @@ def build_parser() -> argparse.ArgumentParser:
 
     evaluate = command(
         "eval",
-        "Measure answer quality on a labelled question set.",
-        "faqbot eval --baselines tests/data/questions.yaml",
+        "Measure answer quality on labelled question sets: lexical-only, semantic-only and"
+        " fused matching side by side.",
+        "faqbot eval --baselines   |   faqbot eval --questions-only tests/data/holdout.yaml",
     )
     evaluate.add_argument(
-        "file", nargs="?", type=Path, default=DEFAULT_LABELLED_SET, help="labelled set (YAML)"
+        "files",
+        nargs="*",
+        type=Path,
+        metavar="FILE",
+        help=f"labelled sets (YAML; default: {DEFAULT_LABELLED_SET} and {DEFAULT_HOLDOUT_SET})",
+    )
+    evaluate.add_argument(
+        "--questions-only",
+        action="store_true",
+        help="reduce every entry to its question and keywords, as a freshly added entry is",
     )
     evaluate.add_argument(
         "--baselines", action="store_true", help="also run difflib, rapidfuzz and BM25"
@@ -132,7 +144,9 @@ def build_parser() -> argparse.ArgumentParser:
         "faqbot health && echo healthy",
     )
     health.add_argument(
-        "--json", action="store_true", help="print the bot's report (incl. the store's state)"
+        "--json",
+        action="store_true",
+        help="print the bot's report (incl. the store's and the semantic stage's state)",
     )
     health.set_defaults(handler=cmd_health)
 
@@ -214,7 +228,21 @@ def resolve_faq_dir(args: argparse.Namespace) -> Path:
 
 def load(args: argparse.Namespace) -> tuple[KnowledgeBase, Matcher]:
     kb = load_knowledge_base(resolve_faq_dir(args))
-    return kb, Matcher(kb)
+    matcher, _ = semantic_matcher(kb)
+    return kb, matcher
+
+
+def semantic_matcher(kb: KnowledgeBase) -> tuple[Matcher, SemanticStatus]:
+    """The matcher as the bot runs it: SEMANTIC decides, vectors cached in DATA_DIR."""
+    from bot.matcher import build_matcher
+    from bot.progress import ProgressReport
+    from bot.semantic import load_encoder, parse_mode
+
+    encoder, status = load_encoder(parse_mode(os.environ.get("SEMANTIC")))
+    data_dir = Path(os.environ.get("DATA_DIR", "").strip() or "data")
+    progress = ProgressReport("Embedding the knowledge base")
+    matcher = build_matcher(kb, encoder=encoder, cache_folder=data_dir, progress=progress)
+    return matcher, status
 
 
 # ask ------------------------------------------------------------------------------
@@ -227,7 +255,8 @@ def result_json(result: MatchResult | Understanding) -> dict[str, Any]:
     """
 
     def candidate(c: Candidate) -> dict[str, Any]:
-        return {"id": c.entry.id, "score": c.score, "question": c.entry.question}
+        signals = {"lexical": c.lexical if c.lexical is not None else c.score, "cosine": c.cosine}
+        return {"id": c.entry.id, "score": c.score, "question": c.entry.question, **signals}
 
     if isinstance(result, Understanding):
         if result.smalltalk is not None:
@@ -240,6 +269,8 @@ def result_json(result: MatchResult | Understanding) -> dict[str, Any]:
         result = result.result
     return {
         "decision": result.decision,
+        "confidence": round(result.confidence, 4),
+        "semantic": result.semantic,
         "match": candidate(result.match) if result.match else None,
         "suggestions": [candidate(c) for c in result.suggestions],
     }
@@ -265,6 +296,14 @@ def cmd_ask(args: argparse.Namespace) -> int:
         print(f"decision: smalltalk ({understanding.smalltalk.id})")
     else:
         print(f"decision: {result.decision} (confidence {result.confidence:.2f})")
+    if result.semantic:
+        print("  fused  lexical  cosine")
+        for c in result.ranking[:4]:
+            print(
+                f"  {c.score:5.2f}  {c.lexical or 0:7.2f}  {c.cosine or 0:6.3f}"
+                f"  {c.entry.id}: {c.entry.question}"
+            )
+    else:
         for c in result.ranking[:4]:
             print(f"  {c.score:.2f}  {c.entry.id}: {c.entry.question}")
     print()
@@ -279,13 +318,20 @@ def cmd_check(args: argparse.Namespace) -> int:
     from bot.checks import check_folder
 
     report = check_folder(resolve_faq_dir(args), confusions=not args.no_confusions)
+    semantic = ""
+    if report.kb is not None:
+        # Embeds new phrasings into the cache now (with a progress bar), not at the bot's start.
+        _, status = semantic_matcher(report.kb)
+        semantic = " Semantische Suche: " + (
+            "aktiv." if status.active else f"aus ({status.reason})."
+        )
     if args.json:
         print(json.dumps([p.as_json() for p in report.findings], ensure_ascii=False, indent=2))
-        print(report.summary(), file=sys.stderr)
+        print(report.summary() + semantic, file=sys.stderr)
     else:
         for problem in report.findings:
             print(problem.render() + ("\n" if problem.excerpt else ""))
-        print(report.summary())
+        print(report.summary() + semantic)
     return 0 if report.ok else 1
 
 
@@ -294,41 +340,75 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_eval(args: argparse.Namespace) -> int:
     from bot.baselines import all_baselines
-    from bot.evaluation import evaluate_matcher, evaluate_ranker, load_labelled_set
+    from bot.evaluation import evaluate_ranker, evaluate_stages, load_labelled_set, questions_only
 
-    kb, matcher = load(args)
-    questions = load_labelled_set(args.file, kb)
-    reports = [evaluate_matcher(matcher, questions)]
-    if args.baselines:
-        reports += [evaluate_ranker(n, r, questions) for n, r in all_baselines(kb).items()]
-    figures = [report.figures() for report in reports]
-    confusions = reports[0].confusions()
+    kb = load_knowledge_base(resolve_faq_dir(args))
+    if args.questions_only:
+        kb = questions_only(kb)
+    matcher, status = semantic_matcher(kb)
+    files = args.files or [f for f in (DEFAULT_LABELLED_SET, DEFAULT_HOLDOUT_SET) if f.exists()]
+    all_figures: list[dict[str, Any]] = []
+    all_confusions: list[dict[str, Any]] = []
+    texts = []
+    for file in files:
+        questions = load_labelled_set(file, kb)
+        reports = evaluate_stages(matcher, questions)
+        if args.baselines:
+            reports += [evaluate_ranker(n, r, questions) for n, r in all_baselines(kb).items()]
+        figures = [{**report.figures(), "set": str(file)} for report in reports]
+        confusions = [{**row, "set": str(file)} for row in reports[0].confusions()]
+        all_figures += figures
+        all_confusions += confusions
+        texts.append(_eval_text(file, kb, figures, confusions, args.confusions))
     if args.json:
-        print(json.dumps({"figures": figures, "confusions": confusions}, ensure_ascii=False))
+        report = {
+            "figures": all_figures,
+            "confusions": all_confusions,
+            "questions_only": args.questions_only,
+            **status.as_json(),
+        }
+        print(json.dumps(report, ensure_ascii=False))
         return 0
-    first = figures[0]
-    print(
-        f"{args.file}: {first['questions']} questions, {first['in_scope']} in scope,"
-        f" {first['out_of_scope']} out of scope; knowledge base: {len(kb)} entries\n"
-    )
-    print(_figures_table(figures))
+    state = "on" if status.active else f"off ({status.reason})"
+    reduced = "; entries reduced to question and keywords" if args.questions_only else ""
+    print(f"Semantic matching: {state}{reduced}\n")
+    print("\n\n".join(texts))
     print(
         "\ntop-1/top-3: in-scope questions whose entry ranks first/in the first three;"
         " answered: answered outright\nwith the right entry; rejection: out-of-scope"
-        " questions answered 'none'; wrong: wrong answers / all.\nBaselines answer when"
-        " their best score reaches the threshold that suits them best on this set."
+        " questions answered 'none'; wrong: wrong answers / all;\nprecision: right answers /"
+        " all answers. faqbot is what the bot does (fused when semantic matching is on);\n"
+        "semantic-only reuses faqbot's question vectors, so its latency excludes encoding.\n"
+        "Baselines answer when their best score reaches the threshold that suits them best"
+        " on this set."
     )
-    if confusions:
-        shown = confusions[: args.confusions]
-        print(f"\nMistakes of faqbot ({len(confusions)}, showing {len(shown)}):")
+    return 0
+
+
+def _eval_text(
+    file: Path,
+    kb: KnowledgeBase,
+    figures: list[dict[str, Any]],
+    confusions: list[dict[str, Any]],
+    limit: int,
+) -> str:
+    first = figures[0]
+    lines = [
+        f"{file}: {first['questions']} questions, {first['in_scope']} in scope,"
+        f" {first['out_of_scope']} out of scope; knowledge base: {len(kb)} entries\n",
+        _figures_table(figures),
+    ]
+    shown = confusions[:limit]
+    if shown:
+        lines.append(f"\nMistakes of faqbot ({len(confusions)}, showing {len(shown)}):")
         for row in shown:
             got = ", ".join(row["got"]) or "-"
-            print(
+            lines.append(
                 f"  {row['kind']:<22} {row['question']!r}\n"
                 f"  {'':<22} expected {row['expected']}, {row['decision']} [{got}]"
                 f" {row['score']:.2f}"
             )
-    return 0
+    return "\n".join(lines)
 
 
 def _figures_table(figures: list[dict[str, Any]]) -> str:
@@ -339,6 +419,7 @@ def _figures_table(figures: list[dict[str, Any]]) -> str:
         ("answered", "answered", "{:.1%}"),
         ("rejection", "rejection", "{:.1%}"),
         ("wrong", "wrong_answer_rate", "{:.1%}"),
+        ("precision", "precision", "{:.1%}"),
         ("threshold", "threshold", "{:.3f}"),
         ("median ms", "latency_ms_median", "{:.3f}"),
         ("p99 ms", "latency_ms_p99", "{:.3f}"),
@@ -523,11 +604,11 @@ def _store_errors(data_dir: Path) -> Iterator[Path]:
 
 def cmd_health(args: argparse.Namespace) -> int:
     from bot.config import read_environment
-    from bot.health import STARTING, check, details
+    from bot.health import STARTING, check, details, semantic_report
 
     environment = read_environment()
     healthy, reason = check(environment)
-    report = details(environment)
+    report = {**details(environment), **semantic_report(environment)}
     if args.json:
         print(json.dumps({**report, "healthy": healthy, "reason": reason}, ensure_ascii=False))
         return 0 if healthy else 1

@@ -18,6 +18,7 @@ from dotenv import dotenv_values
 
 from bot.errors import ConfigError
 from bot.replies import DEFAULT_CONTACT_TEXT
+from bot.semantic import SemanticMode, parse_mode
 
 DEFAULT_BASE_URL = "https://api.telegram.org/bot"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
@@ -53,6 +54,7 @@ class Settings:
     staff_chat_id: int | None = None
     """The staff group that receives handed-over questions; None: no handoff."""
     handoff_retention_days: int = 14
+    semantic: SemanticMode = "auto"
 
     @property
     def webhook_path(self) -> str:
@@ -184,6 +186,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         handoff_retention_days=_number(
             "HANDOFF_RETENTION_DAYS", get("HANDOFF_RETENTION_DAYS"), 14, minimum=1, maximum=365
         ),
+        semantic=parse_mode(get("SEMANTIC")),
     )
 
 

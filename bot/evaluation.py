@@ -6,6 +6,10 @@ Figures, for every method on the same questions:
     answered           in-scope questions answered outright with the right entry
     rejection          out-of-scope questions that got no answer (decision ``none``)
     wrong answers      questions answered with a wrong entry, out of all questions
+    precision          right answers out of all answers given
+
+faqbot is measured three ways in one run: as the bot decides (fused when the semantic
+stage is on), lexical-only and semantic-only, on the same questions.
 
 A baseline has no "unsure" state, so it answers whenever its best score reaches a
 threshold; it gets the threshold that maximises correct outcomes on this very set,
@@ -17,7 +21,7 @@ from __future__ import annotations
 import statistics
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -77,6 +81,7 @@ class Report:
         )
         rejected = sum(1 for o in outside if o.decision == "none")
         wrong = sum(1 for o in self.outcomes if o.answered and o.answered != o.question.expected)
+        given = sum(1 for o in self.outcomes if o.answered)
         latencies = sorted(self.latencies_ms)
         return {
             "method": self.method,
@@ -89,6 +94,7 @@ class Report:
             "suggested_with_right_entry": _rate(suggested, len(inside)),
             "rejection": _rate(rejected, len(outside)),
             "wrong_answer_rate": _rate(wrong, len(self.outcomes)),
+            "precision": _rate(answered, given),
             "threshold": self.threshold,
             "latency_ms_median": statistics.median(latencies) if latencies else None,
             "latency_ms_p99": latencies[int(0.99 * (len(latencies) - 1))] if latencies else None,
@@ -151,7 +157,15 @@ def load_labelled_set(path: Path | str, kb: KnowledgeBase | None = None) -> list
     return questions
 
 
-def evaluate_matcher(matcher: Matcher, questions: Sequence[LabelledQuestion]) -> Report:
+def questions_only(kb: KnowledgeBase) -> KnowledgeBase:
+    """The knowledge base with every entry reduced to its question and keywords: what
+    a freshly added entry looks like before staff write alternatives."""
+    return replace(kb, entries=tuple(replace(entry, alternatives=()) for entry in kb.entries))
+
+
+def evaluate_matcher(
+    matcher: Matcher, questions: Sequence[LabelledQuestion], *, name: str = "faqbot"
+) -> Report:
     """Run faqbot's matcher on every question, timing each match."""
     outcomes, latencies = [], []
     for question in questions:
@@ -159,7 +173,17 @@ def evaluate_matcher(matcher: Matcher, questions: Sequence[LabelledQuestion]) ->
         result = matcher.match(question.text)
         latencies.append((time.perf_counter() - started) * 1000)
         outcomes.append(_outcome(question, result))
-    return Report("faqbot", outcomes, latencies)
+    return Report(name, outcomes, latencies)
+
+
+def evaluate_stages(matcher: Matcher, questions: Sequence[LabelledQuestion]) -> list[Report]:
+    """faqbot as it decides, then lexical-only and semantic-only (if the stage is on)."""
+    reports = [evaluate_matcher(matcher, questions)]
+    if matcher.semantic is not None:
+        for stage in ("lexical", "semantic"):
+            staged = matcher.with_semantic(matcher.semantic, stage)
+            reports.append(evaluate_matcher(staged, questions, name=f"faqbot {stage}-only"))
+    return reports
 
 
 def _outcome(question: LabelledQuestion, result: MatchResult) -> Outcome:

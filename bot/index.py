@@ -3,8 +3,9 @@
 Built once per knowledge base. Every entry is described by *slots*: one slot per content
 word of its question, alternatives and keywords. A slot holds the stem of the word and,
 for compounds, the stems of its parts ("Kommentar-Spam" and "Spamkommentare" both hold
-``kommentar`` and ``spam``), so a customer's spelling of a compound meets the knowledge
-base's spelling halfway. Words of the answer are weak evidence, kept apart.
+``kommentar`` and ``spam``, split by ``bot.vocabulary``), so a customer's spelling of a
+compound meets the knowledge base's spelling halfway. Words of the answer are weak
+evidence, kept apart.
 
 Term weights are BM25's inverse document frequency over entries: a word in every entry
 says nothing, a word in one entry says a lot.
@@ -23,13 +24,11 @@ import numpy.typing as npt
 
 from bot.knowledge import Entry, KnowledgeBase
 from bot.text import Word, is_stopword, stem, words_of_many
+from bot.vocabulary import Vocabulary
 
 IntArray = npt.NDArray[np.int32]
 FloatArray = npt.NDArray[np.float64]
 
-FUGEN = ("s", "es", "n", "en", "e")
-"""Linking letters between the parts of a German compound (Unternehmen-s-blog)."""
-MIN_PART = 3
 KEYWORD_SHARE = 0.25
 """A keyword counts like a word in a quarter of the entry's phrasings."""
 NON_NOUN_WEIGHT = 0.5
@@ -80,16 +79,7 @@ class Index:
                         term = self.surface[piece] = stem(piece)
                     if noun is not None:
                         capitalised[term][0 if noun else 1] += 1
-        self.stems: frozenset[str] = frozenset(self.surface.values())
-        # Known stems by their shorter forms (erneu -> erneuer, erneuert), for spelling
-        # variants: used to split compounds below and by the matcher for queries.
-        self.by_prefix: dict[str, list[str]] = defaultdict(list)
-        for known in sorted(self.stems):
-            for cut in range(1, 4):
-                if len(known) - cut >= 5:
-                    self.by_prefix[known[:-cut]].append(known)
-        self._split_cache: dict[str, tuple[str, ...] | None] = {}
-        self._terms_cache: dict[tuple[str, tuple[str, ...]], frozenset[str]] = {}
+        self.vocabulary = Vocabulary(self.surface)
 
         # Pass 2: slots, phrasings and entry term sets.
         slot_terms: list[frozenset[str]] = []
@@ -101,10 +91,10 @@ class Index:
         for entry_number, entry in enumerate(kb.entries):
             share: dict[str, float] = defaultdict(float)
             for word in keyword_words[entry_number]:
-                for term in self.word_terms(word):
+                for term in self.vocabulary.word_terms(word):
                     share[term] = KEYWORD_SHARE
             phrasings = [
-                [terms for terms in map(self.word_terms, tokens[phrasing]) if terms]
+                [terms for terms in map(self.vocabulary.word_terms, tokens[phrasing]) if terms]
                 for phrasing in entry.phrasings
             ]
             phrasings = [slots for slots in phrasings if slots]
@@ -128,7 +118,7 @@ class Index:
             strong.append(set(share))
             entry_weak: set[str] = set()
             for word in tokens[entry.answer]:
-                entry_weak |= self.word_terms(word)
+                entry_weak |= self.vocabulary.word_terms(word)
             weak.append(entry_weak - strong[-1])
 
         # Weights: BM25 idf over entries, both fields counted.
@@ -174,84 +164,6 @@ class Index:
                 _array(weak_lists.get(term, ())),
                 _array(slot_lists.get(term, ())),
             )
-
-        # Lookup aid for typos in the query.
-        self.surface_by_length: dict[int, list[str]] = defaultdict(list)
-        for surface in self.surface:
-            self.surface_by_length[len(surface)].append(surface)
-
-    def word_terms(self, word: Word) -> frozenset[str]:
-        """The terms a knowledge-base word stands for: its stem and its parts' stems."""
-        key = (word.text, word.parts)
-        terms = self._terms_cache.get(key)
-        if terms is None:
-            terms = self._terms_cache[key] = frozenset(self._word_terms(word))
-        return terms
-
-    def _word_terms(self, word: Word) -> set[str]:
-        if is_stopword(word.text):
-            return set()
-        terms = {stem(word.text)}
-        for part in word.parts if word.is_compound else ():
-            if not is_stopword(part):
-                terms.add(stem(part))
-        split = self.split_compound(word.text)
-        if split:
-            terms.update(split)
-        return terms
-
-    def split_compound(self, word: str) -> tuple[str, ...] | None:
-        """Split a closed compound into terms the knowledge base knows, or None.
-
-        "spamkommentare" -> ("spam", "kommentar"); "zertifikatserneuerung" ->
-        ("zertifikat", "erneu"). Every part must be known, allowing a linking letter
-        (Fugen-s) and an inflected ending; the split with the longest shortest part
-        wins.
-        """
-        if word in self._split_cache:
-            return self._split_cache[word]
-        best: tuple[str, ...] | None = None
-        best_key = 0
-        if len(word) >= 2 * MIN_PART + 1:
-            for cut in range(MIN_PART, len(word) - MIN_PART + 1):
-                left = self._known_left(word[:cut])
-                if left is None:
-                    continue
-                right_word = word[cut:]
-                right_term = self.known_term(right_word)
-                right = (right_term,) if right_term else self.split_compound(right_word)
-                if right is None:
-                    continue
-                key = min(cut, len(right_word) if right_term else MIN_PART) * 10 - len(right)
-                if key > best_key:
-                    best, best_key = (left, *right), key
-        self._split_cache[word] = best
-        return best
-
-    def known_term(self, word: str) -> str | None:
-        """The knowledge base's term for a word, tolerating another ending; or None."""
-        if is_stopword(word) or len(word) < MIN_PART:
-            return None
-        term = self.surface.get(word) or stem(word)
-        if term in self.stems:
-            return term
-        for cut in range(len(term) - 1, max(4, len(term) - 3) - 1, -1):
-            if term[:cut] in self.stems:
-                return term[:cut]
-        longer = self.by_prefix.get(term)
-        return longer[0] if longer else None
-
-    def _known_left(self, left: str) -> str | None:
-        term = self.known_term(left)
-        if term:
-            return term
-        for linker in FUGEN:
-            trimmed = left.removesuffix(linker)
-            if trimmed != left and len(trimmed) >= MIN_PART:
-                term = self.known_term(trimmed)
-                if term:
-                    return term
-        return None
 
 
 def _idf(entry_count: int, document_frequency: int) -> float:

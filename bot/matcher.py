@@ -1,15 +1,7 @@
 """Match a customer's question to an entry: score every entry, then decide.
 
-A question becomes *units*, one per content word (filler and function words dropped).
-Each unit finds the knowledge base's terms it may mean, with a credit below 1 where
-the link is less certain:
-
-    exact stem                 zertifikate -> zertifikat             1.0
-    inflection by prefix       erneuert -> erneu                    0.9
-    compound split             spamkommentare -> spam + kommentar   1.0 each
-    compound head only         firmenblog -> blog                   0.5
-    typo (OSA, 1-2 edits)      zertifkat -> zertifikat              0.85 / 0.7
-    unknown                    photovoltaikanlage                   0, but it weighs
+A question becomes *units*, one per content word (filler and function words dropped),
+each resolved by ``bot.vocabulary`` to the knowledge base's terms it may mean.
 
 An entry's score blends two coverages, both weighted by idf:
 
@@ -24,21 +16,28 @@ confident score clearly ahead of the runner-up, ``suggest`` when unsure or close
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
+from pathlib import Path
 from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
-from rapidfuzz import process
-from rapidfuzz.distance import OSA
 
-from bot.index import FloatArray, Index
+from bot.calibration import FUSED_MODEL, Logistic
+from bot.index import FloatArray, Index, IntArray
 from bot.knowledge import Entry, KnowledgeBase
 from bot.ngrams import NgramIndex, Vector, cosine, gram_vector
-from bot.text import Word, is_stopword, stem, words
+from bot.semantic import Encoder, Progress, VectorCache, Vectors, embed
+from bot.text import clean, words
+from bot.vocabulary import Credits, QuestionReader, Unit
 
 Decision = Literal["answer", "suggest", "none"]
+Stage = Literal["lexical", "semantic", "fused"]
+"""Which evidence decides: the lexical matcher alone, the sentence encoder alone (for
+evaluation), or both fused (the bot, whenever vectors are ready)."""
 MAX_SUGGESTIONS = 3
 
 
@@ -61,28 +60,39 @@ class MatcherSettings:
     ngram_share: float = 0.4
     ngram_gain: float = 2.0
     rerank: int = 20
+    # Fusion (benchmarks/fit_fusion.py measured the choices; README "How matching works").
+    lexical_share: float = 0.5
+    cosine_floor: float = 0.75
+    """e5 cosines below this count as no similarity; [floor, 1] is rescaled to [0, 1]."""
+    answer_probability: float = 0.807
+    suggest_probability: float = 0.72
+    """The lowest that keeps 97 % of the labelled out-of-scope questions rejected
+    (fit_fusion.py picks the answer threshold; any suggest threshold up to it is
+    feasible, and a lower one turns more near misses into "Meinten Sie …?")."""
+    fused_margin: float = 0.06
+    suggest_window: float = 0.15
+    """Suggest the entries whose fused score is at most this far behind the best."""
+    semantic_answer: float = 0.497
+    semantic_suggest: float = 0.479
+    semantic_margin: float = 0.06
+    lexical_shortcut: float = 0.75
+    """A question the lexical stage alone answers with this score and twice its margin
+    is answered without the encoder: same figures on the labelled set, 38 % fewer
+    encoder calls (CPU in bursts). 1 turns the shortcut off."""
 
 
 @dataclass(frozen=True)
 class Candidate:
-    """An entry and how well it fits the question (0 to 1)."""
+    """An entry and how well it fits the question (0 to 1).
+
+    ``score`` is what ranked it: the lexical score, or the fused score when the semantic
+    stage ran, which also fills in both signals.
+    """
 
     entry: Entry
     score: float
-
-
-@dataclass(frozen=True)
-class Unit:
-    """One content word of the question and the knowledge-base terms it may mean."""
-
-    word: str
-    weight: float
-    forms: tuple[tuple[str, float], ...]
-    how: str
-
-    @property
-    def known(self) -> bool:
-        return bool(self.forms)
+    lexical: float | None = None
+    cosine: float | None = None
 
 
 @dataclass(frozen=True)
@@ -102,33 +112,219 @@ class MatchResult:
     suggestions: tuple[Candidate, ...]
     ranking: tuple[Candidate, ...] = field(repr=False)
     units: tuple[Unit, ...] = field(repr=False)
+    probability: float | None = None
+    """The calibrated probability that the best entry is right (fused stage only)."""
+    semantic: bool = False
+    """True when the semantic stage took part in this decision."""
 
     @property
     def confidence(self) -> float:
-        """The best entry's score, 0 when nothing scored."""
+        """How sure the matcher is of its best entry, 0 to 1 (0 when nothing scored)."""
+        if self.probability is not None:
+            return self.probability
         return self.ranking[0].score if self.ranking else 0.0
+
+
+class SemanticVectors:
+    """The vectors of a knowledge base's phrasings, and the encoder for questions."""
+
+    def __init__(self, encoder: Encoder, vectors: Vectors, phrasing_entry: IntArray) -> None:
+        self.encoder = encoder
+        self.vectors = vectors
+        self.phrasing_entry = phrasing_entry
+        self.entry_count = int(phrasing_entry.max()) + 1 if len(phrasing_entry) else 0
+        self._phrasings_per_entry = np.maximum(
+            np.bincount(phrasing_entry, minlength=self.entry_count), 1
+        )
+        self.query_vector: Callable[[str], Vectors] = lru_cache(maxsize=4096)(self._encode)
+
+    def _encode(self, question: str) -> Vectors:
+        vector: Vectors = self.encoder.encode([question])[0]
+        return vector
+
+    def entry_cosines(self, question: str) -> FloatArray:
+        """Every entry's mean cosine over its phrasings (measured better than the best)."""
+        similarities = self.vectors @ self.query_vector(clean(question))
+        sums = np.bincount(self.phrasing_entry, weights=similarities, minlength=self.entry_count)
+        result: FloatArray = sums / self._phrasings_per_entry
+        return result
+
+
+def embed_phrasings(
+    kb: KnowledgeBase,
+    encoder: Encoder,
+    cache: VectorCache,
+    *,
+    progress: Progress | None = None,
+) -> SemanticVectors:
+    """Vectors of every question and alternative, from the cache where it has them."""
+    texts: list[str] = []
+    owners: list[int] = []
+    for number, entry in enumerate(kb.entries):
+        for phrasing in entry.phrasings:
+            texts.append(clean(phrasing, None))
+            owners.append(number)
+    vectors = embed(encoder, cache, texts, progress=progress)
+    return SemanticVectors(encoder, vectors, np.array(owners, dtype=np.int32))
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """Both signals for every entry and the features of the best one (fused stage)."""
+
+    lexical: FloatArray
+    cosine: FloatArray
+    fused: FloatArray
+    order: npt.NDArray[np.intp]
+    features: tuple[float, ...]
+
+    @property
+    def margin(self) -> float:
+        second = self.fused[self.order[1]] if len(self.order) > 1 else 0.0
+        return float(self.fused[self.order[0]] - second)
 
 
 class Matcher:
     """Scores questions against one knowledge base."""
 
-    def __init__(self, kb: KnowledgeBase, settings: MatcherSettings | None = None) -> None:
+    def __init__(
+        self,
+        kb: KnowledgeBase,
+        settings: MatcherSettings | None = None,
+        *,
+        semantic: SemanticVectors | None = None,
+        stage: Stage = "fused",
+        calibration: Logistic = FUSED_MODEL,
+    ) -> None:
         self.kb = kb
         self.settings = settings or MatcherSettings()
+        self.semantic = semantic
+        self.stage: Stage = stage if semantic is not None else "lexical"
+        self.calibration = calibration
         self.index = Index(
             kb,
             strength_floor=self.settings.strength_floor,
             strength_gain=self.settings.strength_gain,
         )
+        s = self.settings
+        self.reader = QuestionReader(
+            self.index.vocabulary,
+            terms=self.index.postings,
+            weight=self.index.weight,
+            idf=self.index.idf,
+            unknown_idf=self.index.unknown_idf,
+            credits=Credits(s.prefix_credit, s.head_credit, s.typo_credit, s.unknown_weight),
+        )
         self.ngrams = NgramIndex(kb.entries)
         self.analyse = lru_cache(maxsize=4096)(self._analyse)
+
+    def with_semantic(self, semantic: SemanticVectors | None, stage: Stage = "fused") -> Matcher:
+        """The same matcher (index shared) with the semantic stage in ``stage``."""
+        twin = copy.copy(self)
+        twin.semantic = semantic
+        twin.stage = stage if semantic is not None else "lexical"
+        return twin
+
+    @property
+    def semantic_active(self) -> bool:
+        """True when answers use the sentence encoder."""
+        return self.semantic is not None and self.stage != "lexical"
 
     def match(self, question: str) -> MatchResult:
         """Rank the entries for a question and decide what to reply."""
         query = self.analyse(question)
         scores = self.scores(query)
-        ranking = self._candidates(scores, MAX_SUGGESTIONS + 2, floor=0.0)
-        return self.decide(ranking, query.units)
+        if not self.semantic_active or not query.units:
+            # No content word ("hallo", an emoji): nothing for either stage to go on.
+            ranking = self._candidates(scores, MAX_SUGGESTIONS + 2, floor=0.0)
+            return self.decide(ranking, query.units)
+        if self.stage == "fused" and self.settings.lexical_shortcut < 1:
+            ranking = self._candidates(scores, MAX_SUGGESTIONS + 2, floor=0.0)
+            top = ranking[0].score if ranking else 0.0
+            lead = top - (ranking[1].score if len(ranking) > 1 else 0.0)
+            if top >= self.settings.lexical_shortcut and lead >= 2 * self.settings.margin:
+                return self.decide(ranking, query.units)
+        return self._decide_fused(self.evidence(question, query, scores), query.units)
+
+    def evidence(
+        self, question: str, query: Query | None = None, lexical: FloatArray | None = None
+    ) -> Evidence:
+        """Both signals for every entry, fused, and the features of the best entry."""
+        assert self.semantic is not None, "evidence() needs the semantic stage"
+        s = self.settings
+        query = query or self.analyse(question)
+        lexical = self.scores(query) if lexical is None else lexical
+        cosines = self.semantic.entry_cosines(question)
+        similarity = np.clip((cosines - s.cosine_floor) / (1 - s.cosine_floor), 0.0, 1.0)
+        if self.stage == "semantic":
+            fused = similarity
+        else:
+            fused = s.lexical_share * lexical + (1 - s.lexical_share) * similarity
+        order = _top(fused, MAX_SUGGESTIONS + 2)
+        best = int(order[0])
+        total = sum(unit.weight for unit in query.units) or 1.0
+        unknown = sum(unit.weight for unit in query.units if not unit.known) / total
+        second = float(fused[order[1]]) if len(order) > 1 else 0.0
+        features = (
+            float(fused[best]),
+            float(fused[best]) - second,
+            float(lexical[best]),
+            float(lexical[best]) - _best_other(lexical, best),
+            float(cosines[best]),
+            float(cosines[best]) - _best_other(cosines, best),
+            float(int(np.argmax(lexical)) == best and int(np.argmax(cosines)) == best),
+            unknown,
+            float(np.log1p(len(query.units))),
+        )
+        return Evidence(lexical, cosines, fused, order, features)
+
+    def _decide_fused(self, evidence: Evidence, units: tuple[Unit, ...]) -> MatchResult:
+        """Answer when confident and clearly ahead; suggest when plausible; else none."""
+        s = self.settings
+        top = float(evidence.fused[evidence.order[0]])
+        probability: float | None
+        if self.stage == "semantic":
+            probability = None
+            confident = top >= s.semantic_answer and evidence.margin >= s.semantic_margin
+            plausible = top >= s.semantic_suggest
+        else:
+            probability = round(self.calibration.probability(evidence.features), 4)
+            confident = probability >= s.answer_probability and evidence.margin >= s.fused_margin
+            plausible = probability >= s.suggest_probability
+            if len(units) == 1:
+                # One word ("wordpress", "spam"): the cosine of a single word says little,
+                # and two entries about it are two meanings. Decide as the lexical stage
+                # does: answer only with a clear lexical lead, else suggest.
+                lexical_lead = evidence.features[3] >= s.margin
+                confident = confident and lexical_lead
+                plausible = plausible or evidence.features[2] >= s.suggest_threshold
+        ranking = tuple(
+            Candidate(
+                self.kb.entries[int(number)],
+                round(float(evidence.fused[number]), 4),
+                lexical=round(float(evidence.lexical[number]), 4),
+                cosine=round(float(evidence.cosine[number]), 4),
+            )
+            for number in evidence.order
+        )
+        decision: Decision = "answer" if confident else "suggest" if plausible else "none"
+        match = ranking[0] if decision == "answer" else None
+        if decision == "none":
+            # Closest topics only where the words themselves point there.
+            suggestions = tuple(c for c in ranking if (c.lexical or 0.0) >= s.suggestion_floor)
+        else:
+            suggestions = tuple(c for c in ranking[1:] if c.score >= top - s.suggest_window)
+            if decision == "suggest":
+                suggestions = (ranking[0], *suggestions)
+        return MatchResult(
+            decision,
+            match,
+            suggestions[:MAX_SUGGESTIONS],
+            ranking,
+            units,
+            probability=probability,
+            semantic=True,
+        )
 
     def rank(self, question: str, limit: int) -> tuple[Candidate, ...]:
         """The best ``limit`` entries that fit at all, best first (for inline mode)."""
@@ -216,111 +412,16 @@ class Matcher:
         return blended
 
     def _analyse(self, question: str) -> Query:
-        units: list[Unit] = []
-        seen: set[str] = set()
         found = words(question)
-        # Case only tells nouns from other words if the writer uses capitals at all.
-        cased = any(word.capitalised for word in found)
-        for word in found:
-            for unit in self._units_of(word, cased):
-                if unit.word not in seen:
-                    seen.add(unit.word)
-                    units.append(unit)
-        return Query(tuple(units), gram_vector(found))
+        return Query(self.reader.units(found), gram_vector(found))
 
-    def _units_of(self, word: Word, cased: bool) -> list[Unit]:
-        if is_stopword(word.text):
-            return []
-        noun = word.capitalised if cased else None
-        if not word.is_compound:
-            return self._resolve(word.text, noun)
-        # A hyphenated compound is matched by its parts, as the index also holds them.
-        return [
-            unit
-            for part in word.parts
-            if not is_stopword(part)
-            for unit in self._resolve(part, noun)
-        ]
 
-    def _resolve(self, word: str, noun: bool | None) -> list[Unit]:
-        """Find what one word means in the knowledge base's vocabulary."""
-        index, s = self.index, self.settings
-        term = stem(word)
-        split = index.split_compound(word)
-        if split:
-            # Matched by its parts, as the index also holds the parts of every compound.
-            return [
-                Unit(part, index.weight[part], ((part, 1.0),), "compound part")
-                for part in split
-                if part in index.postings
-            ]
-        if term in index.postings:
-            return [Unit(word, index.weight[term], ((term, 1.0),), "exact")]
-        variants = self._inflections(term)
-        if variants:
-            weight = max(index.weight[v] for v in variants)
-            forms = tuple((v, s.prefix_credit) for v in variants)
-            return [Unit(word, weight, forms, "inflection")]
-        corrected = self._correct_typo(word)
-        if corrected:
-            return [Unit(word, index.weight[corrected[0]], (corrected,), "typo")]
-        head = self._known_head(word)
-        noun_factor = {True: 1.0, None: 0.75, False: 0.5}[noun]
-        unknown_weight = s.unknown_weight * index.unknown_idf * noun_factor
-        if head:
-            return [Unit(word, unknown_weight, ((head, s.head_credit),), "head")]
-        return [Unit(word, unknown_weight, (), "unknown")]
-
-    def _inflections(self, term: str) -> list[str]:
-        """Known terms that differ from ``term`` only in an ending (erneuert ~ erneu)."""
-        index = self.index
-        found = [
-            term[:cut]
-            for cut in range(max(4, len(term) - 3), len(term))
-            if term[:cut] in index.postings
-        ]
-        found += index.by_prefix.get(term, [])
-        if not found and term.startswith("ge") and len(term) > 6:
-            rest = term[2:]
-            if rest in index.postings:
-                found.append(rest)
-            else:
-                found += [rest[:cut] for cut in range(4, len(rest)) if rest[:cut] in index.postings]
-        return found[:3]
-
-    def _correct_typo(self, word: str) -> tuple[str, float] | None:
-        """The knowledge-base word one or two edits away, as a term with its credit."""
-        if len(word) < 4 or word.isdigit():
-            return None
-        max_edits = 1 if len(word) < 8 else 2
-        index = self.index
-        best: tuple[int, bool, float, str] | None = None
-        for length in range(len(word) - max_edits, len(word) + max_edits + 1):
-            pool = index.surface_by_length.get(length)
-            if not pool:
-                continue
-            for known, distance, _ in process.extract(
-                word, pool, scorer=OSA.distance, score_cutoff=max_edits, limit=5
-            ):
-                term = index.surface[known]
-                if term not in index.postings:
-                    continue
-                # Fewest edits; then a kept first letter; then the commoner word.
-                key = (int(distance), known[0] != word[0], index.idf[term], term)
-                if best is None or key < best:
-                    best = key
-        if best is None:
-            return None
-        return best[3], self.settings.typo_credit[best[0] - 1]
-
-    def _known_head(self, word: str) -> str | None:
-        """The last part of an unknown compound, if the knowledge base knows it."""
-        for cut in range(3, len(word) - 3):
-            head = word[cut:]
-            term = stem(head)
-            if term in self.index.postings and not is_stopword(head):
-                return term
-        return None
+def _best_other(scores: FloatArray, best: int) -> float:
+    """The highest score of any entry but ``best``."""
+    if len(scores) < 2:
+        return 0.0
+    two = np.partition(scores, -2)[-2:]
+    return float(two[0] if scores[best] >= two[1] else two[1])
 
 
 def _top(scores: FloatArray, count: int) -> npt.NDArray[np.intp]:
@@ -329,3 +430,19 @@ def _top(scores: FloatArray, count: int) -> npt.NDArray[np.intp]:
         part = np.argpartition(-scores, count)[:count]
         return part[np.argsort(-scores[part], kind="stable")]
     return np.argsort(-scores, kind="stable")[:count]
+
+
+def build_matcher(
+    kb: KnowledgeBase,
+    *,
+    encoder: Encoder | None,
+    cache_folder: Path | None,
+    settings: MatcherSettings | None = None,
+    progress: Progress | None = None,
+) -> Matcher:
+    """A matcher with the semantic stage when there is an encoder (blocks while embedding)."""
+    matcher = Matcher(kb, settings)
+    if encoder is None:
+        return matcher
+    cache = VectorCache(cache_folder, encoder.model_id, encoder.dimension)
+    return matcher.with_semantic(embed_phrasings(kb, encoder, cache, progress=progress))

@@ -9,6 +9,12 @@ REMOVAL_SETTLE seconds: an editor that saves in several writes can leave a file 
 at an entry boundary, valid YAML with 14 of 18 entries. Then the admins are told
 which ids disappeared and which appeared, so an accident shows at once and an
 intended deletion costs a few seconds.
+
+With a sentence encoder, a new knowledge base is served lexically at once and switched
+to fused matching when its vectors are ready. Embedding runs on a worker thread (one at
+a time; a later knowledge base finds the earlier one's vectors in the cache), so the
+event loop keeps answering. A small edit (a few new phrasings, about a second) is
+embedded before the swap, so customers never see the lexical fallback for it.
 """
 
 from __future__ import annotations
@@ -24,7 +30,10 @@ from pathlib import Path
 
 from bot.errors import KnowledgeBaseError, Problem
 from bot.knowledge import KnowledgeBase, faq_files, load_knowledge_base
-from bot.matcher import Matcher, MatcherSettings
+from bot.matcher import Matcher, MatcherSettings, embed_phrasings
+from bot.progress import ProgressReport
+from bot.semantic import BATCH, Encoder, SemanticStatus, VectorCache, text_key
+from bot.text import clean
 
 logger = logging.getLogger(__name__)
 
@@ -87,18 +96,89 @@ class KnowledgeBaseHolder:
         *,
         settings: MatcherSettings | None = None,
         removal_settle: float = REMOVAL_SETTLE,
+        encoder: Encoder | None = None,
+        cache_folder: Path | None = None,
+        semantic_status: SemanticStatus | None = None,
     ) -> None:
         self.faq_dir = faq_dir
         self.removal_settle = removal_settle
         self._settings = settings
+        self._encoder = encoder
+        self._cache = (
+            VectorCache(cache_folder, encoder.model_id, encoder.dimension) if encoder else None
+        )
+        self._configured = semantic_status or (
+            SemanticStatus(True) if encoder else SemanticStatus(False, "no encoder configured")
+        )
+        self._embedding_lock = threading.Lock()
+        self._embedded = threading.Condition()
         self._signature = self._read_signature()
         self.current = self._build(load_knowledge_base(faq_dir))  # fail fast at start
         self.last_result = ReloadResult(ok=True, changed=True, entries=len(self.current.kb))
         self._last_reported: tuple[Problem, ...] = ()
         self._lock = threading.Lock()
+        self._start_embedding(self.current)
 
     def _build(self, kb: KnowledgeBase) -> Snapshot:
         return Snapshot(kb, Matcher(kb, self._settings), datetime.now(UTC))
+
+    @property
+    def semantic_status(self) -> SemanticStatus:
+        """Whether answers use the semantic stage now, and why not."""
+        if not self._configured.active:
+            return self._configured
+        if self.current.matcher.semantic_active:
+            return SemanticStatus(True)
+        return SemanticStatus(False, "vectors are being computed; answering lexically meanwhile")
+
+    def wait_for_vectors(self, timeout: float) -> bool:
+        """Block until the current knowledge base has its vectors (for tools and tests)."""
+        if self._encoder is None:
+            return False
+        with self._embedded:
+            return self._embedded.wait_for(lambda: self.current.matcher.semantic_active, timeout)
+
+    def _missing_vectors(self, kb: KnowledgeBase) -> int:
+        assert self._cache is not None
+        return sum(
+            1
+            for entry in kb.entries
+            for phrasing in entry.phrasings
+            if self._cache.get(text_key(clean(phrasing, None))) is None
+        )
+
+    def _with_vectors(self, snapshot: Snapshot, *, wait: bool = True) -> Snapshot | None:
+        """``snapshot`` with vectors; None without ``wait`` if another embedding runs."""
+        assert self._encoder is not None and self._cache is not None
+        # One at a time: the next one finds these vectors cached.
+        if not self._embedding_lock.acquire(blocking=wait):
+            return None
+        try:
+            progress = ProgressReport(f"Embedding {len(snapshot.kb)} entries")
+            vectors = embed_phrasings(snapshot.kb, self._encoder, self._cache, progress=progress)
+        finally:
+            self._embedding_lock.release()
+        return Snapshot(snapshot.kb, snapshot.matcher.with_semantic(vectors), snapshot.loaded_at)
+
+    def _start_embedding(self, snapshot: Snapshot) -> None:
+        """Embed ``snapshot``'s phrasings on a worker thread; swap it in when done."""
+        if self._encoder is None or snapshot.matcher.semantic_active:
+            return
+
+        def work() -> None:
+            try:
+                ready = self._with_vectors(snapshot)
+                assert ready is not None
+            except Exception:
+                logger.exception("Embedding the knowledge base failed; answering lexically")
+                return
+            with self._embedded:
+                if self.current is snapshot:  # not replaced by a reload meanwhile
+                    self.current = ready
+                    logger.info("Semantic matching active for %d entries.", len(ready.kb))
+                self._embedded.notify_all()
+
+        threading.Thread(target=work, name="faqbot-embedding", daemon=True).start()
 
     def _read_signature(self) -> Signature:
         signature = []
@@ -151,7 +231,16 @@ class KnowledgeBaseHolder:
                 ok=False, changed=False, entries=len(self.current.kb), problems=tuple(exc.problems)
             )
         else:
-            self.current = snapshot
+            if self._encoder is not None and self._missing_vectors(snapshot.kb) <= BATCH:
+                try:
+                    # About a second, unless a long embedding runs: then in the background.
+                    snapshot = self._with_vectors(snapshot, wait=False) or snapshot
+                except Exception:
+                    logger.exception("Embedding the edited phrasings failed")
+            with self._embedded:
+                self.current = snapshot
+                self._embedded.notify_all()
+            self._start_embedding(snapshot)
             result = ReloadResult(
                 ok=True, changed=True, entries=len(snapshot.kb), removed=removed, added=added
             )

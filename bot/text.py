@@ -2,7 +2,7 @@
 
 Pure functions, no state but caches. The pipeline is
 
-    clean      Unicode NFKC, HTML tags and control characters removed, length capped
+    clean      Unicode NFKC, HTML tags, control and invisible characters removed, length capped
     fold       case folded, ä/ö/ü written ae/oe/ue, ß written ss
     words      runs of letters and digits; "Kommentar-Spam" stays one word of two parts
     stem       Snowball German (PyStemmer), which also unifies ä and ae, ß and ss
@@ -32,6 +32,9 @@ _WORD_SPLIT = re.compile(r"([^\W_]+(?:-[^\W_]+)*)")
 _SENTENCE_ENDS = frozenset(".!?:;\"'(-\u2013\u2022\n")
 """What ends a sentence or starts a list item, quotation or text: the case of the next
 word says nothing about the word."""
+_INVISIBLE = str.maketrans(dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff")))
+"""Soft hyphen, zero-width space/non-joiner/joiner, word joiner, BOM: they sit inside
+words pasted from web pages and word processors ("DNS\u00adSEC") and mean nothing."""
 _UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
 
 _stemmer = Stemmer.Stemmer("german")
@@ -61,7 +64,7 @@ def clean(text: str, limit: int | None = MAX_QUESTION_CHARS) -> str:
     """
     if limit is not None:
         text = text[: limit * 4]
-    text = unicodedata.normalize("NFKC", text)
+    text = unicodedata.normalize("NFKC", text.translate(_INVISIBLE))
     text = _TAG.sub(" ", text)
     text = text.replace("\n", " ").replace("\t", " ").replace("\r", " ")
     if not text.isprintable():  # rare: pay for the character loop only then

@@ -53,9 +53,15 @@ def copy_faq(target: Path) -> Path:
 class BotThread:
     """The Application polling the fake server from a thread with its own loop."""
 
-    def __init__(self, settings: Settings, *, store: bool = False) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        store: bool = False,
+        holder: KnowledgeBaseHolder | None = None,
+    ) -> None:
         self.settings = settings
-        self.holder = KnowledgeBaseHolder(settings.faq_dir)
+        self.holder = holder or KnowledgeBaseHolder(settings.faq_dir)
         self.stats = Stats()
         self.metrics = Metrics(entries=lambda: len(self.holder.current.kb))
         self.store: Store | None = None

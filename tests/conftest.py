@@ -26,6 +26,18 @@ def shipped_matcher(shipped_kb: KnowledgeBase) -> Matcher:
     return Matcher(shipped_kb)
 
 
+@pytest.fixture(scope="session")
+def vector_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One DATA_DIR for the whole session, so the shipped KB is embedded once (~4 s)."""
+    return tmp_path_factory.mktemp("shared-data")
+
+
+@pytest.fixture(autouse=True)
+def _shared_data_dir(monkeypatch: pytest.MonkeyPatch, vector_dir: Path) -> None:
+    # CLI commands cache vectors in DATA_DIR; tests that need their own set it again.
+    monkeypatch.setenv("DATA_DIR", str(vector_dir))
+
+
 @pytest.fixture(autouse=True)
 def _ptb_timedelta(monkeypatch: pytest.MonkeyPatch) -> None:
     # PTB 22 warns (an error here) when RetryAfter & co. are built without this.

@@ -46,11 +46,15 @@ def broken_faq_dir(tmp_path: Path) -> Path:
 def test_ask_json_answer_has_the_documented_shape(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["ask", "--json", "--faq-dir", str(FAQ_DIR), "Was genau ist dnssec?"]) == 0
     reply = json.loads(capsys.readouterr().out)
-    assert set(reply) == {"decision", "match", "suggestions"}
+    assert set(reply) == {"decision", "confidence", "semantic", "match", "suggestions"}
     assert reply["decision"] == "answer"
     assert reply["match"]["id"] == "dnssec"
-    assert set(reply["match"]) == {"id", "score", "question"}
+    assert set(reply["match"]) == {"id", "score", "question", "lexical", "cosine"}
     assert 0 < reply["match"]["score"] <= 1
+    assert 0 < reply["confidence"] <= 1
+    # Both signals whenever the semantic stage ran; the lexical one always.
+    assert 0 < reply["match"]["lexical"] <= 1
+    assert (reply["match"]["cosine"] is not None) == reply["semantic"]
     assert all(s["id"] != "dnssec" for s in reply["suggestions"])
 
 
@@ -193,7 +197,22 @@ def test_eval_json_reports_every_method(tmp_path: Path, capsys: pytest.CaptureFi
     report = json.loads(capsys.readouterr().out)
     assert report["figures"][0]["method"] == "faqbot"
     assert report["figures"][0]["top1"] == 1.0
-    assert len(report["figures"]) == 6
+    methods = [figures["method"] for figures in report["figures"]]
+    stages = ["faqbot lexical-only", "faqbot semantic-only"] if report["semantic"] else []
+    assert methods[: 1 + len(stages)] == ["faqbot", *stages]
+    assert len(methods) == 1 + len(stages) + 5  # and the five baselines
+
+
+def test_eval_questions_only_reduces_entries_to_their_question(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    labelled = tmp_path / "set.yaml"
+    labelled.write_text('questions:\n  - {text: "dnssec", expected: dnssec}\n', encoding="utf-8")
+    main(["eval", "--json", "--questions-only", "--faq-dir", str(FAQ_DIR), str(labelled)])
+    report = json.loads(capsys.readouterr().out)
+    assert report["questions_only"] is True
+    assert report["figures"][0]["set"] == str(labelled)
+    assert 0 <= report["figures"][0]["precision"] <= 1 or report["figures"][0]["precision"] is None
 
 
 def test_eval_unknown_expected_id_is_a_clear_error(
@@ -205,19 +224,30 @@ def test_eval_unknown_expected_id_is_a_clear_error(
     assert "unknown entry id 'no-such-entry'" in capsys.readouterr().err
 
 
+def _none_of_these_number(question: str) -> int:
+    """Where "Keine davon" is listed: after the suggestions the bot makes (as configured)."""
+    from bot.cli import semantic_matcher
+
+    matcher, _ = semantic_matcher(load_knowledge_base(FAQ_DIR))
+    return len(matcher.match(question).suggestions) + 1
+
+
 def test_chat_runs_the_conversation_with_numbered_choices() -> None:
     result = run_cli("chat", stdin="wordpress\n2\nthemen\n1\nende\n")
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "Meinten Sie eine dieser Fragen?" in out
-    assert "[4] Keine davon" in out
+    assert f"[{_none_of_these_number('wordpress')}] Keine davon" in out
     assert "Zu diesen Themen kann ich Ihnen Auskunft geben:" in out
     assert "« Zurück zu den Themen" in out
     assert out.rstrip().endswith("Auf Wiedersehen!")
 
 
 def test_chat_none_of_these_offers_contact() -> None:
-    result = run_cli("chat", stdin="wordpress\n4\n", env={"CONTACT_TEXT": "Rufen Sie uns an: 0123"})
+    number = _none_of_these_number("wordpress")
+    result = run_cli(
+        "chat", stdin=f"wordpress\n{number}\n", env={"CONTACT_TEXT": "Rufen Sie uns an: 0123"}
+    )
     assert "Rufen Sie uns an: 0123" in result.stdout
 
 

@@ -64,6 +64,11 @@ def test_load_settings_handoff() -> None:
         }
     )
     assert (settings.staff_chat_id, settings.handoff_retention_days) == (-1001234567890, 7)
+def test_load_settings_semantic_defaults_to_auto_and_rejects_other_values() -> None:
+    assert load_settings({"TELEGRAM_BOT_TOKEN": TOKEN}).semantic == "auto"
+    assert load_settings({"TELEGRAM_BOT_TOKEN": TOKEN, "SEMANTIC": "OFF"}).semantic == "off"
+    with pytest.raises(ConfigError, match="SEMANTIC must be auto, on or off"):
+        load_settings({"TELEGRAM_BOT_TOKEN": TOKEN, "SEMANTIC": "maybe"})
 
 
 def test_settings_repr_hides_the_token() -> None:

@@ -29,10 +29,10 @@ def get(url: str) -> tuple[int, str, str]:
         return int(response.status), response.headers["Content-Type"], response.read().decode()
 
 
-def health_command(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+def health_command(env: dict[str, str], *options: str) -> subprocess.CompletedProcess[str]:
     environment = {k: v for k, v in os.environ.items() if k not in ("WEBHOOK_URL", "PORT")}
     return subprocess.run(
-        [sys.executable, "-m", "bot", "health"],
+        [sys.executable, "-m", "bot", "health", *options],
         env={**environment, **env},
         cwd=ROOT,
         capture_output=True,
@@ -68,6 +68,9 @@ def test_webhook_mode_serves_healthz_and_metrics_on_its_port(
         assert report["mode"] == "webhook"
         assert report["entries"] == 18
         assert report["last_reload"]["ok"] is True
+        # Semantic matching: on once vectors are ready, else off with the reason.
+        assert isinstance(report["semantic"], bool)
+        assert report["semantic"] or report["semantic_reason"]
 
         # The latency is observed once Telegram accepted the reply: a moment after the
         # fake recorded it.
@@ -89,6 +92,10 @@ def test_webhook_mode_serves_healthz_and_metrics_on_its_port(
 
         healthy = health_command({"WEBHOOK_URL": env["WEBHOOK_URL"], "PORT": str(port)})
         assert healthy.returncode == 0, healthy.stdout
+        as_json = health_command({"WEBHOOK_URL": env["WEBHOOK_URL"], "PORT": str(port)}, "--json")
+        state = json.loads(as_json.stdout)
+        assert state["healthy"] is True
+        assert isinstance(state["semantic"], bool)
     finally:
         code, output, _ = stop(process)
     assert code == 0, output

@@ -142,7 +142,8 @@ def test_clean_composes_decomposed_umlaut() -> None:
 
 
 def test_clean_control_characters_become_spaces() -> None:
-    assert clean("a\x00b\tc\u200bd") == "a b c d"
+    assert clean("a\x00b\tc\u200ed") == "a b c d"
+    assert clean("c\u200bd") == "cd"  # zero-width: removed, not a word break
 
 
 # --- is_stopword -----------------------------------------------------------------------
@@ -193,3 +194,8 @@ def test_clean_any_text_bounded_without_control_characters(text: str) -> None:
     cleaned = clean(text)
     assert len(cleaned) <= MAX_QUESTION_CHARS
     assert not any(unicodedata.category(char).startswith("C") for char in cleaned)
+
+
+@pytest.mark.parametrize("invisible", ["\u00ad", "\u200b", "\u200c", "\u200d", "\u2060", "\ufeff"])
+def test_words_invisible_characters_inside_a_word_are_removed(invisible: str) -> None:
+    assert [w.text for w in words(f"Was ist DNS{invisible}SEC?")] == ["was", "ist", "dnssec"]

@@ -141,6 +141,7 @@ def health_report(bot_context: handlers.BotContext, mode: str) -> dict[str, Any]
         "mode": mode,
         "entries": len(bot_context.kb),
         "loaded_at": bot_context.holder.current.loaded_at.isoformat(),
+        **bot_context.holder.semantic_status.as_json(),
         "last_reload": {
             "at": result.at.isoformat(),
             "ok": result.ok,

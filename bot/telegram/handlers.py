@@ -308,7 +308,8 @@ async def answer_question(
             return
     started = time.perf_counter()
     snapshot = bot_context.holder.current
-    understanding = understand(snapshot.kb, snapshot.matcher, question)
+    # On a worker thread: the semantic stage encodes the question (~20 ms, GIL released).
+    understanding = await asyncio.to_thread(understand, snapshot.kb, snapshot.matcher, question)
     result = understanding.result
     if understanding.smalltalk is not None:
         bot_context.stats.decisions["smalltalk"] += 1
@@ -625,14 +626,22 @@ async def debug_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         return
     question = " ".join(context.args or ())
     snapshot = bot_context.holder.current
-    understanding = understand(snapshot.kb, snapshot.matcher, question)
+    understanding = await asyncio.to_thread(understand, snapshot.kb, snapshot.matcher, question)
     if understanding.smalltalk is not None:
         entry = understanding.smalltalk
         await send_reply(update, context, _preformatted(f"decision: smalltalk ({entry.id})"))
         return
     result = understanding.result
     lines = [f"decision: {result.decision} (confidence {result.confidence:.2f})"]
-    lines += [f"{c.score:.2f} {c.entry.id}" for c in result.ranking]
+    if result.semantic:  # fused, lexical, cosine
+        lines += [
+            f"{c.score:.2f} {c.lexical or 0:.2f} {c.cosine or 0:.3f} {c.entry.id}"
+            for c in result.ranking
+        ]
+        lines.append("scores: fused lexical cosine")
+    else:
+        lines += [f"{c.score:.2f} {c.entry.id}" for c in result.ranking]
+        lines.append(f"lexical only: {bot_context.holder.semantic_status.reason}")
     words = ", ".join(f"{u.word}→{u.how}" for u in result.units) or "-"
     lines.append(f"words: {words}")
     await send_reply(update, context, _preformatted("\n".join(lines)))

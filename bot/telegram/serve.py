@@ -29,6 +29,7 @@ from bot.health import HEARTBEAT_FILE, STARTING, Heartbeat
 from bot.metrics import Metrics
 from bot.private_files import private_dir
 from bot.reloader import KnowledgeBaseHolder
+from bot.semantic import load_encoder
 from bot.stats import Stats
 from bot.store import Store
 from bot.telegram import handlers
@@ -59,8 +60,14 @@ def reject_token() -> NoReturn:
 
 def run(settings: Settings) -> int:
     """Run the bot until SIGTERM or SIGINT; webhook mode when WEBHOOK_URL is set."""
-    holder = KnowledgeBaseHolder(settings.faq_dir)
+    encoder, semantic_status = load_encoder(settings.semantic)  # SEMANTIC=on: fails here
     private_dir(settings.data_dir)
+    holder = KnowledgeBaseHolder(
+        settings.faq_dir,
+        encoder=encoder,
+        cache_folder=settings.data_dir,
+        semantic_status=semantic_status,
+    )
     metrics = Metrics(entries=lambda: len(holder.current.kb))
     store = (
         Store(

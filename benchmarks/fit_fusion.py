@@ -1,0 +1,272 @@
+"""Compare ways to fuse lexical and semantic evidence; fit the calibrated confidence.
+
+    python benchmarks/fit_fusion.py [--faq-dir faq] [--cache-dir DIR]
+
+For every variant the decision thresholds (answer / suggest, and the margin to the
+runner-up) are chosen on the labelled set (tests/data/questions.yaml) under the
+product's limits: at most 1 % wrong answers and at least 97 % of out-of-scope
+questions rejected. The held-out set (tests/data/holdout.yaml) is then scored with
+the same thresholds, unchanged. The logistic regression is scored on the labelled set
+out of fold (5-fold cross-validation), on the held-out set as fitted on all labelled
+questions.
+
+Variants: entry score = best phrasing (max) or mean over phrasings; the answer text as
+a second phrasing-like signal or not; weighted blend at several lexical shares vs
+reciprocal rank fusion; thresholds on the blend vs the calibrated probability.
+Prints a table, then the fitted model as Python for bot/calibration.py.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import sys
+import tempfile
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bot.calibration import cross_validated, fit  # noqa: E402
+from bot.evaluation import LabelledQuestion, load_labelled_set  # noqa: E402
+from bot.knowledge import KnowledgeBase, load_knowledge_base  # noqa: E402
+from bot.matcher import Matcher, MatcherSettings, embed_phrasings  # noqa: E402
+from bot.semantic import VectorCache, embed, load_encoder  # noqa: E402
+from bot.text import clean  # noqa: E402
+
+Floats = npt.NDArray[np.float64]
+MAX_WRONG, MIN_REJECTED = 0.01, 0.97
+
+
+@dataclass
+class Signals:
+    """Raw evidence for one question: lexical scores, phrasing and answer cosines."""
+
+    expected: str | None
+    lexical: Floats
+    phrasing_cosines: Floats
+    answer_cosines: Floats
+    features_base: tuple[float, float]  # unknown share, log content words
+
+
+def collect(
+    kb: KnowledgeBase, questions: list[LabelledQuestion], cache: VectorCache
+) -> tuple[list[Signals], npt.NDArray[np.int32]]:
+    encoder, _ = load_encoder("on")
+    assert encoder is not None
+    semantic = embed_phrasings(kb, encoder, cache)
+    answers = embed(encoder, cache, [clean(e.answer, None) for e in kb.entries])
+    matcher = Matcher(kb).with_semantic(semantic)
+    vectors = embed(encoder, cache, [clean(q.text) for q in questions])
+    signals = []
+    for question, vector in zip(questions, vectors, strict=True):
+        query = matcher.analyse(question.text)
+        total = sum(u.weight for u in query.units) or 1.0
+        unknown = sum(u.weight for u in query.units if not u.known) / total
+        signals.append(
+            Signals(
+                question.expected,
+                matcher.scores(query),
+                semantic.vectors @ vector,
+                answers @ vector,
+                (unknown, float(np.log1p(len(query.units)))),
+            )
+        )
+    return signals, semantic.phrasing_entry
+
+
+def entry_cosines(signal: Signals, owners: npt.NDArray[np.int32], how: str) -> Floats:
+    count = int(owners.max()) + 1
+    if how == "max":
+        best = np.full(count, -1.0)
+        np.maximum.at(best, owners, signal.phrasing_cosines)
+        return best
+    sums = np.bincount(owners, weights=signal.phrasing_cosines, minlength=count)
+    return sums / np.bincount(owners, minlength=count)
+
+
+def fuse(lexical: Floats, cosines: Floats, method: str, share: float) -> Floats:
+    similarity = np.clip((cosines - 0.75) / 0.25, 0, 1)
+    if method == "lexical":
+        return lexical
+    if method == "semantic":
+        return similarity
+    if method == "rrf":
+        lexical_rank = np.argsort(np.argsort(-lexical, kind="stable"))
+        cosine_rank = np.argsort(np.argsort(-cosines, kind="stable"))
+        return 1 / (60 + lexical_rank) + 1 / (60 + cosine_rank)
+    return share * lexical + (1 - share) * similarity
+
+
+@dataclass
+class Row:
+    expected: str | None
+    ranked: list[str]
+    top: float
+    margin: float
+    features: list[float]
+
+
+def rows_for(
+    kb: KnowledgeBase,
+    signals: list[Signals],
+    owners: npt.NDArray[np.int32],
+    *,
+    how: str,
+    answer_text: bool,
+    method: str,
+    share: float,
+) -> list[Row]:
+    ids = [entry.id for entry in kb.entries]
+    rows = []
+    for signal in signals:
+        cosines = entry_cosines(signal, owners, how)
+        if answer_text:
+            cosines = 0.8 * cosines + 0.2 * signal.answer_cosines
+        fused = fuse(signal.lexical, cosines, method, share)
+        order = np.argsort(-fused, kind="stable")
+        best = int(order[0])
+
+        def other(scores: Floats, best: int = best) -> float:
+            return float(np.delete(scores, best).max()) if len(scores) > 1 else 0.0
+
+        lexical = signal.lexical
+        features = [
+            float(fused[best]),
+            float(fused[best] - fused[order[1]]),
+            float(lexical[best]),
+            float(lexical[best]) - other(lexical),
+            float(cosines[best]),
+            float(cosines[best]) - other(cosines),
+            float(int(np.argmax(lexical)) == best and int(np.argmax(cosines)) == best),
+            *signal.features_base,
+        ]
+        rows.append(
+            Row(
+                signal.expected,
+                [ids[int(i)] for i in order[:3]],
+                float(fused[best]),
+                float(fused[best] - fused[order[1]]),
+                features,
+            )
+        )
+    return rows
+
+
+def score(rows: list[Row], confidence: Floats, answer: float, suggest: float, margin: float):
+    inside = [i for i, r in enumerate(rows) if r.expected is not None]
+    outside = [i for i, r in enumerate(rows) if r.expected is None]
+    answered = [confidence[i] >= answer and rows[i].margin >= margin for i in range(len(rows))]
+    right = sum(1 for i in inside if answered[i] and rows[i].ranked[0] == rows[i].expected)
+    wrong = sum(1 for i, r in enumerate(rows) if answered[i] and r.ranked[0] != r.expected)
+    rejected = sum(1 for i in outside if confidence[i] < suggest and not answered[i])
+    return {
+        "answered": right / max(1, len(inside)),
+        "wrong": wrong / len(rows),
+        "rejected": rejected / max(1, len(outside)),
+        "top1": sum(1 for i in inside if rows[i].ranked[0] == rows[i].expected) / len(inside),
+        "top3": sum(1 for i in inside if rows[i].expected in rows[i].ranked) / len(inside),
+        "precision": right / max(1, sum(answered)),
+    }
+
+
+def tune(rows: list[Row], confidence: Floats) -> tuple[float, float, float]:
+    """The thresholds answering most in-scope questions right within the limits."""
+    grid = np.unique(np.round(np.quantile(confidence, np.linspace(0.02, 0.98, 97)), 3))
+    best, chosen = -1.0, (1.0, 1.0, 0.0)
+    for answer, suggest, margin in itertools.product(grid, grid, (0, 0.02, 0.04, 0.06, 0.08, 0.1)):
+        if suggest > answer:
+            continue
+        figures = score(rows, confidence, answer, suggest, margin)
+        feasible = figures["wrong"] <= MAX_WRONG and figures["rejected"] >= MIN_REJECTED
+        if feasible and figures["answered"] > best:
+            best, chosen = figures["answered"], (float(answer), float(suggest), margin)
+    return chosen
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--faq-dir", type=Path, default=ROOT / "faq")
+    parser.add_argument("--cache-dir", type=Path, default=None)
+    args = parser.parse_args()
+    cache_dir = args.cache_dir or Path(tempfile.mkdtemp(prefix="faqbot-fit-"))
+    full = load_knowledge_base(args.faq_dir)
+    reduced = replace(full, entries=tuple(replace(e, alternatives=()) for e in full.entries))
+    labelled = load_labelled_set(ROOT / "tests/data/questions.yaml", full)
+    holdout = load_labelled_set(ROOT / "tests/data/holdout.yaml", full)
+    encoder, _ = load_encoder("on")
+    assert encoder is not None
+    cache = VectorCache(cache_dir, encoder.model_id, encoder.dimension)
+
+    print(
+        f"{'knowledge base':<15}{'variant':<34}{'decides on':<12}"
+        "  labelled: answered wrong rejected top-3 |  held-out: answered wrong rejected top-3"
+    )
+    fitted = None
+    for kb_name, kb in (("full", full), ("questions-only", reduced)):
+        signals_l, owners = collect(kb, labelled, cache)
+        signals_h, _ = collect(kb, holdout, cache)
+        variants = [("lexical", "-", False, 1.0), ("semantic", "mean", False, 0.0)]
+        variants += [("semantic", "max", False, 0.0), ("rrf", "mean", False, 0.0)]
+        for how, answer_text in itertools.product(("max", "mean"), (False, True)):
+            variants += [("blend", how, answer_text, share) for share in (0.2, 0.35, 0.5)]
+        if kb_name == "questions-only":
+            variants = [v for v in variants if not v[2]]
+        for method, how, answer_text, share in variants:
+            options = {
+                "how": "mean" if how == "-" else how,
+                "answer_text": answer_text,
+                "method": method,
+                "share": share,
+            }
+            rows_l = rows_for(kb, signals_l, owners, **options)  # type: ignore[arg-type]
+            rows_h = rows_for(kb, signals_h, owners, **options)  # type: ignore[arg-type]
+            name = f"{method} {how}" + (f" lex {share:.2f}" if method == "blend" else "")
+            name += " +answer" if answer_text else ""
+            deciders = [("score", np.array([r.top for r in rows_l]), None)]
+            if method == "blend":
+                features = np.array([r.features for r in rows_l])
+                labels = np.array(
+                    [float(r.expected is not None and r.ranked[0] == r.expected) for r in rows_l]
+                )
+                model = fit(features, labels)
+                deciders.append(("calibrated", cross_validated(features, labels), model))
+            for decider, confidence_l, model in deciders:
+                answer, suggest, margin = tune(rows_l, confidence_l)
+                if model is None:
+                    confidence_h = np.array([r.top for r in rows_h])
+                else:
+                    confidence_h = model.probabilities(np.array([r.features for r in rows_h]))
+                left = score(rows_l, confidence_l, answer, suggest, margin)
+                right = score(rows_h, confidence_h, answer, suggest, margin)
+                print(
+                    f"{kb_name:<15}{name:<34}{decider:<12}"
+                    f"  {left['answered']:>17.1%} {left['wrong']:>5.1%} {left['rejected']:>8.1%}"
+                    f" {left['top3']:>5.1%} | {right['answered']:>18.1%} {right['wrong']:>5.1%}"
+                    f" {right['rejected']:>8.1%} {right['top3']:>5.1%}"
+                    f"   (answer {answer:.3f}, suggest {suggest:.3f}, margin {margin})"
+                )
+                chosen = MatcherSettings()
+                if (
+                    kb_name == "full"
+                    and model is not None
+                    and how == "mean"
+                    and not answer_text
+                    and share == chosen.lexical_share
+                ):
+                    fitted = (model, answer, suggest, margin)
+    if fitted is not None:
+        model, answer, suggest, margin = fitted
+        print("\n# The shipped variant (blend mean, lexical share 0.5, calibrated):")
+        print(f"# answer_probability={answer:.3f} suggest_probability={suggest:.3f}")
+        print(f"# fused_margin={margin}")
+        print(model.source())
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,120 @@
+"""A calibrated confidence: logistic regression on the evidence about the best entry.
+
+The matcher ranks entries by a blend of lexical and semantic scores; whether to answer
+with the best one is a different question. A lexical score cannot tell "same meaning,
+other words" from "other topic", and e5 cosines are compressed (an out-of-scope
+question's best match still reaches ~0.8). What does tell them apart is how the pieces
+of evidence agree: both signals pointing at the same entry, the lead over the
+runner-up in each, how much of the question the knowledge base knows at all.
+
+``FEATURES`` are those pieces; the weights below were fitted on the labelled set
+(``benchmarks/fit_fusion.py`` fits them, cross-validated, and prints this block). The
+output is the probability that the best entry is the right answer, which makes it a
+confidence that means the same whatever the model or the knowledge base size.
+
+Plain numpy: Newton's method with an L2 penalty on standardised features.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+FloatArray = npt.NDArray[np.float64]
+
+FEATURES = (
+    "fused score",
+    "fused margin",
+    "lexical score",
+    "lexical margin",
+    "cosine",
+    "cosine margin",
+    "signals agree",
+    "unknown share",
+    "log content words",
+)
+
+
+@dataclass(frozen=True)
+class Logistic:
+    """A fitted logistic regression on standardised features."""
+
+    mean: tuple[float, ...]
+    scale: tuple[float, ...]
+    weights: tuple[float, ...]
+    """Intercept first, then one weight per feature."""
+
+    def probability(self, features: Sequence[float]) -> float:
+        z = self.weights[0]
+        for value, mean, scale, weight in zip(
+            features, self.mean, self.scale, self.weights[1:], strict=True
+        ):
+            z += weight * (value - mean) / scale
+        return 1 / (1 + math.exp(-max(-30.0, min(30.0, z))))
+
+    def probabilities(self, features: FloatArray) -> FloatArray:
+        standard = (features - np.array(self.mean)) / np.array(self.scale)
+        z = self.weights[0] + standard @ np.array(self.weights[1:])
+        result: FloatArray = 1 / (1 + np.exp(-np.clip(z, -30, 30)))
+        return result
+
+    def source(self) -> str:
+        """The Python literal of this model, for pasting into this module."""
+
+        def numbers(values: tuple[float, ...]) -> str:
+            return "(" + ", ".join(f"{value:.4f}" for value in values) + ")"
+
+        return (
+            "FUSED_MODEL = Logistic(\n"
+            f"    mean={numbers(self.mean)},\n"
+            f"    scale={numbers(self.scale)},\n"
+            f"    weights={numbers(self.weights)},\n"
+            ")"
+        )
+
+
+def fit(features: FloatArray, labels: FloatArray, *, penalty: float = 1.0) -> Logistic:
+    """Fit by Newton's method (a few iterations converge on a few hundred questions)."""
+    mean = features.mean(axis=0)
+    scale = features.std(axis=0) + 1e-9
+    design = np.c_[np.ones(len(features)), (features - mean) / scale]
+    weights = np.zeros(design.shape[1])
+    ridge = penalty * np.diag(np.r_[0.0, np.ones(design.shape[1] - 1)])
+    for _ in range(50):
+        predicted = 1 / (1 + np.exp(-np.clip(design @ weights, -30, 30)))
+        gradient = design.T @ (predicted - labels) + ridge @ weights
+        hessian = (design * (predicted * (1 - predicted))[:, None]).T @ design + ridge
+        step = np.linalg.solve(hessian, gradient)
+        weights -= step
+        if float(np.abs(step).max()) < 1e-8:
+            break
+    return Logistic(
+        tuple(float(v) for v in mean),
+        tuple(float(v) for v in scale),
+        tuple(float(v) for v in weights),
+    )
+
+
+def cross_validated(
+    features: FloatArray, labels: FloatArray, *, folds: int = 5, seed: int = 0
+) -> FloatArray:
+    """Out-of-fold probabilities: each question scored by a model that never saw it."""
+    order = np.random.default_rng(seed).permutation(len(labels))
+    result = np.zeros(len(labels))
+    for fold in range(folds):
+        held = order[fold::folds]
+        kept = np.setdiff1d(order, held)
+        result[held] = fit(features[kept], labels[kept]).probabilities(features[held])
+    return result
+
+
+# Fitted by benchmarks/fit_fusion.py on tests/data/questions.yaml (shipped knowledge base).
+FUSED_MODEL = Logistic(
+    mean=(0.5453, 0.1983, 0.6100, 0.2759, 0.8701, 0.0245, 0.7694, 0.1866, 1.5141),
+    scale=(0.1917, 0.1449, 0.2665, 0.2065, 0.0335, 0.0257, 0.4212, 0.2962, 0.4010),
+    weights=(2.1766, 1.1462, 0.6059, 1.4389, -0.0338, 0.4179, 1.2785, -0.0667, -0.1418, 0.7421),
+)

@@ -1,0 +1,60 @@
+"""Progress of long work (embedding a knowledge base): a bar on a terminal, log lines
+otherwise. Nothing is shown for work that ends within a second."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from collections.abc import Callable
+from typing import TextIO
+
+logger = logging.getLogger(__name__)
+
+BAR_WIDTH = 30
+LOG_EVERY = 10.0
+"""Seconds between progress log lines when no terminal is attached (the bot's logs)."""
+
+
+class ProgressReport:
+    """Callable as (done, total); draws a bar on a terminal or logs every few seconds."""
+
+    def __init__(
+        self,
+        label: str,
+        *,
+        stream: TextIO | None = None,
+        delay: float = 1.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.label = label
+        self.stream = stream if stream is not None else sys.stderr
+        self.delay = delay
+        self._clock = clock
+        self._started: float | None = None
+        self._last_log = 0.0
+        self._drawn = False
+        self.terminal = bool(getattr(self.stream, "isatty", lambda: False)())
+
+    def __call__(self, done: int, total: int) -> None:
+        now = self._clock()
+        if self._started is None:
+            self._started = self._last_log = now
+        elapsed = now - self._started
+        if total <= 0 or (elapsed < self.delay and done < total):
+            return
+        if self.terminal:
+            if done >= total and not self._drawn:
+                return  # finished within the delay: nothing to show
+            filled = BAR_WIDTH * done // total
+            bar = "#" * filled + "-" * (BAR_WIDTH - filled)
+            end = "\n" if done >= total else ""
+            self.stream.write(f"\r{self.label} [{bar}] {done}/{total} ({elapsed:.0f} s){end}")
+            self.stream.flush()
+            self._drawn = done < total
+        elif done >= total:
+            if elapsed >= self.delay:
+                logger.info("%s: %d of %d done in %.0f s", self.label, done, total, elapsed)
+        elif now - self._last_log >= LOG_EVERY or self._last_log == self._started:
+            self._last_log = now
+            logger.info("%s: %d of %d (%.0f s so far)", self.label, done, total, elapsed)

@@ -1,0 +1,274 @@
+"""What a customer's word means in the knowledge base's vocabulary.
+
+The vocabulary is every surface form the knowledge base uses, with its stem. A
+question's word is resolved against it, with a credit below 1 where the link is less
+certain:
+
+    exact stem                 zertifikate -> zertifikat             1.0
+    inflection by prefix       erneuert -> erneu                    0.9
+    compound split             spamkommentare -> spam + kommentar   1.0 each
+    compound head only         firmenblog -> blog                   0.3
+    typo (OSA, 1-2 edits)      zertifkat -> zertifikat              0.85 / 0.7
+    unknown                    photovoltaikanlage                   0, but it weighs
+
+The index uses the same splitting for its own words, so "Kommentar-Spam" and
+"Spamkommentare" meet halfway.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Container, Mapping
+from dataclasses import dataclass
+
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
+
+from bot.text import Word, is_stopword, stem
+
+FUGEN = ("s", "es", "n", "en", "e")
+"""Linking letters between the parts of a German compound (Unternehmen-s-blog)."""
+MIN_PART = 3
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One content word of the question and the knowledge-base terms it may mean."""
+
+    word: str
+    weight: float
+    forms: tuple[tuple[str, float], ...]
+    how: str
+
+    @property
+    def known(self) -> bool:
+        return bool(self.forms)
+
+
+@dataclass(frozen=True)
+class Credits:
+    """How much a less certain link between a word and a term counts."""
+
+    prefix: float = 0.9
+    head: float = 0.3
+    typo: tuple[float, float] = (0.85, 0.7)
+    unknown_weight: float = 1.0
+
+
+class Vocabulary:
+    """The knowledge base's surface forms and their stems; splits compounds against them."""
+
+    def __init__(self, surface: dict[str, str]) -> None:
+        self.surface = surface
+        self.stems: frozenset[str] = frozenset(surface.values())
+        # Known stems by their shorter forms (erneu -> erneuer, erneuert), for spelling
+        # variants: used to split compounds and to resolve a question's inflections.
+        self.by_prefix: dict[str, list[str]] = defaultdict(list)
+        for known in sorted(self.stems):
+            for cut in range(1, 4):
+                if len(known) - cut >= 5:
+                    self.by_prefix[known[:-cut]].append(known)
+        self.surface_by_length: dict[int, list[str]] = defaultdict(list)
+        for form in surface:
+            self.surface_by_length[len(form)].append(form)
+        self._split_cache: dict[str, tuple[str, ...] | None] = {}
+        self._terms_cache: dict[tuple[str, tuple[str, ...]], frozenset[str]] = {}
+
+    def word_terms(self, word: Word) -> frozenset[str]:
+        """The terms a knowledge-base word stands for: its stem and its parts' stems."""
+        key = (word.text, word.parts)
+        terms = self._terms_cache.get(key)
+        if terms is None:
+            terms = self._terms_cache[key] = frozenset(self._word_terms(word))
+        return terms
+
+    def _word_terms(self, word: Word) -> set[str]:
+        if is_stopword(word.text):
+            return set()
+        terms = {stem(word.text)}
+        for part in word.parts if word.is_compound else ():
+            if not is_stopword(part):
+                terms.add(stem(part))
+        split = self.split_compound(word.text)
+        if split:
+            terms.update(split)
+        return terms
+
+    def split_compound(self, word: str) -> tuple[str, ...] | None:
+        """Split a closed compound into terms the knowledge base knows, or None.
+
+        "spamkommentare" -> ("spam", "kommentar"); "zertifikatserneuerung" ->
+        ("zertifikat", "erneu"). Every part must be known, allowing a linking letter
+        (Fugen-s) and an inflected ending; the split with the longest shortest part
+        wins.
+        """
+        if word in self._split_cache:
+            return self._split_cache[word]
+        best: tuple[str, ...] | None = None
+        best_key = 0
+        if len(word) >= 2 * MIN_PART + 1:
+            for cut in range(MIN_PART, len(word) - MIN_PART + 1):
+                left = self._known_left(word[:cut])
+                if left is None:
+                    continue
+                right_word = word[cut:]
+                right_term = self.known_term(right_word)
+                right = (right_term,) if right_term else self.split_compound(right_word)
+                if right is None:
+                    continue
+                key = min(cut, len(right_word) if right_term else MIN_PART) * 10 - len(right)
+                if key > best_key:
+                    best, best_key = (left, *right), key
+        self._split_cache[word] = best
+        return best
+
+    def known_term(self, word: str) -> str | None:
+        """The knowledge base's term for a word, tolerating another ending; or None."""
+        if is_stopword(word) or len(word) < MIN_PART:
+            return None
+        term = self.surface.get(word) or stem(word)
+        if term in self.stems:
+            return term
+        for cut in range(len(term) - 1, max(4, len(term) - 3) - 1, -1):
+            if term[:cut] in self.stems:
+                return term[:cut]
+        longer = self.by_prefix.get(term)
+        return longer[0] if longer else None
+
+    def _known_left(self, left: str) -> str | None:
+        term = self.known_term(left)
+        if term:
+            return term
+        for linker in FUGEN:
+            trimmed = left.removesuffix(linker)
+            if trimmed != left and len(trimmed) >= MIN_PART:
+                term = self.known_term(trimmed)
+                if term:
+                    return term
+        return None
+
+
+class QuestionReader:
+    """Resolves a question's words into units against one index's terms and weights."""
+
+    def __init__(
+        self,
+        vocabulary: Vocabulary,
+        *,
+        terms: Container[str],
+        weight: Mapping[str, float],
+        idf: Mapping[str, float],
+        unknown_idf: float,
+        credits: Credits,
+    ) -> None:
+        self.vocabulary = vocabulary
+        self.terms = terms
+        self.weight = weight
+        self.idf = idf
+        self.unknown_idf = unknown_idf
+        self.credits = credits
+
+    def units(self, found: list[Word]) -> tuple[Unit, ...]:
+        """One unit per distinct content word of the question, in order."""
+        units: list[Unit] = []
+        seen: set[str] = set()
+        # Case only tells nouns from other words if the writer uses capitals at all.
+        cased = any(word.capitalised for word in found)
+        for word in found:
+            for unit in self._units_of(word, cased):
+                if unit.word not in seen:
+                    seen.add(unit.word)
+                    units.append(unit)
+        return tuple(units)
+
+    def _units_of(self, word: Word, cased: bool) -> list[Unit]:
+        if is_stopword(word.text):
+            return []
+        noun = word.capitalised if cased else None
+        if not word.is_compound:
+            return self.resolve(word.text, noun)
+        # A hyphenated compound is matched by its parts, as the index also holds them.
+        return [
+            unit
+            for part in word.parts
+            if not is_stopword(part)
+            for unit in self.resolve(part, noun)
+        ]
+
+    def resolve(self, word: str, noun: bool | None) -> list[Unit]:
+        """Find what one word means in the knowledge base's vocabulary."""
+        credits = self.credits
+        term = stem(word)
+        split = self.vocabulary.split_compound(word)
+        if split:
+            # Matched by its parts, as the index also holds the parts of every compound.
+            return [
+                Unit(part, self.weight[part], ((part, 1.0),), "compound part")
+                for part in split
+                if part in self.terms
+            ]
+        if term in self.terms:
+            return [Unit(word, self.weight[term], ((term, 1.0),), "exact")]
+        variants = self._inflections(term)
+        if variants:
+            weight = max(self.weight[v] for v in variants)
+            forms = tuple((v, credits.prefix) for v in variants)
+            return [Unit(word, weight, forms, "inflection")]
+        corrected = self._correct_typo(word)
+        if corrected:
+            return [Unit(word, self.weight[corrected[0]], (corrected,), "typo")]
+        head = self._known_head(word)
+        noun_factor = {True: 1.0, None: 0.75, False: 0.5}[noun]
+        unknown_weight = credits.unknown_weight * self.unknown_idf * noun_factor
+        if head:
+            return [Unit(word, unknown_weight, ((head, credits.head),), "head")]
+        return [Unit(word, unknown_weight, (), "unknown")]
+
+    def _inflections(self, term: str) -> list[str]:
+        """Known terms that differ from ``term`` only in an ending (erneuert ~ erneu)."""
+        terms = self.terms
+        found = [
+            term[:cut] for cut in range(max(4, len(term) - 3), len(term)) if term[:cut] in terms
+        ]
+        found += self.vocabulary.by_prefix.get(term, [])
+        if not found and term.startswith("ge") and len(term) > 6:
+            rest = term[2:]
+            if rest in terms:
+                found.append(rest)
+            else:
+                found += [rest[:cut] for cut in range(4, len(rest)) if rest[:cut] in terms]
+        return found[:3]
+
+    def _correct_typo(self, word: str) -> tuple[str, float] | None:
+        """The knowledge-base word one or two edits away, as a term with its credit."""
+        if len(word) < 4 or word.isdigit():
+            return None
+        max_edits = 1 if len(word) < 8 else 2
+        vocabulary = self.vocabulary
+        best: tuple[int, bool, float, str] | None = None
+        for length in range(len(word) - max_edits, len(word) + max_edits + 1):
+            pool = vocabulary.surface_by_length.get(length)
+            if not pool:
+                continue
+            for known, distance, _ in process.extract(
+                word, pool, scorer=OSA.distance, score_cutoff=max_edits, limit=5
+            ):
+                term = vocabulary.surface[known]
+                if term not in self.terms:
+                    continue
+                # Fewest edits; then a kept first letter; then the commoner word.
+                key = (int(distance), known[0] != word[0], self.idf[term], term)
+                if best is None or key < best:
+                    best = key
+        if best is None:
+            return None
+        return best[3], self.credits.typo[best[0] - 1]
+
+    def _known_head(self, word: str) -> str | None:
+        """The last part of an unknown compound, if the knowledge base knows it."""
+        for cut in range(3, len(word) - 3):
+            head = word[cut:]
+            term = stem(head)
+            if term in self.terms and not is_stopword(head):
+                return term
+        return None

@@ -1,0 +1,64 @@
+"""Progress of long embeddings: a bar on a terminal after a second, log lines otherwise."""
+
+from __future__ import annotations
+
+import io
+import logging
+
+import pytest
+
+from bot.progress import ProgressReport
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_progress_bar_on_a_terminal_after_one_second() -> None:
+    stream, clock = Terminal(), Clock()
+    report = ProgressReport("Embedding", stream=stream, clock=clock)
+    report(0, 100)
+    clock.now = 0.5
+    report(30, 100)
+    assert stream.getvalue() == ""  # nothing within the first second
+    clock.now = 1.5
+    report(60, 100)
+    clock.now = 2.0
+    report(100, 100)
+    drawn = stream.getvalue()
+    assert "\rEmbedding [##################------------] 60/100 (2 s)" in drawn
+    assert drawn.endswith("100/100 (2 s)\n")
+
+
+def test_progress_short_work_shows_nothing() -> None:
+    stream, clock = Terminal(), Clock()
+    report = ProgressReport("Embedding", stream=stream, clock=clock)
+    report(0, 10)
+    clock.now = 0.3
+    report(10, 10)
+    assert stream.getvalue() == ""
+
+
+def test_progress_without_terminal_logs(caplog: pytest.LogCaptureFixture) -> None:
+    stream, clock = io.StringIO(), Clock()
+    report = ProgressReport("Embedding 3 entries", stream=stream, clock=clock)
+    with caplog.at_level(logging.INFO, logger="bot.progress"):
+        report(0, 64)
+        clock.now = 1.2
+        report(32, 64)
+        clock.now = 2.4
+        report(64, 64)
+    assert stream.getvalue() == ""
+    assert [r.getMessage() for r in caplog.records] == [
+        "Embedding 3 entries: 32 of 64 (1 s so far)",
+        "Embedding 3 entries: 64 of 64 done in 2 s",
+    ]
