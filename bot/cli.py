@@ -318,20 +318,22 @@ def cmd_check(args: argparse.Namespace) -> int:
     from bot.checks import check_folder
 
     report = check_folder(resolve_faq_dir(args), confusions=not args.no_confusions)
-    semantic = ""
+    semantic = None
     if report.kb is not None:
         # Embeds new phrasings into the cache now (with a progress bar), not at the bot's start.
         _, status = semantic_matcher(report.kb)
-        semantic = " Semantische Suche: " + (
+        semantic = "Semantische Suche: " + (
             "aktiv." if status.active else f"aus ({status.reason})."
         )
+    out = sys.stderr if args.json else sys.stdout
     if args.json:
         print(json.dumps([p.as_json() for p in report.findings], ensure_ascii=False, indent=2))
-        print(report.summary() + semantic, file=sys.stderr)
     else:
         for problem in report.findings:
             print(problem.render() + ("\n" if problem.excerpt else ""))
-        print(report.summary() + semantic)
+    if semantic is not None and not args.json:  # stdout stays pure JSON for editors
+        print(semantic)
+    print(report.summary(), file=out)
     return 0 if report.ok else 1
 
 
