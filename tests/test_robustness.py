@@ -463,4 +463,5 @@ def test_rejected_token_at_start_is_fatal_at_once(
     assert "Telegram rejected the bot token (401)" in output
     assert output.count("Cannot reach Telegram") == 0  # no retrying a wrong token
     assert "Traceback" not in output
+    assert "Unclosed" not in output  # the transport is closed before the exit
     assert "WRONG-TOKEN" not in output
