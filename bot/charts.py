@@ -22,8 +22,8 @@ from typing import Any
 
 import vl_convert
 
-from bot.analytics import DECISIONS, ChosenEntry, Day, EntryStats, UnansweredGroup
 from bot.handoff_store import HandoffCounts
+from bot.report import DECISIONS, ChosenEntry, Day, EntryStats, UnansweredGroup
 
 Spec = dict[str, Any]
 

@@ -428,7 +428,7 @@ def _days(args: argparse.Namespace) -> int | None:
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
-    from bot.analytics import build_report
+    from bot.report_queries import build_report
     from bot.store import reader
 
     days = _days(args)
@@ -442,8 +442,8 @@ def cmd_stats(args: argparse.Namespace) -> int:
 
 
 def cmd_suggest(args: argparse.Namespace) -> int:
-    from bot.analytics import suggest_snippets
     from bot.store import reader
+    from bot.suggestions import suggest_snippets
 
     days = _days(args)
     kb = load_knowledge_base(resolve_faq_dir(args))
@@ -454,9 +454,9 @@ def cmd_suggest(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from bot.analytics import build_report
     from bot.config import load_store_settings, read_environment
     from bot.report_html import render_report, render_unavailable
+    from bot.report_queries import build_report
     from bot.store import DATABASE_FILE, reader
 
     days = _days(args)

@@ -13,18 +13,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.analytics import (
-    DRAFT_ANSWER,
-    as_question,
-    build_report,
-    group_questions,
-    normalise,
-    suggest_snippets,
-    unique_slug,
-    yaml_string,
-)
+from bot.grouping import group_questions, normalise
 from bot.knowledge import ID_PATTERN, KnowledgeBase
+from bot.report_queries import build_report
 from bot.store import ChoiceEvent, Event, FeedbackEvent, QuestionEvent, Store, reader
+from bot.suggestions import DRAFT_ANSWER, as_question, suggest_snippets, unique_slug, yaml_string
 
 NOW = datetime.now(UTC)
 

@@ -12,11 +12,12 @@ from typing import Any
 import pytest
 import yaml
 
-from bot.analytics import build_report, suggest_snippets
 from bot.cli import main
 from bot.handoff_store import HandoffRepository
 from bot.knowledge import KnowledgeBase
+from bot.report_queries import build_report
 from bot.store import DATABASE_FILE, QuestionEvent, Store, reader
+from bot.suggestions import suggest_snippets
 from tests.bot_runner import ADMIN_ID, BotThread, copy_faq, running_bot, settings_for
 from tests.fake_bot_api import FakeBotApi
 

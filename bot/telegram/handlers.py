@@ -26,7 +26,6 @@ from telegram.constants import ChatType, MessageEntityType, ParseMode
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
-from bot.analytics import build_report
 from bot.config import Settings
 from bot.flood import FloodGuard, Verdict
 from bot.handoff import Desk
@@ -50,6 +49,7 @@ from bot.replies import (
     reply_to,
     topics_reply,
 )
+from bot.report_queries import build_report
 from bot.smalltalk import understand
 from bot.stats import Stats
 from bot.store import ChoiceEvent, Event, FeedbackEvent, QuestionEvent, Store, reader
