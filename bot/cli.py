@@ -362,8 +362,8 @@ def _figures_table(figures: list[dict[str, Any]]) -> str:
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
-    from bot.replies import DEFAULT_CONTACT_TEXT
     from bot.terminal import Conversation, enable_line_editing, run_chat, typed_messages
+    from bot.texts import DEFAULT_CONTACT_TEXT
 
     kb, matcher = load(args)
     contact = os.environ.get("CONTACT_TEXT") or DEFAULT_CONTACT_TEXT

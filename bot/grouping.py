@@ -56,7 +56,6 @@ from bot.text import _APOSTROPHES, _WORD_SPLIT, clean, is_stopword, stem, words_
 _TYPO_MIN_LETTERS = 5
 
 
-
 @dataclass(frozen=True)
 class Group:
     """Questions about the same thing."""

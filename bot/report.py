@@ -259,4 +259,3 @@ def period_start(days: int | None, now: datetime | None = None) -> str | None:
     if now.tzinfo is None:
         now = now.replace(tzinfo=UTC)
     return (now.astimezone(UTC) - timedelta(days=days)).isoformat(timespec="seconds")
-

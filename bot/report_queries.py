@@ -236,4 +236,3 @@ def _suggestion_ids(raw: object) -> list[str]:
     except ValueError:
         return []
     return [str(entry_id) for entry_id in ids] if isinstance(ids, list) else []
-

@@ -16,18 +16,10 @@ import textwrap
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
+from bot.conversation import respond
 from bot.knowledge import KnowledgeBase
 from bot.matcher import Matcher
-from bot.replies import (
-    Button,
-    Reply,
-    category_reply,
-    entry_reply,
-    none_of_these_reply,
-    parse_action,
-    reply_to,
-    topics_reply,
-)
+from bot.replies import Button, Reply, parse_action, reply_to, topics_reply
 from bot.smalltalk import understand
 
 WIDTH = 78
@@ -97,22 +89,13 @@ class Conversation:
         return self._remember(reply)
 
     def choose(self, data: str) -> Reply:
-        """What choosing a button does; the same actions as Telegram's buttons."""
+        """What choosing a button does: the conversation core's reply, as on Telegram."""
         action = parse_action(data)
-        kind = action.kind if action else "topics"
-        if kind in ("entry", "browse") and action is not None:
-            entry = self.kb.get(action.target)
-            if entry is not None:
-                # Opened while browsing: a way back to its category, as on Telegram.
-                back_to = self.kb.categories.index(entry.category) if kind == "browse" else None
-                return entry_reply(entry, back_to=back_to, feedback=False)
-        elif kind == "category" and action is not None and action.target.isdigit():
-            reply = category_reply(self.kb, int(action.target))
-            if reply is not None:
-                return reply
-        elif kind == "none_of_these":
-            return none_of_these_reply(contact_text=self.contact_text)
-        return topics_reply(self.kb)  # "topics", and choices that no longer exist
+        if action is None:
+            return topics_reply(self.kb)
+        # No feedback buttons, no team handoff in a terminal: nobody would read them.
+        outcome = respond(self.kb, action, contact_text=self.contact_text, feedback=False)
+        return outcome.reply or topics_reply(self.kb)
 
     def _remember(self, reply: Reply) -> Reply:
         self.choices = reply.buttons

@@ -1,5 +1,5 @@
-"""Customer- and staff-facing German texts of small talk, related questions and the
-team handoff, in one place so that wording is reviewed as a whole.
+"""Customer- and staff-facing German texts, in one place so that wording is edited
+here and reviewed as a whole.
 
 Placeholders in braces are filled with ``str.format``; values from customers are
 escaped by the front end, never here.
@@ -10,8 +10,39 @@ from __future__ import annotations
 # Related questions under an answer.
 RELATED_INTRO = "Passt nicht? Vielleicht:"
 
+DEFAULT_CONTACT_TEXT = (
+    "Gern hilft Ihnen unser Team auch persönlich weiter: "
+    "Nutzen Sie dazu bitte das Kontaktformular auf unserer Website."
+)
+"""CONTACT_TEXT's default: how customers reach a human when the bot cannot help."""
+
+# Replies to questions.
+SUGGEST_INTRO = "Meinten Sie eine dieser Fragen?"
+NO_ANSWER = "Dazu habe ich leider keine passende Antwort gefunden."
+NO_ANSWER_TIPS = (
+    "Formulieren Sie Ihre Frage gern mit anderen Worten oder nennen Sie das "
+    "Thema in einem Stichwort. Mit /themen sehen Sie alle Themen."
+)
+NO_ANSWER_CLOSEST = "Vielleicht hilft Ihnen eines dieser Themen:"
+EMPTY_QUESTION = (
+    "Ich habe darin keine Frage erkannt. Bitte schreiben Sie Ihre Frage "
+    "als Text, zum Beispiel: „Was ist DNSSEC?“"
+)
+NONE_OF_THESE = "Schade, dass nichts Passendes dabei war."
+
+# Browsing the topics.
+TOPICS_INTRO = "Zu diesen Themen kann ich Ihnen Auskunft geben:"
+CATEGORY_INTRO = "Wählen Sie eine Frage:"
+STALE_MENU = "Dieses Menü ist nicht mehr aktuell. Hier ist die aktuelle Übersicht."
+ENTRY_GONE = "Dieser Eintrag ist nicht mehr verfügbar."
+
 # Buttons.
 ALL_TOPICS = "Alle Themen"
+HELPFUL_BUTTON = "👍 Hilfreich"
+NOT_HELPFUL_BUTTON = "👎 Nicht hilfreich"
+BACK_BUTTON = "« Zurück"
+BACK_TO_TOPICS_BUTTON = "« Zurück zu den Themen"
+NONE_OF_THESE_BUTTON = "Keine davon"
 TEAM_BUTTON = "Frage an unser Team senden"
 TEAM_CONFIRM_BUTTON = "Ja, senden"
 TEAM_CANCEL_BUTTON = "Abbrechen"

@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
+from bot import texts as bot_texts
 from bot.store import reader
 from bot.telegram import handlers
 from tests.bot_runner import BotThread, copy_faq, running_bot, settings_for
-from tests.fake_bot_api import FakeBotApi
-from tests.test_telegram_conversation import (
+from tests.conftest import (
     BOT_MENTION,
     CUSTOMER,
     THANKS,
@@ -24,6 +24,7 @@ from tests.test_telegram_conversation import (
     texts,
     wait_for_edit,
 )
+from tests.fake_bot_api import FakeBotApi
 
 JSON = dict[str, Any]
 GROUP = -4001
@@ -74,7 +75,7 @@ def test_malformed_callback_data_is_ignored_with_the_spinner_answered(
 
     answered = callback_answer(fake, press)
     round_trip(fake)
-    assert answered.get("text") in (None, handlers.ENTRY_GONE)
+    assert answered.get("text") in (None, bot_texts.ENTRY_GONE)
     assert handlers.APOLOGY not in texts(fake, CUSTOMER)
     assert fake.internal_errors == []
 
@@ -86,7 +87,7 @@ def test_feedback_for_an_entry_that_does_not_exist_is_not_stored(
 
     press = fake.press(answer, "f+:gibt-es-nicht")
 
-    assert callback_answer(fake, press)["text"] == handlers.ENTRY_GONE
+    assert callback_answer(fake, press)["text"] == bot_texts.ENTRY_GONE
     assert feedback_rows(bot, data_dir) == []
     assert sum(bot.stats.helpful.values()) == 0
 

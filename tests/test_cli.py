@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -14,7 +16,16 @@ from bot.cli import build_parser, main
 from bot.knowledge import load_knowledge_base
 from tests.conftest import FAQ_DIR, ROOT
 
-COMMANDS = ["ask", "check", "eval", "chat", "run", "health", "stats", "suggest", "report"]
+
+def subcommands() -> dict[str, argparse.ArgumentParser]:
+    """The parser's commands, as ``faqbot --help`` lists them (argparse has no public
+    way to list them, so this reads its subparsers action)."""
+    actions = build_parser()._actions
+    [commands] = [action for action in actions if isinstance(action, argparse._SubParsersAction)]
+    return dict(commands.choices)
+
+
+COMMANDS = sorted(subcommands())
 
 
 def run_cli(
@@ -102,8 +113,11 @@ def test_check_shipped_knowledge_base_passes() -> None:
     result = run_cli("check")
     assert result.returncode == 0, result.stdout + result.stderr
     kb = load_knowledge_base(FAQ_DIR)
-    categories = len(kb.categories)
-    summary = f"OK: {len(kb)} Einträge in {categories} Kategorien, 0 Entwürfe, 0 Warnungen."
+    small_talk = f" {len(kb.smalltalk)} Small-Talk-Einträge," if kb.smalltalk else ""
+    summary = (
+        f"OK: {len(kb)} Einträge in {len(kb.categories)} Kategorien,{small_talk}"
+        " 0 Entwürfe, 0 Warnungen."
+    )
     assert result.stdout.splitlines()[-1] == summary
 
 
@@ -242,8 +256,17 @@ def test_every_command_has_help_with_an_example(
         build_parser().parse_args([command, "--help"])
     assert exit_info.value.code == 0
     out = capsys.readouterr().out
-    assert "Example: faqbot" in out or "faqbot " + command in out
+    examples = re.findall(rf"^Example: .*\bfaqbot {re.escape(command)}\b", out, re.MULTILINE)
+    assert examples, f"faqbot {command} --help shows no example"
     assert "--faq-dir" in out
+
+
+def test_commands_are_those_the_module_docstring_names() -> None:
+    import bot.cli
+
+    assert bot.cli.__doc__ is not None
+    named = bot.cli.__doc__.splitlines()[0].split(": ", 1)[1].rstrip(".").split(", ")
+    assert sorted(named) == COMMANDS
 
 
 # stats and suggest ------------------------------------------------------------------------
@@ -252,7 +275,7 @@ def test_every_command_has_help_with_an_example(
 @pytest.fixture
 def data_dir(tmp_path: Path) -> Path:
     from bot.store import ChoiceEvent, FeedbackEvent
-    from tests.test_analytics import ago, question, write
+    from tests.conftest import ago, question, write
 
     return write(
         tmp_path / "data",

@@ -18,16 +18,8 @@ from bot.knowledge import load_knowledge_base
 from bot.report_html import render_report
 from bot.report_queries import build_report
 from bot.store import DATABASE_FILE, reader
+from tests.conftest import HEADINGS
 from tests.report_store import CHAT_ID, NOW, USER_ID, events, write_kb, write_store
-
-HEADINGS = [
-    "Fragen pro Tag",
-    "Häufigste Einträge",
-    "Meist „nicht hilfreich“ bewertet",
-    "Unbeantwortete Fragen nach Thema",
-    "Gewählte Vorschläge („Meinten Sie …?“)",
-    "Wie gut der Bot trifft",
-]
 
 
 @pytest.fixture(autouse=True)

@@ -26,29 +26,16 @@ from telegram.constants import ChatType, MessageEntityType, ParseMode
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
+from bot import texts
 from bot.config import Settings
+from bot.conversation import NAVIGATION, respond
 from bot.flood import FloodGuard, Verdict
 from bot.handoff import Desk
 from bot.knowledge import Entry, KnowledgeBase
 from bot.logs import current_update_id
 from bot.metrics import Metrics
 from bot.reloader import KnowledgeBaseHolder
-from bot.replies import (
-    BROWSE_ENTRY_ACTION,
-    CATEGORY_ACTION,
-    ENTRY_ACTION,
-    HELPFUL_ACTION,
-    NONE_OF_THESE_ACTION,
-    NOT_HELPFUL_ACTION,
-    TOPICS_ACTION,
-    Block,
-    Reply,
-    category_reply,
-    entry_reply,
-    none_of_these_reply,
-    reply_to,
-    topics_reply,
-)
+from bot.replies import Block, Reply, entry_reply, parse_action, reply_to, topics_reply
 from bot.report_queries import build_report
 from bot.smalltalk import understand
 from bot.stats import Stats
@@ -131,7 +118,6 @@ FLOOD_NOTICE = (
 )
 ADMIN_ONLY = "Dieser Befehl ist nur für Administratoren verfügbar."
 NOT_YOUR_BUTTONS = "Diese Knöpfe gehören zur Frage einer anderen Person. Fragen Sie gern selbst!"
-ENTRY_GONE = "Dieser Eintrag ist nicht mehr verfügbar."
 MAX_VOTES_REMEMBERED = 10_000
 UNKNOWN_ENTRY = "Diesen Eintrag gibt es leider nicht (mehr). Hier sind alle Themen:"
 
@@ -389,54 +375,41 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if query is None or query.data is None:
         return
     bot_context = _bot_context(context)
-    kb = bot_context.kb
-    data = query.data
     if not _is_asker(query):
         await answer_button(query, NOT_YOUR_BUTTONS)
         return
-    notice: str | None = None
-    reply: Reply | None = None
-    if data.startswith((ENTRY_ACTION, BROWSE_ENTRY_ACTION)):
-        entry = kb.get(data[len(ENTRY_ACTION) :])
-        if entry is None:
-            notice, reply = ENTRY_GONE, topics_reply(kb)
-        else:
-            bot_context.stats.record_choice(entry.id)
-            if data.startswith(ENTRY_ACTION):  # chosen from "Meinten Sie …?"
-                bot_context.record(_choice(query, entry.id))
-            back_to = (
-                kb.categories.index(entry.category)
-                if data.startswith(BROWSE_ENTRY_ACTION)
-                else None
-            )
-            reply = entry_reply(entry, back_to=back_to)
-    elif data.startswith(CATEGORY_ACTION):
-        number = data.removeprefix(CATEGORY_ACTION)
-        if number.isascii() and number.isdigit():  # not "²": isdigit() alone takes it
-            reply = category_reply(kb, int(number)) or topics_reply(kb)
-    elif data == TOPICS_ACTION:
-        reply = topics_reply(kb)
-    elif data == NONE_OF_THESE_ACTION:
-        bot_context.record(_choice(query, None))
-        desk = bot_context.handoff_desk(update)
-        message = query.message
-        draft = (
-            desk.drafts.for_message(message.chat.id, message.message_id)
-            if desk is not None and message is not None
-            else None
-        )
-        reply = none_of_these_reply(
-            contact_text=bot_context.settings.contact_text,
-            handoff=draft.token if draft else None,
-        )
-    elif data.startswith((HELPFUL_ACTION, NOT_HELPFUL_ACTION)):
-        await feedback(query, context, helpful=data.startswith(HELPFUL_ACTION))
+    action = parse_action(query.data)
+    if action is not None and action.kind in ("helpful", "not_helpful"):
+        await feedback(query, context, action.target, helpful=action.kind == "helpful")
         return
-    else:
+    if action is None or action.kind not in NAVIGATION:
         logger.debug("Ignored a button with unknown data")
-    await answer_button(query, notice)
-    if reply is not None:
-        await edit_reply(query, context, reply)
+        await answer_button(query)
+        return
+    handoff = None
+    if action.kind == "none_of_these":
+        bot_context.record(_choice(query, None))
+        handoff = _offered_draft(bot_context, update, query)
+    outcome = respond(
+        bot_context.kb, action, contact_text=bot_context.settings.contact_text, handoff=handoff
+    )
+    if outcome.opened is not None:
+        bot_context.stats.record_choice(outcome.opened.id)
+        if action.kind == "entry":  # chosen from "Meinten Sie …?"
+            bot_context.record(_choice(query, outcome.opened.id))
+    await answer_button(query, outcome.notice)
+    if outcome.reply is not None:
+        await edit_reply(query, context, outcome.reply)
+
+
+def _offered_draft(bot_context: BotContext, update: Update, query: CallbackQuery) -> str | None:
+    """The handoff draft of the question whose suggestions were rejected, if any."""
+    desk = bot_context.handoff_desk(update)
+    message = query.message
+    if desk is None or message is None:
+        return None
+    draft = desk.drafts.for_message(message.chat.id, message.message_id)
+    return draft.token if draft else None
 
 
 def _is_asker(query: CallbackQuery) -> bool:
@@ -463,7 +436,7 @@ def _choice(query: CallbackQuery, entry_id: str | None) -> ChoiceEvent:
 
 
 async def feedback(
-    query: CallbackQuery, context: ContextTypes.DEFAULT_TYPE, *, helpful: bool
+    query: CallbackQuery, context: ContextTypes.DEFAULT_TYPE, entry_id: str, *, helpful: bool
 ) -> None:
     """Record feedback, thank the customer, and drop the feedback buttons.
 
@@ -471,9 +444,8 @@ async def feedback(
     message, a double tap) changes nothing; 👎 after 👍 replaces it.
     """
     bot_context = _bot_context(context)
-    entry_id = (query.data or "")[len(HELPFUL_ACTION) :]
     if bot_context.kb.get(entry_id) is None:  # forged data or an entry since removed
-        await answer_button(query, ENTRY_GONE)
+        await answer_button(query, texts.ENTRY_GONE)
         return
     chat_id = query.message.chat.id if query.message else query.from_user.id
     message_id = query.message.message_id if query.message else None
@@ -501,10 +473,7 @@ async def feedback(
         rows = [
             row
             for row in markup.inline_keyboard
-            if not any(
-                str(b.callback_data or "").startswith((HELPFUL_ACTION, NOT_HELPFUL_ACTION))
-                for b in row
-            )
+            if not any(_is_feedback(str(b.callback_data or "")) for b in row)
         ]
         keyboard = InlineKeyboardMarkup(rows) if rows else None
         edit = Outgoing(
@@ -522,6 +491,11 @@ async def feedback(
             f" Fragen. {bot_context.settings.contact_text}"
         )
         await send(context, [Outgoing.text(query.message.chat.id, text)])
+
+
+def _is_feedback(data: str) -> bool:
+    action = parse_action(data)
+    return action is not None and action.kind in ("helpful", "not_helpful")
 
 
 def _remember_vote(
