@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -117,7 +118,7 @@ def test_smalltalk_key_misspelt_gets_a_suggestion(faq_dir: Path) -> None:
     (faq_dir / "smalltalk.yaml").write_text(
         SMALLTALK.replace("smalltalk: true", "smaltalk: true"), encoding="utf-8"
     )
-    with pytest.raises(KnowledgeBaseError, match="Meinten Sie „smalltalk“?"):
+    with pytest.raises(KnowledgeBaseError, match=re.escape("Meinten Sie „smalltalk“?")):
         load_knowledge_base(faq_dir)
 
 
