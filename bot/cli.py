@@ -385,6 +385,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     from bot.config import load_settings, logging_wanted, read_environment
     from bot.logs import configure_logging
 
+    # PTB 22 warns unless told to express retry_after and similar periods as timedelta;
+    # deliver() handles both. Set for this process only, before PTB is imported.
+    os.environ.setdefault("PTB_TIMEDELTA", "true")
     environment = read_environment()
     if args.faq_dir is not None:
         environment["FAQ_DIR"] = str(args.faq_dir)
