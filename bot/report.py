@@ -15,6 +15,7 @@ from typing import Any
 
 from bot.grouping import normalise
 from bot.handoff_store import HandoffCounts
+from bot.texts import shorten
 
 UNSURE_SCORE = 0.7
 """A suggestion list whose best candidate scored below this counts as unanswered."""
@@ -170,11 +171,11 @@ class Report:
             lines += ["", "Häufige unbeantwortete Fragen:"] if not short else ["Unbeantwortet:"]
             for group in groups:
                 if short:
-                    lines.append(f"  {group.count}× {_shorten(group.text, SHORT_TEXT_CHARS)}")
+                    lines.append(f"  {group.count}× {shorten(group.text, SHORT_TEXT_CHARS)}")
                     continue
                 line = f"  {group.count}× {group.text}"
                 if normalise(group.example) != group.text:
-                    line += f" (z. B. „{_shorten(group.example, 120)}“)"
+                    line += f" (z. B. „{shorten(group.example, 120)}“)"
                 lines.append(line)
         if not short and self.unanswered_groups:
             lines += ["", "Vorschläge für neue Einträge und Alternativen: faqbot suggest"]
@@ -245,10 +246,6 @@ def _ratings(entry: EntryStats) -> str:
     if not entry.helpful and not entry.not_helpful:
         return ""
     return f" · 👍 {entry.helpful} · 👎 {entry.not_helpful}"
-
-
-def _shorten(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def period_start(days: int | None, now: datetime | None = None) -> str | None:

@@ -7,6 +7,12 @@ escaped by the front end, never here.
 
 from __future__ import annotations
 
+
+def shorten(text: str, limit: int) -> str:
+    """``text`` cut to at most ``limit`` characters, "…" marking the cut (labels, lists)."""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
 # Related questions under an answer.
 RELATED_INTRO = "Passt nicht? Vielleicht:"
 
@@ -15,6 +21,42 @@ DEFAULT_CONTACT_TEXT = (
     "Nutzen Sie dazu bitte das Kontaktformular auf unserer Website."
 )
 """CONTACT_TEXT's default: how customers reach a human when the bot cannot help."""
+
+# Telegram: commands, notices.
+WELCOME = (
+    "Guten Tag! Ich beantworte Ihre Fragen rund um Websites, Online-Marketing,"
+    " Social Media und Ihren guten Ruf im Netz."
+)
+HOW_TO_ASK = (
+    "Schreiben Sie Ihre Frage einfach in eigenen Worten, zum Beispiel:"
+    " „Wie werde ich Spam-Kommentare los?“ Mit /themen sehen Sie alle Themen."
+)
+HELP_TEXTS = (
+    "So nutzen Sie mich:",
+    "• Im Privatchat: Schreiben Sie Ihre Frage als Nachricht. Bin ich unsicher,"
+    " schlage ich passende Fragen vor.",
+    "• /themen zeigt alle Themen zum Durchblättern.",
+    "• In Gruppen antworte ich, wenn Sie mich mit @{username} erwähnen, auf eine meiner"
+    " Nachrichten antworten oder /frage gefolgt von Ihrer Frage schreiben.",
+    "• In jedem Chat: Tippen Sie @{username} und Ihre Frage, um eine Antwort direkt zu teilen.",
+)
+NOT_TEXT = (
+    "Ich kann leider nur Textnachrichten beantworten. Bitte schreiben Sie Ihre Frage als Text."
+)
+APOLOGY = "Entschuldigung, da ist etwas schiefgegangen. Bitte versuchen Sie es gleich noch einmal."
+FLOOD_NOTICE = (
+    "Sie senden gerade sehr viele Nachrichten. Ich mache eine Minute Pause und"
+    " beantworte danach gern wieder Ihre Fragen."
+)
+NOT_YOUR_BUTTONS = "Diese Knöpfe gehören zur Frage einer anderen Person. Fragen Sie gern selbst!"
+UNKNOWN_ENTRY = "Diesen Eintrag gibt es leider nicht (mehr). Hier sind alle Themen:"
+OVERVIEW = "Ich kenne {count} Antworten zu: {categories}."
+ADMIN_ONLY = "Dieser Befehl ist nur für Administratoren verfügbar."
+FEEDBACK_THANKS = "Danke für Ihr Feedback!"
+NOT_HELPFUL_FOLLOW_UP = (
+    "Schade, dass die Antwort nicht geholfen hat. Mit /themen finden Sie weitere Fragen. {contact}"
+)
+READ_WHOLE_ANSWER = "Ganze Antwort lesen"
 
 # Replies to questions.
 SUGGEST_INTRO = "Meinten Sie eine dieser Fragen?"

@@ -11,7 +11,6 @@ import pytest
 
 from bot import texts as bot_texts
 from bot.store import reader
-from bot.telegram import handlers
 from tests.bot_runner import BotThread, copy_faq, running_bot, settings_for
 from tests.conftest import (
     BOT_MENTION,
@@ -76,7 +75,7 @@ def test_malformed_callback_data_is_ignored_with_the_spinner_answered(
     answered = callback_answer(fake, press)
     round_trip(fake)
     assert answered.get("text") in (None, bot_texts.ENTRY_GONE)
-    assert handlers.APOLOGY not in texts(fake, CUSTOMER)
+    assert bot_texts.APOLOGY not in texts(fake, CUSTOMER)
     assert fake.internal_errors == []
 
 
@@ -127,7 +126,7 @@ def test_group_only_the_asker_can_pick_a_suggestion(
     pick = next(data for _, data in buttons(suggestions) if data.startswith("e:"))
 
     refused = fake.click(suggestions, pick, user_id=NEIGHBOUR)
-    assert callback_answer(fake, refused)["text"] == handlers.NOT_YOUR_BUTTONS
+    assert callback_answer(fake, refused)["text"] == bot_texts.NOT_YOUR_BUTTONS
     round_trip(fake)
     [unchanged] = fake.sent_messages(GROUP)
     assert "edit_date" not in unchanged  # the asker's buttons stay
@@ -142,7 +141,7 @@ def test_group_only_the_asker_can_pick_a_suggestion(
 
     entry = entry_of(answer)
     refused = fake.click(answer, f"f-:{entry}", user_id=NEIGHBOUR)
-    assert callback_answer(fake, refused)["text"] == handlers.NOT_YOUR_BUTTONS
+    assert callback_answer(fake, refused)["text"] == bot_texts.NOT_YOUR_BUTTONS
     assert feedback_rows(bot, data_dir) == []
 
     rated = fake.click(answer, f"f+:{entry}", user_id=ASKER)

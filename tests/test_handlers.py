@@ -20,11 +20,12 @@ from telegram import Chat, Message, MessageEntity, Update, User
 from telegram.ext import ApplicationBuilder, ContextTypes
 from telegram.request import BaseRequest, RequestData
 
+from bot import texts as bot_texts
 from bot.config import Settings
 from bot.reloader import KnowledgeBaseHolder
 from bot.stats import Stats
 from bot.telegram import app as wiring
-from bot.telegram import handlers
+from bot.telegram import handlers, inline
 from tests.conftest import FAQ_DIR, overview, topic_labels
 
 TOKEN = "123456:TEST-token"
@@ -318,7 +319,7 @@ def test_start_welcomes_with_the_categories(talk: Talk, holder: KnowledgeBaseHol
     [
         ("/start dnssec", "<b>Was ist DNSSEC und wozu dient es?</b>", 1),
         ("/start DNSSEC", "<b>Was ist DNSSEC und wozu dient es?</b>", 1),
-        ("/start gibt-es-nicht", handlers.UNKNOWN_ENTRY, 2),
+        ("/start gibt-es-nicht", bot_texts.UNKNOWN_ENTRY, 2),
     ],
 )
 def test_start_deep_link_opens_the_entry(
@@ -352,13 +353,13 @@ def test_sticker_gets_a_text_only_notice(talk: Talk) -> None:
         "is_video": False,
     }
     [reply] = talk(update).sent
-    assert reply["text"] == handlers.NOT_TEXT
+    assert reply["text"] == bot_texts.NOT_TEXT
 
 
 def test_flooding_customer_gets_one_notice_then_silence(talk: Talk) -> None:
     conversation = talk(*(message_update("dnssec", message_id=n) for n in range(25)))
     assert len(conversation.sent) == 21
-    assert conversation.texts[20] == handlers.FLOOD_NOTICE
+    assert conversation.texts[20] == bot_texts.FLOOD_NOTICE
 
 
 # Groups --------------------------------------------------------------------------------------
@@ -414,7 +415,7 @@ def test_group_sticker_not_for_the_bot_is_ignored(talk: Talk) -> None:
 @pytest.mark.parametrize("command", ["/stats", "/reload", "/debug dnssec"])
 def test_admin_command_from_a_customer_is_refused(command: str, talk: Talk) -> None:
     [reply] = talk(message_update(command)).sent
-    assert reply["text"] == handlers.ADMIN_ONLY
+    assert reply["text"] == bot_texts.ADMIN_ONLY
 
 
 def test_stats_for_an_admin_reports_in_german(talk: Talk) -> None:
@@ -555,14 +556,14 @@ def test_inline_query_offers_matching_answers_to_post(talk: Talk) -> None:
     content = first["input_message_content"]
     assert content["parse_mode"] == "HTML"
     assert content["message_text"].startswith("<b>Was ist DNSSEC und wozu dient es?</b>")
-    assert len(answer["results"]) <= handlers.INLINE_RESULTS
+    assert len(answer["results"]) <= inline.INLINE_RESULTS
 
 
 def test_inline_query_empty_lists_the_first_entries(talk: Talk) -> None:
     [answer] = talk(inline_update("")).calls("answerInlineQuery")
-    assert len(answer["results"]) == handlers.INLINE_RESULTS
+    assert len(answer["results"]) == inline.INLINE_RESULTS
     assert all(
-        len(result["description"]) <= handlers.INLINE_DESCRIPTION for result in answer["results"]
+        len(result["description"]) <= inline.INLINE_DESCRIPTION for result in answer["results"]
     )
 
 

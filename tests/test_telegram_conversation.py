@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
+from bot import texts as bot_texts
 from bot.matcher import Matcher, MatchResult
-from bot.telegram import handlers
 from tests.bot_runner import ADMIN_ID, BotThread, copy_faq, running_bot, settings_for
 from tests.conftest import (
     BOT_MENTION,
@@ -235,7 +235,7 @@ def test_start_unknown_deep_link_gets_a_notice_and_the_topics(
     fake.send_command("/start gibt-es-nicht", user_id=CUSTOMER)
     notice, topics = fake.wait_for_messages(2, chat_id=CUSTOMER)
 
-    assert notice["text"] == handlers.UNKNOWN_ENTRY
+    assert notice["text"] == bot_texts.UNKNOWN_ENTRY
     assert topics["text"] == "Zu diesen Themen kann ich Ihnen Auskunft geben:"
     kb = bot.holder.current.kb
     actions = [action for _, action in buttons(topics)]
@@ -438,7 +438,7 @@ def test_group_sticker_is_ignored_unless_it_replies_to_the_bot(
     _, hint = fake.wait_for_messages(2, chat_id=chat_id)
     round_trip(fake)
     assert len(fake.sent_messages(chat_id)) == 2
-    assert hint["text"] == handlers.NOT_TEXT
+    assert hint["text"] == bot_texts.NOT_TEXT
     assert hint["reply_parameters"]["message_id"] == sticker_reply["message"]["message_id"]
 
 
@@ -517,7 +517,7 @@ def test_private_non_text_message_gets_the_text_only_hint(
     NON_TEXT[kind](fake)
 
     [hint] = fake.wait_for_messages(1, chat_id=CUSTOMER)
-    assert hint["text"] == handlers.NOT_TEXT
+    assert hint["text"] == bot_texts.NOT_TEXT
     assert hint["text"].startswith("Ich kann leider nur Textnachrichten beantworten.")
 
 
@@ -882,7 +882,7 @@ def test_blocked_user_is_logged_and_others_are_still_answered(
     assert fake.sent_messages(CUSTOMER) == []
     assert "closed to the bot" in caplog.text
     assert "blocked by the user" in caplog.text
-    assert handlers.APOLOGY not in texts(fake, OTHER_CUSTOMER)
+    assert bot_texts.APOLOGY not in texts(fake, OTHER_CUSTOMER)
 
 
 def test_flood_guard_warns_once_and_keeps_serving_others(fake: FakeBotApi, bot: BotThread) -> None:
@@ -898,8 +898,8 @@ def test_flood_guard_warns_once_and_keeps_serving_others(fake: FakeBotApi, bot: 
 
     assert other["text"] == "Meinten Sie eine dieser Fragen?"
     received = texts(fake, flooder)
-    assert received.count(handlers.FLOOD_NOTICE) == 1
-    assert handlers.FLOOD_NOTICE.startswith("Sie senden gerade sehr viele Nachrichten")
+    assert received.count(bot_texts.FLOOD_NOTICE) == 1
+    assert bot_texts.FLOOD_NOTICE.startswith("Sie senden gerade sehr viele Nachrichten")
     assert len(received) == 21
     assert sum(text.startswith(DNSSEC_QUESTION) for text in received) == 20
 
@@ -930,7 +930,7 @@ def test_handler_crash_apologises_and_the_next_question_is_answered(
     apology = ask(fake, "Absturz: Was ist DNSSEC?")
     answer = ask(fake, "Was ist DNSSEC?")
 
-    assert apology["text"] == handlers.APOLOGY
+    assert apology["text"] == bot_texts.APOLOGY
     assert apology["text"].startswith("Entschuldigung, da ist etwas schiefgegangen")
     assert answer["source_text"].startswith(DNSSEC_TITLE)
     assert "matcher exploded" in caplog.text
@@ -947,7 +947,7 @@ def test_feedback_double_tap_does_not_apologise(fake: FakeBotApi, bot: BotThread
     assert callback_answer(fake, second)["text"] == THANKS
     fake.wait_for_call("editMessageReplyMarkup")
     round_trip(fake)
-    assert handlers.APOLOGY not in texts(fake, CUSTOMER)
+    assert bot_texts.APOLOGY not in texts(fake, CUSTOMER)
     assert len(fake.calls_to("editMessageReplyMarkup")) == 1  # the second tap is no new vote
     assert bot.stats.helpful["dnssec"] == 1
 

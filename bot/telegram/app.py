@@ -17,6 +17,7 @@ from typing import Any
 
 from aiohttp import web
 from telegram import BotCommand
+from telegram.error import TelegramError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -34,8 +35,8 @@ from bot.metrics import Metrics
 from bot.reloader import KnowledgeBaseHolder, ReloadResult
 from bot.stats import Stats
 from bot.store import Store
-from bot.telegram import handlers
-from bot.telegram.delivery import Outgoing, deliver
+from bot.telegram import admin, buttons, handlers, inline
+from bot.telegram.delivery import Outgoing, Undeliverable, deliver
 from bot.telegram.handoff import add_handoff_handlers, handoff_desk
 from bot.telegram.outbox import Outbox
 from bot.telegram.ratelimit import ChatRateLimiter
@@ -161,9 +162,9 @@ def add_handlers(application: AnyApplication) -> None:
             command(["help", "hilfe"], handlers.help_command),
             command("themen", handlers.topics),
             command("frage", handlers.ask_command),
-            command("stats", handlers.stats_command),
-            command("reload", handlers.reload_command),
-            command("debug", handlers.debug_command),
+            command("stats", admin.stats_command),
+            command("reload", admin.reload_command),
+            command("debug", admin.debug_command),
             # Private chats: new and edited messages (an edit is a corrected question).
             MessageHandler(
                 filters.TEXT & ~filters.COMMAND & filters.ChatType.PRIVATE,
@@ -180,8 +181,8 @@ def add_handlers(application: AnyApplication) -> None:
                 ~filters.TEXT & ~filters.StatusUpdate.ALL & filters.UpdateType.MESSAGE,
                 handlers.not_text,
             ),
-            CallbackQueryHandler(handlers.button),
-            InlineQueryHandler(handlers.inline_query),
+            CallbackQueryHandler(buttons.button),
+            InlineQueryHandler(inline.inline_query),
         ]
     )
     application.add_error_handler(handlers.on_error)
@@ -189,8 +190,10 @@ def add_handlers(application: AnyApplication) -> None:
 
 async def post_init(application: AnyApplication) -> None:
     """Command menu, the knowledge base watcher and (polling) the metrics server."""
-    with suppress(Exception):  # a missing command menu is not worth failing start-up
+    try:
         await deliver(partial(application.bot.set_my_commands, COMMANDS), what="commands")
+    except (TelegramError, Undeliverable) as exc:  # a missing menu is not worth failing start-up
+        logger.warning("Could not set the command menu: %s", exc)
     bot_context: handlers.BotContext = application.bot_data["faqbot"]
     application.bot_data["watcher"] = asyncio.get_running_loop().create_task(
         bot_context.holder.watch(

@@ -6,7 +6,6 @@ in the middle of a conversation never mixes two versions in one reply.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 import time
@@ -16,33 +15,28 @@ from functools import partial
 
 from telegram import (
     CallbackQuery,
-    InlineKeyboardMarkup,
-    InlineQueryResultArticle,
-    InputTextMessageContent,
     Message,
     Update,
 )
-from telegram.constants import ChatType, MessageEntityType, ParseMode
+from telegram.constants import ChatType, MessageEntityType
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from bot import texts
 from bot.config import Settings
-from bot.conversation import NAVIGATION, respond
 from bot.flood import FloodGuard, Verdict
 from bot.handoff import Desk
-from bot.knowledge import Entry, KnowledgeBase
+from bot.knowledge import KnowledgeBase
 from bot.logs import current_update_id
 from bot.metrics import Metrics
 from bot.reloader import KnowledgeBaseHolder
-from bot.replies import Block, Reply, entry_reply, parse_action, reply_to, topics_reply
-from bot.report_queries import build_report
+from bot.replies import Block, Reply, entry_reply, reply_to, topics_reply
 from bot.smalltalk import understand
 from bot.stats import Stats
-from bot.store import ChoiceEvent, Event, FeedbackEvent, QuestionEvent, Store, reader
+from bot.store import Event, QuestionEvent, Store
 from bot.telegram.delivery import Outgoing, Undeliverable, deliver, transmit
 from bot.telegram.outbox import OnSent, Outbox
-from bot.telegram.render import MAX_MESSAGE, render
+from bot.telegram.render import render
 
 logger = logging.getLogger(__name__)
 
@@ -91,37 +85,6 @@ def text_reply(*paragraphs: str) -> Reply:
     return Reply(kind="text", blocks=tuple(Block((p,)) for p in paragraphs))
 
 
-WELCOME = (
-    "Guten Tag! Ich beantworte Ihre Fragen rund um Websites, Online-Marketing,"
-    " Social Media und Ihren guten Ruf im Netz."
-)
-HOW_TO_ASK = (
-    "Schreiben Sie Ihre Frage einfach in eigenen Worten, zum Beispiel:"
-    " „Wie werde ich Spam-Kommentare los?“ Mit /themen sehen Sie alle Themen."
-)
-HELP_TEXTS = (
-    "So nutzen Sie mich:",
-    "• Im Privatchat: Schreiben Sie Ihre Frage als Nachricht. Bin ich unsicher,"
-    " schlage ich passende Fragen vor.",
-    "• /themen zeigt alle Themen zum Durchblättern.",
-    "• In Gruppen antworte ich, wenn Sie mich mit @{username} erwähnen, auf eine meiner"
-    " Nachrichten antworten oder /frage gefolgt von Ihrer Frage schreiben.",
-    "• In jedem Chat: Tippen Sie @{username} und Ihre Frage, um eine Antwort direkt zu teilen.",
-)
-NOT_TEXT = (
-    "Ich kann leider nur Textnachrichten beantworten. Bitte schreiben Sie Ihre Frage als Text."
-)
-APOLOGY = "Entschuldigung, da ist etwas schiefgegangen. Bitte versuchen Sie es gleich noch einmal."
-FLOOD_NOTICE = (
-    "Sie senden gerade sehr viele Nachrichten. Ich mache eine Minute Pause und"
-    " beantworte danach gern wieder Ihre Fragen."
-)
-ADMIN_ONLY = "Dieser Befehl ist nur für Administratoren verfügbar."
-NOT_YOUR_BUTTONS = "Diese Knöpfe gehören zur Frage einer anderen Person. Fragen Sie gern selbst!"
-MAX_VOTES_REMEMBERED = 10_000
-UNKNOWN_ENTRY = "Diesen Eintrag gibt es leider nicht (mehr). Hier sind alle Themen:"
-
-
 async def send_reply(
     update: Update,
     context: ContextTypes.DEFAULT_TYPE,
@@ -168,7 +131,7 @@ async def send(
     The handler does not wait for Telegram, so a throttled chat never holds an update
     slot; ``on_sent`` gets the messages once they are out.
     """
-    outbox = _bot_context(context).outbox
+    outbox = bot_context_of(context).outbox
     if outbox is not None:
         outbox.post(parts, on_sent=on_sent)
         return
@@ -201,7 +164,7 @@ async def remember_update(update: object, context: ContextTypes.DEFAULT_TYPE) ->
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/start, and /start <entry-id> from a deep link on the agency's website."""
-    bot_context = _bot_context(context)
+    bot_context = bot_context_of(context)
     kb = bot_context.kb
     if context.args:
         entry = kb.get(context.args[0].strip().lower())
@@ -209,16 +172,16 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             bot_context.stats.record_choice(entry.id)
             await send_reply(update, context, entry_reply(entry))
             return
-        await send_reply(update, context, text_reply(UNKNOWN_ENTRY))
+        await send_reply(update, context, text_reply(texts.UNKNOWN_ENTRY))
         await send_reply(update, context, topics_reply(kb))
         return
     await send_reply(
         update,
         context,
         text_reply(
-            WELCOME,
-            f"Ich kenne {len(kb)} Antworten zu: {', '.join(kb.categories)}.",
-            HOW_TO_ASK,
+            texts.WELCOME,
+            texts.OVERVIEW.format(count=len(kb), categories=", ".join(kb.categories)),
+            texts.HOW_TO_ASK,
         ),
     )
 
@@ -227,13 +190,13 @@ async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     """/help: how to ask, in private chats, groups and inline mode."""
     username = context.bot.username
     await send_reply(
-        update, context, text_reply(*(text.format(username=username) for text in HELP_TEXTS))
+        update, context, text_reply(*(text.format(username=username) for text in texts.HELP_TEXTS))
     )
 
 
 async def topics(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/themen: browse the categories."""
-    await send_reply(update, context, topics_reply(_bot_context(context).kb))
+    await send_reply(update, context, topics_reply(bot_context_of(context).kb))
 
 
 async def ask_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -282,15 +245,15 @@ async def answer_question(
     update: Update, context: ContextTypes.DEFAULT_TYPE, question: str
 ) -> None:
     """Match a question and send what the matcher decided."""
-    bot_context = _bot_context(context)
-    in_group = _in_group(update)
+    bot_context = bot_context_of(context)
+    in_group = is_group(update)
     user = update.effective_user
     if user is not None:
         verdict = bot_context.flood.check(user.id)
         if verdict is Verdict.IGNORE:
             return
         if verdict is Verdict.WARN:
-            await send_reply(update, context, text_reply(FLOOD_NOTICE), quote=in_group)
+            await send_reply(update, context, text_reply(texts.FLOOD_NOTICE), quote=in_group)
             return
     started = time.perf_counter()
     snapshot = bot_context.holder.current
@@ -349,271 +312,16 @@ async def answer_question(
 async def not_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Stickers, photos, voice, documents, locations: say that only text is answered."""
     message = update.effective_message
-    if _in_group(update):
+    if is_group(update):
         replied = message.reply_to_message if message else None
         if replied is None or replied.from_user is None or replied.from_user.id != context.bot.id:
             return  # not addressed to the bot: stay silent in groups
-    await send_reply(update, context, text_reply(NOT_TEXT), quote=_in_group(update))
+    await send_reply(update, context, text_reply(texts.NOT_TEXT), quote=is_group(update))
 
 
-def _in_group(update: Update) -> bool:
+def is_group(update: Update) -> bool:
     chat = update.effective_chat
     return chat is not None and chat.type in (ChatType.GROUP, ChatType.SUPERGROUP)
-
-
-# Buttons -------------------------------------------------------------------------------
-
-
-async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """A pressed inline button: navigate, open an entry, or take feedback.
-
-    Callback data comes from the client and can be anything: what does not parse is
-    ignored (the spinner is stopped, nothing changes). In a group, the buttons under
-    an answer belong to whoever asked; others get a short notice.
-    """
-    query = update.callback_query
-    if query is None or query.data is None:
-        return
-    bot_context = _bot_context(context)
-    if not _is_asker(query):
-        await answer_button(query, NOT_YOUR_BUTTONS)
-        return
-    action = parse_action(query.data)
-    if action is not None and action.kind in ("helpful", "not_helpful"):
-        await feedback(query, context, action.target, helpful=action.kind == "helpful")
-        return
-    if action is None or action.kind not in NAVIGATION:
-        logger.debug("Ignored a button with unknown data")
-        await answer_button(query)
-        return
-    handoff = None
-    if action.kind == "none_of_these":
-        bot_context.record(_choice(query, None))
-        handoff = _offered_draft(bot_context, update, query)
-    outcome = respond(
-        bot_context.kb, action, contact_text=bot_context.settings.contact_text, handoff=handoff
-    )
-    if outcome.opened is not None:
-        bot_context.stats.record_choice(outcome.opened.id)
-        if action.kind == "entry":  # chosen from "Meinten Sie …?"
-            bot_context.record(_choice(query, outcome.opened.id))
-    await answer_button(query, outcome.notice)
-    if outcome.reply is not None:
-        await edit_reply(query, context, outcome.reply)
-
-
-def _offered_draft(bot_context: BotContext, update: Update, query: CallbackQuery) -> str | None:
-    """The handoff draft of the question whose suggestions were rejected, if any."""
-    desk = bot_context.handoff_desk(update)
-    message = query.message
-    if desk is None or message is None:
-        return None
-    draft = desk.drafts.for_message(message.chat.id, message.message_id)
-    return draft.token if draft else None
-
-
-def _is_asker(query: CallbackQuery) -> bool:
-    """False if the buttons sit on a reply to someone else's question (in a group)."""
-    message = query.message
-    if not isinstance(message, Message) or message.chat.type not in (
-        ChatType.GROUP,
-        ChatType.SUPERGROUP,
-    ):
-        return True
-    asked = message.reply_to_message
-    if asked is None or asked.from_user is None or asked.from_user.is_bot:
-        return True  # not an answer to a question (/themen), or the question is gone
-    return asked.from_user.id == query.from_user.id
-
-
-def _choice(query: CallbackQuery, entry_id: str | None) -> ChoiceEvent:
-    return ChoiceEvent(
-        user_id=query.from_user.id,
-        chat_id=query.message.chat.id if query.message else query.from_user.id,
-        message_id=query.message.message_id if query.message else None,
-        entry_id=entry_id,
-    )
-
-
-async def feedback(
-    query: CallbackQuery, context: ContextTypes.DEFAULT_TYPE, entry_id: str, *, helpful: bool
-) -> None:
-    """Record feedback, thank the customer, and drop the feedback buttons.
-
-    One vote per person and answer: the same 👍 pressed again (a stale copy of the
-    message, a double tap) changes nothing; 👎 after 👍 replaces it.
-    """
-    bot_context = _bot_context(context)
-    if bot_context.kb.get(entry_id) is None:  # forged data or an entry since removed
-        await answer_button(query, texts.ENTRY_GONE)
-        return
-    chat_id = query.message.chat.id if query.message else query.from_user.id
-    message_id = query.message.message_id if query.message else None
-    previous = _remember_vote(
-        bot_context, (chat_id, message_id or 0, query.from_user.id, entry_id), helpful
-    )
-    if previous is not helpful:
-        if previous is not None:
-            (bot_context.stats.not_helpful if helpful else bot_context.stats.helpful)[entry_id] -= 1
-        bot_context.stats.record_feedback(entry_id, helpful=helpful)
-        bot_context.record(
-            FeedbackEvent(
-                user_id=query.from_user.id,
-                chat_id=chat_id,
-                message_id=message_id,
-                entry_id=entry_id,
-                helpful=helpful,
-            )
-        )
-    await answer_button(query, "Danke für Ihr Feedback!")
-    message = query.message if isinstance(query.message, Message) else None
-    markup = message.reply_markup if message is not None else None
-    # On a second press the feedback buttons are gone already.
-    if message is not None and markup is not None and previous is None:
-        rows = [
-            row
-            for row in markup.inline_keyboard
-            if not any(_is_feedback(str(b.callback_data or "")) for b in row)
-        ]
-        keyboard = InlineKeyboardMarkup(rows) if rows else None
-        edit = Outgoing(
-            message.chat.id,
-            "",
-            "",
-            keyboard,
-            edit_message_id=message.message_id,
-            markup_only=True,
-        )
-        await send(context, [edit])
-    if not helpful and previous is not False and query.message is not None:
-        text = (
-            "Schade, dass die Antwort nicht geholfen hat. Mit /themen finden Sie weitere"
-            f" Fragen. {bot_context.settings.contact_text}"
-        )
-        await send(context, [Outgoing.text(query.message.chat.id, text)])
-
-
-def _is_feedback(data: str) -> bool:
-    action = parse_action(data)
-    return action is not None and action.kind in ("helpful", "not_helpful")
-
-
-def _remember_vote(
-    bot_context: BotContext, key: tuple[int, int, int, str], helpful: bool
-) -> bool | None:
-    """Store the vote; return the one it replaces (None for a first vote)."""
-    votes = bot_context.votes
-    previous = votes.pop(key, None)
-    votes[key] = helpful
-    if len(votes) > MAX_VOTES_REMEMBERED:
-        del votes[next(iter(votes))]  # the oldest: dicts keep insertion order
-    return previous
-
-
-# Inline mode ---------------------------------------------------------------------------
-
-
-async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """@bot <question> in any chat: up to 10 entries to post."""
-    query = update.inline_query
-    if query is None:
-        return
-    kb = _bot_context(context).kb
-    text = query.query.strip()
-    if text:
-        snapshot = _bot_context(context).holder.current
-        entries = [c.entry for c in snapshot.matcher.rank(text, INLINE_RESULTS)]
-    else:
-        entries = list(kb.entries[:INLINE_RESULTS])
-    results = []
-    for entry in entries:
-        message = inline_message(entry, context.bot.username)
-        description = " ".join(entry.answer.split())
-        if len(description) > INLINE_DESCRIPTION:
-            description = description[: INLINE_DESCRIPTION - 1] + "…"
-        results.append(
-            InlineQueryResultArticle(
-                id=entry.id,
-                title=entry.question,
-                description=description,
-                input_message_content=InputTextMessageContent(message, parse_mode=ParseMode.HTML),
-            )
-        )
-    await deliver(partial(query.answer, results, cache_time=30), what="inline answer")
-
-
-def inline_message(entry: Entry, username: str) -> str:
-    """The answer as one shareable message; a long one is cut at a paragraph and
-    points to the whole answer in the bot's chat (deep link)."""
-    parts = render(entry_reply(entry, feedback=False))
-    if len(parts) == 1:
-        return parts[0].html
-    link = f'\n\n<a href="https://t.me/{username}?start={entry.id}">Ganze Antwort lesen</a>'
-    first = parts[0].html
-    cut = first.rfind("\n\n", 0, MAX_MESSAGE - len(link) - 2)
-    return (first[:cut] if cut > 0 else first[: MAX_MESSAGE - len(link) - 2]) + " …" + link
-
-
-# Admin ---------------------------------------------------------------------------------
-
-
-async def stats_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/stats (admins): questions by decision, top entries, top unanswered questions."""
-    bot_context = _bot_context(context)
-    if not bot_context.is_admin(update):
-        await send_reply(update, context, text_reply(ADMIN_ONLY))
-        return
-    report = await asyncio.to_thread(stored_report, bot_context)
-    await send_reply(update, context, _preformatted(report or bot_context.stats.report()))
-
-
-def stored_report(bot_context: BotContext) -> str | None:
-    """The short report of `faqbot stats` from the store, or None if it cannot be read."""
-    if bot_context.store is None:
-        return None
-    try:
-        with reader(bot_context.settings.data_dir) as connection:
-            return build_report(connection, days=30).text(short=True)
-    except Exception:
-        logger.warning("The analytics store cannot be read; /stats shows this run's counts")
-        return None
-
-
-async def reload_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/reload (admins): load the FAQ files now and report the result."""
-    bot_context = _bot_context(context)
-    if not bot_context.is_admin(update):
-        await send_reply(update, context, text_reply(ADMIN_ONLY))
-        return
-    result = await asyncio.to_thread(bot_context.holder.reload, force=True)
-    if not result.ok:
-        bot_context.metrics.reload_errors.inc()
-    await send_reply(update, context, _preformatted(result.describe()))
-
-
-async def debug_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/debug <question> (admins): the top candidates with scores and the decision."""
-    bot_context = _bot_context(context)
-    if not bot_context.is_admin(update):
-        await send_reply(update, context, text_reply(ADMIN_ONLY))
-        return
-    question = " ".join(context.args or ())
-    snapshot = bot_context.holder.current
-    understanding = understand(snapshot.kb, snapshot.matcher, question)
-    if understanding.smalltalk is not None:
-        entry = understanding.smalltalk
-        await send_reply(update, context, _preformatted(f"decision: smalltalk ({entry.id})"))
-        return
-    result = understanding.result
-    lines = [f"decision: {result.decision} (confidence {result.confidence:.2f})"]
-    lines += [f"{c.score:.2f} {c.entry.id}" for c in result.ranking]
-    words = ", ".join(f"{u.word}→{u.how}" for u in result.units) or "-"
-    lines.append(f"words: {words}")
-    await send_reply(update, context, _preformatted("\n".join(lines)))
-
-
-def _preformatted(text: str) -> Reply:
-    return Reply(kind="text", blocks=tuple(Block((line,)) for line in text.split("\n")))
 
 
 # Errors --------------------------------------------------------------------------------
@@ -629,12 +337,12 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         if update.callback_query is not None:  # stop the button's loading spinner
             await answer_button(update.callback_query)
         if update.effective_chat is not None:
-            await send_reply(update, context, text_reply(APOLOGY))
-    except Exception:
-        logger.warning("Could not apologise for update %s", update_id)
+            await send_reply(update, context, text_reply(texts.APOLOGY))
+    except Exception:  # the error handler must not fail; keep why it could not apologise
+        logger.warning("Could not apologise for update %s", update_id, exc_info=True)
 
 
-def _bot_context(context: ContextTypes.DEFAULT_TYPE) -> BotContext:
+def bot_context_of(context: ContextTypes.DEFAULT_TYPE) -> BotContext:
     bot_context = context.bot_data["faqbot"]
     assert isinstance(bot_context, BotContext)
     return bot_context

@@ -86,7 +86,7 @@ async def team_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     query = update.callback_query
     if query is None or query.message is None:
         return
-    bot_context = handlers._bot_context(context)
+    bot_context = handlers.bot_context_of(context)
     desk = bot_context.handoffs
     await handlers.answer_button(query)
     action = parse_action(query.data or "")
@@ -154,7 +154,7 @@ async def hand_over(
 
 async def customer_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A reply in a private chat: to the team's answer -> the staff group, else a question."""
-    bot_context = handlers._bot_context(context)
+    bot_context = handlers.bot_context_of(context)
     message, chat, user = update.effective_message, update.effective_chat, update.effective_user
     desk = bot_context.handoffs
     replied = message.reply_to_message if message else None
@@ -198,7 +198,7 @@ async def customer_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 
 async def staff_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A staff member replied to one of the bot's posts: deliver it to the customer."""
-    bot_context = handlers._bot_context(context)
+    bot_context = handlers.bot_context_of(context)
     desk, message = bot_context.handoffs, update.effective_message
     replied = message.reply_to_message if message else None
     if desk is None or message is None or replied is None or replied.from_user is None:
@@ -244,11 +244,11 @@ async def staff_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
 
 async def open_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/offen (admins, and anyone in the staff group): open handoffs, oldest first."""
-    bot_context = handlers._bot_context(context)
+    bot_context = handlers.bot_context_of(context)
     desk, chat = bot_context.handoffs, update.effective_chat
     in_staff_group = desk is not None and chat is not None and chat.id == desk.staff_chat_id
     if not (bot_context.is_admin(update) or in_staff_group):
-        await handlers.send_reply(update, context, handlers.text_reply(handlers.ADMIN_ONLY))
+        await handlers.send_reply(update, context, handlers.text_reply(texts.ADMIN_ONLY))
         return
     if desk is None:
         await handlers.send_reply(update, context, handlers.text_reply(texts.STAFF_NOT_SET_UP))
@@ -265,7 +265,7 @@ async def open_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 
 async def membership(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """The bot was removed from (or added back to) the staff group."""
-    bot_context = handlers._bot_context(context)
+    bot_context = handlers.bot_context_of(context)
     desk, change = bot_context.handoffs, update.my_chat_member
     if desk is None or change is None or change.chat.id != desk.staff_chat_id:
         return
