@@ -20,8 +20,9 @@ import pytest
 
 from bot.knowledge import KnowledgeBase, load_knowledge_base
 from bot.matcher import Matcher
-from bot.store import Event, QuestionEvent, Store
+from bot.store import Event, QuestionEvent
 from tests.fake_bot_api import FakeBotApi
+from tests.report_store import write_store
 
 JSON = dict[str, Any]
 PROBE_USER = 4711  # asks /help to prove the bot got past everything sent before
@@ -146,13 +147,8 @@ def question(
 
 
 def write(data_dir: Path, events: Iterable[Event], *, keep_texts: bool = True) -> Path:
-    store = Store(data_dir, keep_texts=keep_texts)
-    store.start()
-    for event in events:
-        store.record(event)
-    assert store.flush()
-    store.close()
-    return data_dir
+    """Record ``events`` through the bot's own store writer."""
+    return write_store(data_dir, events, keep_texts=keep_texts)
 
 
 # From tests/test_telegram_conversation.py -----------------------------------------------
