@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import re
@@ -230,6 +231,39 @@ def test_chat_runs_the_conversation_with_numbered_choices() -> None:
 def test_chat_none_of_these_offers_contact() -> None:
     result = run_cli("chat", stdin="wordpress\n4\n", env={"CONTACT_TEXT": "Rufen Sie uns an: 0123"})
     assert "Rufen Sie uns an: 0123" in result.stdout
+
+
+CONTACT_IN_ENV_FILE = "Schreiben Sie uns: hallo@example.com"
+NO_ANSWER_QUESTION = "Wie backe ich einen Apfelkuchen?"
+
+
+@pytest.fixture
+def env_file_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The working folder holds a .env with CONTACT_TEXT and FAQ_DIR, as in a deployment."""
+    monkeypatch.delenv("CONTACT_TEXT", raising=False)
+    monkeypatch.delenv("FAQ_DIR", raising=False)
+    (tmp_path / ".env").write_text(
+        f'CONTACT_TEXT="{CONTACT_IN_ENV_FILE}"\nFAQ_DIR={FAQ_DIR}\n', encoding="utf-8"
+    )
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def test_chat_reads_contact_text_and_faq_dir_from_env_file(
+    env_file_folder: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO(f"{NO_ANSWER_QUESTION}\nende\n"))
+    assert main(["chat"]) == 0
+    out = capsys.readouterr().out
+    assert "Dazu habe ich leider keine passende Antwort gefunden." in out
+    assert CONTACT_IN_ENV_FILE in out
+
+
+def test_ask_uses_contact_text(env_file_folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["ask", NO_ANSWER_QUESTION]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("decision: none")
+    assert CONTACT_IN_ENV_FILE in out
 
 
 def test_run_without_token_points_to_chat() -> None:
