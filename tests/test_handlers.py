@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 from telegram import Chat, Message, MessageEntity, Update, User
-from telegram.ext import ApplicationBuilder, ContextTypes
+from telegram.ext import ContextTypes
 from telegram.request import BaseRequest, RequestData
 
 from bot import texts as bot_texts
@@ -162,23 +162,21 @@ def talk(settings: Settings, holder: KnowledgeBaseHolder) -> Talk:
             conversation.errors.append(context.error)
 
         async def scenario() -> None:
-            application = (
-                ApplicationBuilder()
-                .token(settings.token)
-                .request(conversation.request)
-                .get_updates_request(RecordingRequest())
-                .build()
+            # The real wiring (outbox, rate limiter, handlers); only HTTP is recorded.
+            application = wiring.build_application(
+                settings,
+                holder,
+                conversation.stats,
+                request=conversation.request,
+                updates_request=RecordingRequest(),
             )
-            wiring.add_handlers(application)
             application.add_error_handler(record_error)
-            application.bot_data["faqbot"] = handlers.BotContext(
-                settings, holder, conversation.stats
-            )
             await application.initialize()
             try:
                 for update in updates:
                     await application.process_update(Update.de_json(update, application.bot))
             finally:
+                await wiring.outbox_of(application).close(5)  # every reply is out
                 await application.shutdown()
 
         asyncio.run(scenario())

@@ -28,6 +28,7 @@ from telegram.ext import (
     TypeHandler,
     filters,
 )
+from telegram.request import BaseRequest
 
 from bot.config import Settings
 from bot.health import Heartbeat
@@ -95,16 +96,24 @@ def build_application(
     metrics: Metrics | None = None,
     heartbeat: Heartbeat | None = None,
     store: Store | None = None,
+    request: BaseRequest | None = None,
+    updates_request: BaseRequest | None = None,
 ) -> AnyApplication:
-    """The Application with every handler wired; nothing is started."""
+    """The Application with every handler wired; nothing is started.
+
+    ``request`` / ``updates_request`` replace the HTTP transports (for the Bot API
+    calls and for getUpdates), as httpx's MockTransport does: tests hand in a
+    recording one and get the real wiring, outbox and rate limiter included.
+    """
     metrics = metrics or Metrics(entries=lambda: len(holder.current.kb))
     observer = BotObserver(metrics, heartbeat)
     ledger = UpdateLedger()
     # Always on: a 429 must stay with its chat even when proactive throttling is off.
     limiter = ChatRateLimiter(overall_per_second=settings.rate_limit)
     transports = (
-        AiohttpRequest(connection_pool_size=CONNECTION_POOL, observer=observer),
-        AiohttpRequest(connection_pool_size=1, read_timeout=POLL_TIMEOUT + 5, observer=observer),
+        request or AiohttpRequest(connection_pool_size=CONNECTION_POOL, observer=observer),
+        updates_request
+        or AiohttpRequest(connection_pool_size=1, read_timeout=POLL_TIMEOUT + 5, observer=observer),
     )
     builder = (
         ApplicationBuilder()
