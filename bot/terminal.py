@@ -16,6 +16,7 @@ import textwrap
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
+from bot import texts
 from bot.conversation import respond
 from bot.knowledge import KnowledgeBase
 from bot.matcher import Matcher
@@ -23,10 +24,6 @@ from bot.replies import Button, Reply, parse_action, reply_to, topics_reply
 from bot.smalltalk import understand
 
 WIDTH = 78
-GREETING = (
-    "Willkommen! Stellen Sie Ihre Frage, zum Beispiel „Was ist DNSSEC?“.\n"
-    "„themen“ zeigt alle Themen, eine Zahl wählt eine Auswahl, „ende“ beendet das Gespräch."
-)
 QUIT_WORDS = {"ende", "exit", "quit", "/ende"}
 PROMPT = "Sie: "
 HISTORY_FILE = Path("~/.faqbot_history")
@@ -49,7 +46,8 @@ def render_reply(reply: Reply) -> str:
             parts.append("\n".join(_wrap(line) for line in block.lines))
     if reply.links:
         parts.append(
-            "Mehr dazu:\n" + "\n".join(f"  {link.title}: {link.url}" for link in reply.links)
+            f"{texts.LINKS_HEADING}\n"
+            + "\n".join(f"  {link.title}: {link.url}" for link in reply.links)
         )
     parts += ["\n".join(_wrap(line) for line in block.lines) for block in reply.footer]
     if reply.buttons:
@@ -113,7 +111,7 @@ def run_chat(
 
     Ctrl-C (KeyboardInterrupt while waiting for a line) ends the chat like Ctrl-D.
     """
-    write(GREETING + "\n")
+    write(texts.TERMINAL_GREETING + "\n")
     if prompt:
         prompt()
     try:
@@ -125,7 +123,7 @@ def run_chat(
                 prompt()
     except KeyboardInterrupt:
         write("\n")
-    write("\nAuf Wiedersehen!\n")
+    write(f"\n{texts.TERMINAL_FAREWELL}\n")
 
 
 def typed_messages(

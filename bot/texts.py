@@ -144,5 +144,21 @@ ADMIN_STAFF_UNREACHABLE = (
 )
 ADMIN_STAFF_REMOVED = "aus der Gruppe entfernt"
 
+
+# Both front ends.
+LINKS_HEADING = "Mehr dazu:"
+
+# Telegram's command menu.
+COMMAND_MENU = (
+    ("start", "Begrüßung und Überblick"),
+    ("themen", "Alle Themen durchblättern"),
+    ("frage", "Eine Frage stellen (auch in Gruppen)"),
+    ("help", "So funktioniert der Bot"),
+)
+
 # The terminal chat.
-TERMINAL_TEAM_HINT = "Im Terminal gibt es keine Weitergabe an das Team."
+TERMINAL_GREETING = (
+    "Willkommen! Stellen Sie Ihre Frage, zum Beispiel „Was ist DNSSEC?“.\n"
+    "„themen“ zeigt alle Themen, eine Zahl wählt eine Auswahl, „ende“ beendet das Gespräch."
+)
+TERMINAL_FAREWELL = "Auf Wiedersehen!"

@@ -30,6 +30,7 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
+from bot import texts
 from bot.config import Settings
 from bot.health import Heartbeat
 from bot.metrics import Metrics
@@ -52,12 +53,7 @@ CONNECTION_POOL = 8
 POLL_TIMEOUT = 10
 RELOAD_INTERVAL = 1.0
 
-COMMANDS = [
-    BotCommand("start", "Begrüßung und Überblick"),
-    BotCommand("themen", "Alle Themen durchblättern"),
-    BotCommand("frage", "Eine Frage stellen (auch in Gruppen)"),
-    BotCommand("help", "So funktioniert der Bot"),
-]
+COMMANDS = [BotCommand(command, description) for command, description in texts.COMMAND_MENU]
 # /offen (open handoffs) is for staff: not in the customers' command menu.
 
 AnyApplication = Application[Any, Any, Any, Any, Any, Any]

@@ -43,7 +43,7 @@ def render(reply: Reply) -> list[Message]:
         blocks_html.append(_block(block, escape))
     if reply.links:
         blocks_html.append(
-            "Mehr dazu:\n"
+            f"{texts.LINKS_HEADING}\n"
             + "\n".join(
                 f'• <a href="{escape(link.url)}">{escape(link.title)}</a>' for link in reply.links
             )
