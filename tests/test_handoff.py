@@ -371,7 +371,7 @@ def test_handoff_database_failure_loses_no_message(
     fake: FakeBotApi, bot: BotThread, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     post = hand_over(fake)
-    desk = bot.application.bot_data["faqbot"].handoffs
+    desk = bot.application.bot_data.faqbot.handoffs
     assert desk is not None
 
     def broken(*args: object, **kwargs: object) -> None:

@@ -10,19 +10,18 @@ import logging
 import sqlite3
 
 from telegram import Update
-from telegram.ext import ContextTypes
 
 from bot import texts
 from bot.replies import Block, Reply
 from bot.report_queries import build_report
 from bot.smalltalk import understand
 from bot.store import reader
-from bot.telegram.handlers import BotContext, bot_context_of, send_reply, text_reply
+from bot.telegram.handlers import BotContext, Context, bot_context_of, send_reply, text_reply
 
 logger = logging.getLogger(__name__)
 
 
-async def stats_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def stats_command(update: Update, context: Context) -> None:
     """/stats (admins): questions by decision, top entries, top unanswered questions."""
     bot_context = bot_context_of(context)
     if not bot_context.is_admin(update):
@@ -52,7 +51,7 @@ def stored_report(bot_context: BotContext) -> str | None:
         return None
 
 
-async def reload_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def reload_command(update: Update, context: Context) -> None:
     """/reload (admins): load the FAQ files now and report the result."""
     bot_context = bot_context_of(context)
     if not bot_context.is_admin(update):
@@ -64,7 +63,7 @@ async def reload_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     await send_reply(update, context, preformatted(result.describe()))
 
 
-async def debug_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def debug_command(update: Update, context: Context) -> None:
     """/debug <question> (admins): the top candidates with scores and the decision."""
     bot_context = bot_context_of(context)
     if not bot_context.is_admin(update):

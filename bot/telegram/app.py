@@ -114,6 +114,7 @@ def build_application(
     builder = (
         ApplicationBuilder()
         .token(settings.token)
+        .context_types(handlers.CONTEXT_TYPES)
         .base_url(settings.base_url)
         .base_file_url(file_url_for(settings.base_url))
         .concurrent_updates(LedgerProcessor(ledger, CONCURRENT_UPDATES))
@@ -125,7 +126,7 @@ def build_application(
     )
     application = builder.build()
     outbox = Outbox(application.bot, metrics=metrics, limiter=limiter, ledger=ledger)
-    application.bot_data["faqbot"] = handlers.BotContext(
+    application.bot_data.faqbot = handlers.BotContext(
         settings,
         holder,
         stats,
@@ -134,7 +135,7 @@ def build_application(
         outbox=outbox,
         handoffs=handoff_desk(settings),
     )
-    application.bot_data["transports"] = transports
+    application.bot_data.transports = transports
     add_handlers(application)
     return application
 
@@ -199,8 +200,8 @@ async def post_init(application: AnyApplication) -> None:
         await deliver(partial(application.bot.set_my_commands, COMMANDS), what="commands")
     except (TelegramError, Undeliverable) as exc:  # a missing menu is not worth failing start-up
         logger.warning("Could not set the command menu: %s", exc)
-    bot_context: handlers.BotContext = application.bot_data["faqbot"]
-    application.bot_data["watcher"] = asyncio.get_running_loop().create_task(
+    bot_context = handlers.wired(application.bot_data)
+    application.bot_data.watcher = asyncio.get_running_loop().create_task(
         bot_context.holder.watch(
             partial(report_reload, application, bot_context), interval=RELOAD_INTERVAL
         ),
@@ -211,7 +212,7 @@ async def post_init(application: AnyApplication) -> None:
         web_app = make_web_app(
             health=partial(health_report, bot_context, "polling"), metrics=bot_context.metrics
         )
-        application.bot_data["web"] = await start_site(
+        application.bot_data.web = await start_site(
             web_app, settings.webhook_listen, settings.metrics_port
         )
         logger.info("Serving /healthz and /metrics on port %d", settings.metrics_port)
@@ -230,14 +231,14 @@ async def start_site(web_app: web.Application, host: str, port: int) -> web.AppR
 
 async def post_stop(application: AnyApplication) -> None:
     """Send what is left in the outbox, close the handoff desk, stop the watcher."""
-    bot_context: handlers.BotContext = application.bot_data["faqbot"]
+    bot_context = handlers.wired(application.bot_data)
     await outbox_of(application).close(bot_context.settings.shutdown_timeout)
     if bot_context.handoffs is not None:
         bot_context.handoffs.repository.close()
-    runner = application.bot_data.pop("web", None)
+    runner, application.bot_data.web = application.bot_data.web, None
     if runner is not None:
         await runner.cleanup()
-    watcher = application.bot_data.pop("watcher", None)
+    watcher, application.bot_data.watcher = application.bot_data.watcher, None
     if watcher is not None:
         watcher.cancel()
         with suppress(asyncio.CancelledError):
@@ -261,6 +262,6 @@ async def report_reload(
 
 def outbox_of(application: AnyApplication) -> Outbox:
     """The outbox every reply of this application leaves through."""
-    outbox = application.bot_data["faqbot"].outbox
+    outbox = handlers.wired(application.bot_data).outbox
     assert isinstance(outbox, Outbox)
     return outbox

@@ -12,7 +12,6 @@ import logging
 
 from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType
-from telegram.ext import ContextTypes
 
 from bot import texts
 from bot.conversation import NAVIGATION, respond
@@ -26,7 +25,7 @@ logger = logging.getLogger(__name__)
 MAX_VOTES_REMEMBERED = 10_000
 
 
-async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def button(update: Update, context: handlers.Context) -> None:
     """A pressed inline button: navigate, open an entry, or take feedback.
 
     Callback data comes from the client and can be anything: what does not parse is
@@ -100,7 +99,7 @@ def _choice(query: CallbackQuery, entry_id: str | None) -> ChoiceEvent:
 
 
 async def feedback(
-    query: CallbackQuery, context: ContextTypes.DEFAULT_TYPE, entry_id: str, *, helpful: bool
+    query: CallbackQuery, context: handlers.Context, entry_id: str, *, helpful: bool
 ) -> None:
     """Record feedback, thank the customer, and drop the feedback buttons.
 

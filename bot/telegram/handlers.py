@@ -6,12 +6,14 @@ in the middle of a conversation never mixes two versions in one reply.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import partial
+from typing import Any
 
 from telegram import (
     CallbackQuery,
@@ -20,7 +22,8 @@ from telegram import (
 )
 from telegram.constants import ChatType, MessageEntityType
 from telegram.error import TelegramError
-from telegram.ext import ContextTypes
+from telegram.ext import CallbackContext, ContextTypes, ExtBot
+from telegram.request import BaseRequest
 
 from bot import texts
 from bot.config import Settings
@@ -87,7 +90,7 @@ def text_reply(*paragraphs: str) -> Reply:
 
 async def send_reply(
     update: Update,
-    context: ContextTypes.DEFAULT_TYPE,
+    context: Context,
     reply: Reply,
     *,
     quote: bool = False,
@@ -106,9 +109,7 @@ async def send_reply(
     await send(context, parts, on_sent=on_sent)
 
 
-async def edit_reply(
-    query: CallbackQuery, context: ContextTypes.DEFAULT_TYPE, reply: Reply
-) -> None:
+async def edit_reply(query: CallbackQuery, context: Context, reply: Reply) -> None:
     """Show a reply in place of the message whose button was pressed."""
     parts = render(reply)
     chat_id = query.message.chat.id if query.message else query.from_user.id
@@ -121,7 +122,7 @@ async def edit_reply(
 
 
 async def send(
-    context: ContextTypes.DEFAULT_TYPE,
+    context: Context,
     parts: Sequence[Outgoing],
     *,
     on_sent: OnSent | None = None,
@@ -153,7 +154,7 @@ async def answer_button(query: CallbackQuery, notice: str | None = None) -> None
         logger.info("Could not answer a button press: %s", exc)
 
 
-async def remember_update(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def remember_update(update: object, context: Context) -> None:
     """Make the update id part of every log line written while it is handled."""
     if isinstance(update, Update):
         current_update_id.set(update.update_id)
@@ -162,7 +163,7 @@ async def remember_update(update: object, context: ContextTypes.DEFAULT_TYPE) ->
 # Commands ----------------------------------------------------------------------------
 
 
-async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def start(update: Update, context: Context) -> None:
     """/start, and /start <entry-id> from a deep link on the agency's website."""
     bot_context = bot_context_of(context)
     kb = bot_context.kb
@@ -186,7 +187,7 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     )
 
 
-async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def help_command(update: Update, context: Context) -> None:
     """/help: how to ask, in private chats, groups and inline mode."""
     username = context.bot.username
     await send_reply(
@@ -194,12 +195,12 @@ async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     )
 
 
-async def topics(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def topics(update: Update, context: Context) -> None:
     """/themen: browse the categories."""
     await send_reply(update, context, topics_reply(bot_context_of(context).kb))
 
 
-async def ask_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def ask_command(update: Update, context: Context) -> None:
     """/frage <text>: ask explicitly, the way to address the bot in groups."""
     await answer_question(update, context, " ".join(context.args or ()))
 
@@ -207,14 +208,14 @@ async def ask_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
 # Free text -----------------------------------------------------------------------------
 
 
-async def private_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def private_text(update: Update, context: Context) -> None:
     """A question in a private chat (also an edited one: the corrected question)."""
     message = update.effective_message
     if message is not None and message.text is not None:
         await answer_question(update, context, message.text)
 
 
-async def group_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def group_text(update: Update, context: Context) -> None:
     """A message in a group: answer only when the bot is addressed."""
     message = update.effective_message
     if message is None or message.text is None:
@@ -241,9 +242,7 @@ def addressed_question(message: Message, username: str, bot_id: int) -> str | No
     return " ".join(mention.sub(" ", text).split())
 
 
-async def answer_question(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, question: str
-) -> None:
+async def answer_question(update: Update, context: Context, question: str) -> None:
     """Match a question and send what the matcher decided."""
     bot_context = bot_context_of(context)
     in_group = is_group(update)
@@ -309,7 +308,7 @@ async def answer_question(
     await send_reply(update, context, reply, quote=in_group, on_sent=sent)
 
 
-async def not_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def not_text(update: Update, context: Context) -> None:
     """Stickers, photos, voice, documents, locations: say that only text is answered."""
     message = update.effective_message
     if is_group(update):
@@ -327,7 +326,7 @@ def is_group(update: Update) -> bool:
 # Errors --------------------------------------------------------------------------------
 
 
-async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_error(update: object, context: Context) -> None:
     """Log every failure once, with the update id; apologise to the customer."""
     update_id = update.update_id if isinstance(update, Update) else None
     logger.error("Handling update %s failed", update_id, exc_info=context.error)
@@ -342,7 +341,30 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         logger.warning("Could not apologise for update %s", update_id, exc_info=True)
 
 
-def bot_context_of(context: ContextTypes.DEFAULT_TYPE) -> BotContext:
-    bot_context = context.bot_data["faqbot"]
-    assert isinstance(bot_context, BotContext)
-    return bot_context
+class BotData:
+    """The application's ``bot_data`` (PTB's ContextTypes): typed attributes instead of
+    string keys. ``faqbot`` is set once at wiring time; the rest belongs to the run loop."""
+
+    def __init__(self) -> None:
+        self.faqbot: BotContext | None = None
+        self.transports: tuple[BaseRequest, ...] = ()
+        self.watcher: asyncio.Task[None] | None = None
+        self.web: Any = None
+        """The aiohttp runner of /healthz and /metrics while polling (None: not served)."""
+
+
+Context = CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]
+"""What every handler gets; ``context.bot_data`` is a BotData."""
+CONTEXT_TYPES = ContextTypes(bot_data=BotData)
+
+
+def bot_context_of(context: Context) -> BotContext:
+    """The handlers' dependencies, as wired by build_application."""
+    return wired(context.bot_data)
+
+
+def wired(bot_data: BotData) -> BotContext:
+    """``bot_data.faqbot``; an application built without build_application is a bug."""
+    if bot_data.faqbot is None:
+        raise RuntimeError("bot_data.faqbot is not set: build the app with build_application")
+    return bot_data.faqbot

@@ -6,10 +6,9 @@ from functools import partial
 
 from telegram import InlineQueryResultArticle, InputTextMessageContent, Update
 from telegram.constants import ParseMode
-from telegram.ext import ContextTypes
 
 from bot.telegram.delivery import deliver
-from bot.telegram.handlers import bot_context_of
+from bot.telegram.handlers import Context, bot_context_of
 from bot.telegram.render import inline_message
 from bot.texts import shorten
 
@@ -17,7 +16,7 @@ INLINE_RESULTS = 10
 INLINE_DESCRIPTION = 120
 
 
-async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def inline_query(update: Update, context: Context) -> None:
     """@bot <question> in any chat: up to 10 entries to post."""
     query = update.inline_query
     if query is None:
