@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from html import escape
 
 from bot import charts
+from bot.chart_svg import render_svg
 from bot.charts import DECISION_STYLE
 from bot.config import StoreSettings
 from bot.knowledge import KnowledgeBase
@@ -365,7 +366,7 @@ def _chart(name: str, spec: charts.Spec, caption: str = "") -> str:
     caption_html = f"<figcaption>{escape(caption)}</figcaption>" if caption else ""
     return (
         f'<figure class="chart" data-chart="{escape(name)}">{caption_html}'
-        f"{charts.render_svg(spec, name=name)}</figure>"
+        f"{render_svg(spec, name=name)}</figure>"
     )
 
 

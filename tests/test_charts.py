@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from bot import charts
+from bot.chart_svg import render_svg
 from bot.handoff_store import HandoffCounts as Handoffs
 from bot.report import DECISIONS, Report
 from bot.report_queries import build_report
@@ -121,7 +122,7 @@ def test_handoffs_chart_counts_open_and_answered() -> None:
 def test_render_svg_draws_marks_with_hover_titles_and_german_dates(
     report: Report, tmp_path: Path
 ) -> None:
-    svg = charts.render_svg(charts.questions_per_day(report.days))
+    svg = render_svg(charts.questions_per_day(report.days))
     assert svg.startswith("<svg")
     bars = re.findall(r'<path aria-label="[^"]*"[^>]*><title>([^<]*)</title></path>', svg)
     assert len(bars) == len(report.days) * len(DECISIONS)
@@ -132,6 +133,6 @@ def test_render_svg_draws_marks_with_hover_titles_and_german_dates(
 
 
 def test_render_svg_escapes_customer_text(report: Report) -> None:
-    svg = charts.render_svg(charts.unanswered_topics(report.unanswered_groups))
+    svg = render_svg(charts.unanswered_topics(report.unanswered_groups))
     assert "<100" not in svg
     assert "Newsletter &amp; Co. für &lt;100 €" in svg
