@@ -1,7 +1,7 @@
 """The staff report's charts: Vega-Lite specs from the report model, drawn to SVG.
 
 Each chart is a pure function from report data to a Vega-Lite spec; its
-``data.values`` are exactly the numbers drawn (the tests read them). ``render_svg``
+``data.values`` are exactly the numbers drawn (the tests read them). bot/chart_svg.py
 draws a spec with vl-convert, which runs Vega inside its wheel: offline, with no URL
 allowed to load, German number and date formats. The page then needs no chart
 JavaScript at all, works in any browser or mail viewer, and prints.
@@ -16,14 +16,12 @@ becomes a ``<title>`` too, so hovering a bar shows its numbers without JavaScrip
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import vl_convert
-
-from bot.analytics import DECISIONS, ChosenEntry, Day, EntryStats, UnansweredGroup
 from bot.handoff_store import HandoffCounts
+from bot.report import DECISIONS, ChosenEntry, Day, EntryStats, UnansweredGroup
+from bot.texts import shorten
 
 Spec = dict[str, Any]
 
@@ -43,35 +41,10 @@ LABEL_CHARS = 48
 WIDTH = 760
 BAR_STEP = 26
 
-# Arial's metrics (Liberation Sans is metric-compatible): vl-convert lays labels out with
-# the fonts of the machine that builds the page, the browser draws them with its own.
-FONT = "'Liberation Sans', Arial, Helvetica, sans-serif"
-CONFIG: Spec = {
-    "font": FONT,
-    "background": None,
-    "view": {"stroke": None},
-    "axis": {
-        "labelColor": "#4a5560",
-        "titleColor": "#4a5560",
-        "labelFontSize": 12,
-        "titleFontSize": 12,
-        "titleFontWeight": "normal",
-        "domainColor": "#c8ced4",
-        "tickColor": "#c8ced4",
-        "gridColor": "#eceff2",
-    },
-    "legend": {"labelFontSize": 12, "titleFontSize": 12, "labelColor": "#2b3640"},
-    "bar": {"cornerRadiusEnd": 2},
-}
-
 
 def label(decision: str) -> str:
     """The German name of a decision as the charts and the page show it."""
     return DECISION_STYLE.get(decision, (decision, ""))[0]
-
-
-def shorten(text: str, limit: int = LABEL_CHARS) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def _german_day(iso_day: str) -> str:
@@ -252,7 +225,7 @@ def unanswered_topics(groups: Sequence[UnansweredGroup]) -> Spec:
     """Bars: unanswered questions per topic, named by an example question."""
     values = [
         {
-            "label": f"{rank}. {shorten(group.example)}",
+            "label": f"{rank}. {shorten(group.example, LABEL_CHARS)}",
             "count": group.count,
             "text": f"{group.count}× „{shorten(group.example, 120)}“",
         }
@@ -381,36 +354,3 @@ def handoffs(counts: HandoffCounts) -> Spec:
         "scale": {"domain": ["Offen", "Beantwortet"], "range": ["#f0a04b", HELPFUL_COLOUR]},
     }
     return _horizontal_bars(values, title="Übergaben", colour=colour)
-
-
-# Drawing -------------------------------------------------------------------------------
-
-_LABELLED_MARK = re.compile(r'<path aria-label="([^"]*)"([^>]*?)/>')
-_GEOMETRY = re.compile(r' (d|transform|x|y|x1|x2|y1|y2|width|height)="([^"]*)"')
-_LONG_DECIMAL = re.compile(r"(\d\.\d)\d+")
-_ID = re.compile(r'\bid="([^"]+)"')
-_ID_REFERENCE = re.compile(r"url\(#([^)]+)\)")
-
-
-def render_svg(spec: Mapping[str, Any], *, name: str = "chart") -> str:
-    """The chart as an SVG element (no XML prolog), offline, with German formats.
-
-    ``name`` prefixes the SVG's ids (clip paths): several charts share one page.
-    """
-    svg = vl_convert.vegalite_to_svg(
-        dict(spec),
-        config=CONFIG,
-        allowed_base_urls=[],
-        format_locale="de-DE",
-        time_format_locale="de-DE",
-    )
-    # Tenths of a pixel are plenty on screen and halve the daily chart's size.
-    svg = _GEOMETRY.sub(
-        lambda m: f' {m.group(1)}="' + _LONG_DECIMAL.sub(r"\1", m.group(2)) + '"', svg
-    )
-    # vl-convert numbers clip paths per process; the page needs them unique and stable.
-    ids: dict[str, str] = {}
-    svg = _ID.sub(lambda m: f'id="{ids.setdefault(m.group(1), f"{name}-{len(ids) + 1}")}"', svg)
-    svg = _ID_REFERENCE.sub(lambda m: f"url(#{ids.get(m.group(1), m.group(1))})", svg)
-    # A bar's description also as its <title>: browsers show it on hover.
-    return _LABELLED_MARK.sub(r'<path aria-label="\1"\2><title>\1</title></path>', svg)

@@ -223,10 +223,9 @@ def shadowed_phrasings(kb: KnowledgeBase) -> list[Problem]:
                     Problem(
                         entry.source,
                         line,
-                        f"„{phrasing}“ (Eintrag „{entry.id}“) gilt als Small Talk (Eintrag"
-                        f" „{chat.id}“, {chat.source}:{chat.line}), darum erreicht diese"
-                        " Formulierung den Eintrag nie. Formulieren Sie eine der beiden"
-                        " genauer.",
+                        f"„{phrasing}“ ({entry.id}) gilt als Small Talk (Eintrag „{chat.id}“,"
+                        f" {chat.source}:{chat.line}) und erreicht diesen Eintrag nie."
+                        " Formulieren Sie eine der beiden genauer.",
                         severity="warning",
                         code="shadowed-by-smalltalk",
                     )

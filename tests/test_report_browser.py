@@ -15,16 +15,15 @@ from pathlib import Path
 
 import pytest
 
-from bot.analytics import build_report
 from bot.config import StoreSettings
-from bot.handoff_store import HandoffCounts
+from bot.handoff_store import HandoffCounts as Handoffs
 from bot.knowledge import KnowledgeBase, load_knowledge_base
 from bot.report_html import render_report, render_unavailable
+from bot.report_queries import build_report
 from bot.store import reader
 from tests.browser import Browser, find_chromium
-from tests.conftest import ROOT
+from tests.conftest import HEADINGS, ROOT
 from tests.report_store import NOW, events, write_kb, write_store
-from tests.test_report_html import HEADINGS
 
 ARTIFACTS = ROOT / "artifacts"
 
@@ -64,7 +63,7 @@ def report_file(kb: KnowledgeBase, tmp_path_factory: pytest.TempPathFactory) -> 
     data_dir = write_store(tmp_path_factory.mktemp("data"), events())
     with reader(data_dir) as connection:
         report = build_report(connection, days=7, now=NOW)
-    page = render_report(replace(report, handoffs=HandoffCounts(open=2, answered=5)), kb)
+    page = render_report(replace(report, handoffs=Handoffs(open=2, answered=5)), kb)
     path = tmp_path_factory.mktemp("page") / "faqbot-report.html"
     path.write_text(page, encoding="utf-8")
     return path

@@ -12,22 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from bot.analytics import build_report
 from bot.cli import main
-from bot.handoff_store import HandoffCounts
+from bot.handoff_store import HandoffCounts as Handoffs
 from bot.knowledge import load_knowledge_base
 from bot.report_html import render_report
+from bot.report_queries import build_report
 from bot.store import DATABASE_FILE, reader
+from tests.conftest import HEADINGS
 from tests.report_store import CHAT_ID, NOW, USER_ID, events, write_kb, write_store
-
-HEADINGS = [
-    "Fragen pro Tag",
-    "Häufigste Einträge",
-    "Meist „nicht hilfreich“ bewertet",
-    "Unbeantwortete Fragen nach Thema",
-    "Gewählte Vorschläge („Meinten Sie …?“)",
-    "Wie gut der Bot trifft",
-]
 
 
 @pytest.fixture(autouse=True)
@@ -104,7 +96,7 @@ def test_report_tiles_are_the_numbers_of_faqbot_stats(
     assert main(["stats", "--data-dir", str(data_dir), "--days", "7", "--json"]) == 0
     stats = json.loads(capsys.readouterr().out)
     shown = tiles(page)
-    assert shown["Fragen"] == str(stats["totals"]["questions"]) == "14"
+    assert shown["Fragen"] == str(stats["totals"]["questions"]) == "14"  # small talk apart
     assert shown["Direkt beantwortet"] == str(stats["totals"]["answered"])
     assert shown["Vorschläge"] == str(stats["totals"]["suggested"])
     assert shown["Keine Antwort"] == str(stats["totals"]["none"])
@@ -252,6 +244,6 @@ def test_report_handoff_section_appears_only_with_handoff_data(site: tuple[Path,
     with reader(data_dir) as connection:
         report = build_report(connection, days=7, now=NOW)
     assert "Übergaben an das Team" not in render_report(report, kb)
-    page = render_report(replace(report, handoffs=HandoffCounts(open=2, answered=3)), kb)
+    page = render_report(replace(report, handoffs=Handoffs(open=2, answered=3)), kb)
     assert "Übergaben an das Team" in headings(page)
     assert 'data-chart="handoffs"' in page
