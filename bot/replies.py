@@ -50,17 +50,18 @@ TEAM_ACTION = "h:"
 TEAM_SEND_ACTION = "h+:"
 TEAM_CANCEL_ACTION = "h-:"
 
-RELATED_MARGIN = 0.15
+RELATED_MARGIN = 0.2
 """A runner-up this close to the answer's score is offered under "Passt nicht?".
 
-Measured on tests/data/questions.yaml with the matcher of December 2026: of 237
-answered questions 5 were wrong; in one the right entry ran second, 0.113 behind
-(the other, 0.278 behind). A margin of 0.15 reaches it and adds buttons to 7 of the
-232 right answers (3 %); 0.20 adds them to 20, 0.30 to 72 (31 %) for one more catch."""
+Measured on tests/data/questions.yaml with the fused matcher (scores are fused scores,
+or lexical ones where the lexical shortcut answered) after the 2026 content review: of
+241 answered questions 2 were wrong, one out of scope; in the other the right entry ran
+second, 0.188 behind. A margin of 0.20 reaches it and adds buttons to 35 of the 239
+right answers (15 %); 0.15 misses it (19 buttons), 0.30 adds them to 104 (44 %)."""
 RELATED_SHORT_FLOOR = 0.3
-"""For a one-word question ("spam") every runner-up scoring at least this is offered:
-on the set and the single topic words tried, runners-up of one-word questions scored
-either below 0.14 (unrelated) or from 0.33 (the other spam entry: 0.56)."""
+"""For a one-word question ("shitstorm") every runner-up scoring at least this is
+offered: on the set, runners-up of answered one-word questions scored either at most
+0.12 (unrelated) or from 0.35 (online-krisen-training under "shitstorm")."""
 SHORT_QUESTION_UNITS = 1
 MAX_RELATED = 2
 
