@@ -13,7 +13,9 @@ questions.
 Variants: entry score = best phrasing (max) or mean over phrasings; the answer text as
 a second phrasing-like signal or not; weighted blend at several lexical shares vs
 reciprocal rank fusion; thresholds on the blend vs the calibrated probability.
-Prints a table, then the fitted model as Python for bot/calibration.py.
+Then candidate extra features for the calibrated model, scored on two fold splits
+(differences smaller than the split moves them are noise). Prints a table, then the
+fitted model as Python for bot/calibration.py.
 """
 
 from __future__ import annotations
@@ -188,6 +190,69 @@ def tune(rows: list[Row], confidence: Floats) -> tuple[float, float, float]:
     return chosen
 
 
+EXTRA_FEATURES = {
+    "+ best-phrasing cosine and lead": (0, 1),
+    "+ that and its top-1 agreeing": (0, 1, 4),
+    "+ answer-text cosine and lead": (2, 3),
+    "+ all of them": (0, 1, 2, 3, 4),
+}
+
+
+def extra_features(signals: list[Signals], owners: npt.NDArray[np.int32], share: float) -> Floats:
+    """Candidate features beyond the shipped nine, for the best entry of blend mean."""
+    result = []
+    for signal in signals:
+        best_cosines = entry_cosines(signal, owners, "max")
+        fused = fuse(signal.lexical, entry_cosines(signal, owners, "mean"), "blend", share)
+        best = int(np.argmax(fused))
+
+        def lead(scores: Floats, best: int = best) -> float:
+            return float(scores[best] - np.delete(scores, best).max())
+
+        result.append(
+            [
+                float(best_cosines[best]),
+                lead(best_cosines),
+                float(signal.answer_cosines[best]),
+                lead(signal.answer_cosines),
+                float(int(np.argmax(best_cosines)) == best),
+            ]
+        )
+    return np.array(result)
+
+
+def compare_features(
+    kb: KnowledgeBase,
+    signals: list[Signals],
+    holdout: list[Signals],
+    owners: npt.NDArray[np.int32],
+) -> None:
+    """Labelled answered-right of the calibrated blend with extra features, two splits."""
+    share = MatcherSettings().lexical_share
+    print(f"\nCalibrated blend mean lex {share:.2f}, extra features (cross-validated):")
+    options = {"how": "mean", "answer_text": False, "method": "blend", "share": share}
+    rows = rows_for(kb, signals, owners, **options)  # type: ignore[arg-type]
+    rows_h = rows_for(kb, holdout, owners, **options)  # type: ignore[arg-type]
+    base, base_h = np.array([r.features for r in rows]), np.array([r.features for r in rows_h])
+    extra, extra_h = extra_features(signals, owners, share), extra_features(holdout, owners, share)
+    labels = np.array([float(r.expected is not None and r.ranked[0] == r.expected) for r in rows])
+    for name, columns in {"shipped nine": (), **EXTRA_FEATURES}.items():
+        features = np.c_[base, extra[:, list(columns)]]
+        features_h = np.c_[base_h, extra_h[:, list(columns)]]
+        figures = []
+        for seed in (0, 1):
+            confidence = cross_validated(features, labels, seed=seed)
+            thresholds = tune(rows, confidence)
+            figures.append(score(rows, confidence, *thresholds)["answered"])
+            if seed == 0:
+                model = fit(features, labels)
+                held = score(rows_h, model.probabilities(features_h), *thresholds)
+        print(
+            f"  {name:<34} labelled answered {figures[0]:.1%} (fold split 2: {figures[1]:.1%})"
+            f" | held-out answered {held['answered']:.1%} wrong {held['wrong']:.1%}"
+        )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--faq-dir", type=Path, default=ROOT / "faq")
@@ -210,6 +275,8 @@ def main() -> int:
     for kb_name, kb in (("full", full), ("questions-only", reduced)):
         signals_l, owners = collect(kb, labelled, cache)
         signals_h, _ = collect(kb, holdout, cache)
+        if kb_name == "full":
+            full_signals = (kb, signals_l, signals_h, owners)
         variants = [("lexical", "-", False, 1.0), ("semantic", "mean", False, 0.0)]
         variants += [("semantic", "max", False, 0.0), ("rrf", "mean", False, 0.0)]
         for how, answer_text in itertools.product(("max", "mean"), (False, True)):
@@ -259,6 +326,7 @@ def main() -> int:
                     and share == chosen.lexical_share
                 ):
                     fitted = (model, answer, suggest, margin)
+    compare_features(*full_signals)
     if fitted is not None:
         model, answer, suggest, margin = fitted
         print("\n# The shipped variant (blend mean, lexical share 0.5, calibrated):")
