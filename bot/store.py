@@ -35,6 +35,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any, Protocol, Self
 
 from bot.logs import ThrottledLog
 from bot.private_files import create_private, private_dir, private_file, write_private
@@ -136,6 +137,20 @@ INSERT_QUESTION = (
     "INSERT INTO questions (asked_at, chat_type, user_hash, text, decision, top_entry,"
     " top_score, suggestions, chat_hash, reply_message_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
+
+
+class SqlConnection(Protocol):
+    """What the store's SQL needs of a connection: sqlite3's, or bot/store_pg.py's."""
+
+    def execute(self, sql: str, parameters: Any = (), /) -> Any: ...
+
+    def executemany(self, sql: str, parameters: Any, /) -> Any: ...
+
+    def close(self) -> None: ...
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(self, kind: Any, error: Any, traceback: Any, /) -> Any: ...
 
 
 def now_iso() -> str:
@@ -259,7 +274,7 @@ class Store:
         self.path = data_dir / DATABASE_FILE
         self.keep_texts = keep_texts
         self.retention_days = retention_days
-        self.state = StoreState(self.path, on_lost=on_lost)
+        self.state = StoreState(str(self.path), on_lost=on_lost)
         self._on_failure = on_failure
         # Unbounded underneath so the stop marker always fits; record() keeps the bound.
         self._queue: queue.Queue[Event | None] = queue.Queue()
@@ -267,7 +282,7 @@ class Store:
         self._hashes: dict[int, str] = {}
         self._stopping = threading.Event()
         self._stop_deadline = float("inf")
-        self._connection: sqlite3.Connection | None = None
+        self._connection: SqlConnection | None = None
         self._last_retention = float("-inf")
         self._unstorable_log = ThrottledLog(logger, interval=60.0)
         self._thread = threading.Thread(target=self._run, name="faqbot-store", daemon=True)
@@ -290,18 +305,31 @@ class Store:
 
     def start(self) -> None:
         """Open (and migrate) the database now, so start-up problems show at start."""
+        self._load_salt()
+        try:
+            self._open()
+        except Exception as exc:  # the bot starts and answers anyway; the writer retries
+            if not self._is_store_error(exc):
+                raise
+            self._on_failure()
+            self.state.failed(str(exc))
+        self._thread.start()
+
+    def _load_salt(self) -> None:
         try:
             private_dir(self.data_dir)
             self._salt = load_salt(self.data_dir)
         except OSError as exc:
             logger.error("Cannot read or create the salt in %s: %s", self.data_dir, exc)
             self._salt = os.urandom(32)  # hashes still unlinkable, just not stable
-        try:
-            self._open()
-        except sqlite3.Error as exc:  # the bot starts and answers anyway; the writer retries
-            self._on_failure()
-            self.state.failed(str(exc))
-        self._thread.start()
+
+    @staticmethod
+    def _is_store_error(exc: BaseException) -> bool:
+        return is_store_error(exc)
+
+    @staticmethod
+    def _is_locked(exc: BaseException) -> bool:
+        return is_locked(exc)
 
     def close(self, timeout: float = 5.0) -> None:
         """Write what is queued (retrying at most until ``timeout``), then stop the thread."""
@@ -310,10 +338,7 @@ class Store:
         if self._thread.is_alive():
             self._queue.put(None)
             self._thread.join(timeout)
-        if self._connection is not None:
-            with contextlib.suppress(sqlite3.Error):
-                self._connection.close()
-            self._connection = None
+        self._drop_connection()
 
     def flush(self, timeout: float = 5.0) -> bool:
         """Wait until every queued event was handled (tests, benchmarks)."""
@@ -382,23 +407,26 @@ class Store:
 
     def _write(self, batch: list[Event]) -> None:
         """Write ``batch``, retrying with backoff while the database as a whole fails."""
-        pending = [row for row in map(self._prepare, batch) if row is not None]
+        # Rows are made once connected: on PostgreSQL the salt comes from the database.
+        pending: list[Row] | None = None
         given_up_at = time.monotonic() + self.retry_for
         delay = BACKOFF_FIRST
-        while pending:
+        while pending is None or pending:
             try:
                 connection = self._usable_connection()
+                if pending is None:
+                    pending = [row for row in map(self._prepare, batch) if row is not None]
                 written = self._insert_all(connection, pending)
             except Exception as exc:
-                if not is_store_error(exc):
+                if not self._is_store_error(exc):
                     raise
                 self._on_failure()
                 self.state.failed(str(exc))
-                if not is_locked(exc):  # read-only, full, gone: start afresh next time
+                if not self._is_locked(exc):  # read-only, full, gone: start afresh next time
                     self._drop_connection()
                 remaining = min(given_up_at, self._stop_deadline) - time.monotonic()
                 if remaining <= 0:
-                    self.state.lose("unavailable", len(pending))
+                    self.state.lose("unavailable", len(batch if pending is None else pending))
                     return
                 time.sleep(min(delay, remaining))
                 delay = min(delay * 2, BACKOFF_MAX)
@@ -406,11 +434,13 @@ class Store:
             self.state.wrote(written)
             try:
                 self._retention(connection)
-            except sqlite3.Error as exc:  # tried again in an hour; the events are safe
+            except Exception as exc:  # tried again in an hour; the events are safe
+                if not (self._is_store_error(exc) or isinstance(exc, sqlite3.Error)):
+                    raise
                 logger.warning("Deleting old question texts failed: %s", exc)
             return
 
-    def _usable_connection(self) -> sqlite3.Connection:
+    def _usable_connection(self) -> SqlConnection:
         if self._connection is not None and not self.path.exists():
             # Deleted under us (or its folder was): SQLite would go on writing into the
             # unlinked file and lose everything silently. Start afresh instead.
@@ -418,7 +448,7 @@ class Store:
             self._drop_connection()
         return self._connection or self._open()
 
-    def _insert_all(self, connection: sqlite3.Connection, pending: list[Row]) -> int:
+    def _insert_all(self, connection: SqlConnection, pending: list[Row]) -> int:
         """Insert every row in one transaction; if one row is bad, row by row.
 
         Rows written are removed from ``pending``, so a retry never writes one twice.
@@ -434,7 +464,7 @@ class Store:
                     if row.kind != "question":
                         self._insert(connection, row)
         except Exception as exc:
-            if is_store_error(exc):
+            if self._is_store_error(exc):
                 raise
         else:
             written = len(pending)
@@ -449,7 +479,7 @@ class Store:
                     else:
                         self._insert(connection, row)
             except Exception as exc:
-                if is_store_error(exc):
+                if self._is_store_error(exc):
                     raise
                 self._drop_unstorable(row.kind, exc)
             else:
@@ -469,7 +499,7 @@ class Store:
                 self._connection.close()
             self._connection = None
 
-    def _open(self) -> sqlite3.Connection:
+    def _open(self) -> SqlConnection:
         try:
             private_dir(self.data_dir)  # recreated if it was removed
             if not (self.data_dir / SALT_FILE).exists() and self._salt:
@@ -531,7 +561,7 @@ class Store:
             helpful,
         )
 
-    def _insert(self, connection: sqlite3.Connection, row: Row) -> None:
+    def _insert(self, connection: SqlConnection, row: Row) -> None:
         at, user_hash, chat_hash, message_id, entry_id, helpful = row.values
         question_id = self._question_for(connection, chat_hash, message_id)
         if row.kind == "feedback":
@@ -555,7 +585,7 @@ class Store:
             )
 
     def _question_for(
-        self, connection: sqlite3.Connection, chat_hash: object, message_id: object
+        self, connection: SqlConnection, chat_hash: object, message_id: object
     ) -> int | None:
         if message_id is None:
             return None
@@ -566,7 +596,7 @@ class Store:
         ).fetchone()
         return int(row[0]) if row else None
 
-    def _retention(self, connection: sqlite3.Connection) -> None:
+    def _retention(self, connection: SqlConnection) -> None:
         if time.monotonic() - self._last_retention < RETENTION_CHECK_SECONDS:
             return
         self._last_retention = time.monotonic()
@@ -581,14 +611,14 @@ class Row:
     values: tuple[object, ...]
 
 
-def forget_texts(connection: sqlite3.Connection, retention_days: int) -> int:
+def forget_texts(connection: SqlConnection, retention_days: int) -> int:
     """Delete question texts older than ``retention_days``; counts stay. Returns rows."""
     cutoff = (datetime.now(UTC) - timedelta(days=retention_days)).isoformat(timespec="seconds")
     with connection:
         cursor = connection.execute(
             "UPDATE questions SET text = NULL WHERE text IS NOT NULL AND asked_at < ?", (cutoff,)
         )
-    return cursor.rowcount
+    return int(cursor.rowcount)
 
 
 @contextlib.contextmanager

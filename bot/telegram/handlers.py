@@ -52,7 +52,8 @@ from bot.replies import (
 )
 from bot.smalltalk import understand
 from bot.stats import Stats
-from bot.store import ChoiceEvent, Event, FeedbackEvent, QuestionEvent, Store, reader
+from bot.store import ChoiceEvent, Event, FeedbackEvent, QuestionEvent, Store
+from bot.stores import reader_for
 from bot.telegram.delivery import Outgoing, Undeliverable, deliver, transmit
 from bot.telegram.outbox import OnSent, Outbox
 from bot.telegram.render import MAX_MESSAGE, render
@@ -598,7 +599,8 @@ def stored_report(bot_context: BotContext) -> str | None:
     if bot_context.store is None:
         return None
     try:
-        with reader(bot_context.settings.data_dir) as connection:
+        settings = bot_context.settings
+        with reader_for(settings.data_dir, settings.database_url) as connection:
             return build_report(connection, days=30).text(short=True)
     except Exception:
         logger.warning("The analytics store cannot be read; /stats shows this run's counts")

@@ -30,7 +30,8 @@ from bot.metrics import Metrics
 from bot.private_files import private_dir
 from bot.reloader import KnowledgeBaseHolder
 from bot.stats import Stats
-from bot.store import Store
+from bot.store_pg import database_for
+from bot.stores import UpdateClaims, make_store
 from bot.telegram import handlers
 from bot.telegram.app import (
     POLL_TIMEOUT,
@@ -63,8 +64,9 @@ def run(settings: Settings) -> int:
     private_dir(settings.data_dir)
     metrics = Metrics(entries=lambda: len(holder.current.kb))
     store = (
-        Store(
+        make_store(
             settings.data_dir,
+            settings.database_url,
             keep_texts=settings.store_questions,
             retention_days=settings.retention_days,
             on_failure=metrics.store_failures.inc,
@@ -247,6 +249,10 @@ async def serve_webhook(application: AnyApplication, settings: Settings) -> None
         webhook_path=settings.webhook_path,
         secret=settings.webhook_secret,
         ledger=outbox.ledger,
+        # Several replicas share DATABASE_URL: the first to claim an update answers it.
+        claim=UpdateClaims(database_for(settings.database_url)).claim
+        if settings.database_url
+        else None,
     )
     # Listening first, so that /healthz says "starting" while Telegram is out of reach.
     runner = await start_site(web_app, settings.webhook_listen, settings.port)
