@@ -331,6 +331,10 @@ class Store:
     def _is_locked(exc: BaseException) -> bool:
         return is_locked(exc)
 
+    def _describe(self, exc: BaseException) -> str:
+        """The failure as /healthz and the log show it."""
+        return str(exc)
+
     def close(self, timeout: float = 5.0) -> None:
         """Write what is queued (retrying at most until ``timeout``), then stop the thread."""
         self._stop_deadline = time.monotonic() + max(timeout - 0.5, 0.0)
@@ -421,7 +425,7 @@ class Store:
                 if not self._is_store_error(exc):
                     raise
                 self._on_failure()
-                self.state.failed(str(exc))
+                self.state.failed(self._describe(exc))
                 if not self._is_locked(exc):  # read-only, full, gone: start afresh next time
                     self._drop_connection()
                 remaining = min(given_up_at, self._stop_deadline) - time.monotonic()

@@ -53,9 +53,12 @@ class PgStore(Store):
             if not is_down(exc):
                 raise
             self._on_failure()
-            reason = " ".join(str(exc).split())  # libpq's hints come on extra lines
-            self.state.failed(f"cannot connect to {self.database.label}: {reason}")
+            self.state.failed(f"cannot connect to {self._describe(exc)}")
         self._thread.start()
+
+    def _describe(self, exc: BaseException) -> str:
+        reason = " ".join(str(exc).split())  # libpq's hints come on extra lines
+        return f"{self.database.label}: {reason}"
 
     def _usable_connection(self) -> SqlConnection:
         return self._connection or self._open()
