@@ -13,7 +13,8 @@ import psycopg
 import pytest
 
 from bot.cli import _secrets
-from bot.config import ConfigError, load_store_settings
+from bot.config import load_store_settings
+from bot.errors import ConfigError
 from bot.handoff_store import HandoffRepository
 from bot.logs import QUIET_LOGGERS, SecretRedactor
 from bot.store import ChoiceEvent, FeedbackEvent, QuestionEvent
