@@ -17,6 +17,9 @@ database is retried with backoff for RETRY_FOR seconds before a batch counts as 
 the -wal/-shm files are made writable again and a deleted file or folder is created
 anew, so recording resumes by itself. The break and the recovery are logged once
 each (bot/store_state.py) and shown in /healthz. DATA_DIR is 0700, its files 0600.
+
+With DATABASE_URL the same writer runs on PostgreSQL (bot/stores.py's PgStore; the
+dialect in bot/store_pg.py): only opening, the salt and the error classes differ.
 """
 
 from __future__ import annotations

@@ -2,7 +2,9 @@
 
 Webhook mode serves all three on PORT. Polling mode serves /healthz and /metrics on
 METRICS_PORT when it is set. The webhook path answers 403 unless the request carries
-the secret Telegram was given (X-Telegram-Bot-Api-Secret-Token).
+the secret Telegram was given (X-Telegram-Bot-Api-Secret-Token). With several replicas
+(DATABASE_URL) an update is claimed in the database before it is answered, so one that
+reaches two replicas is answered by the first only (bot/stores.py's UpdateClaims).
 """
 
 from __future__ import annotations
