@@ -12,7 +12,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from bot.cli import _secrets
+from bot.cli import _secrets, main
 from bot.config import load_store_settings
 from bot.errors import ConfigError
 from bot.handoff_store import HandoffRepository
@@ -250,3 +250,23 @@ def test_database_url_password_never_reaches_a_log_line() -> None:
 def test_database_url_must_be_a_postgresql_url(value: str) -> None:
     with pytest.raises(ConfigError, match="DATABASE_URL must look like postgresql://"):
         load_store_settings({"DATABASE_URL": value})
+
+
+def test_faqbot_stats_names_database_url_without_password_when_unreachable(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DATABASE_URL", "postgresql://faqbot:Geheim-123@127.0.0.1:9/faqbot")
+    assert main(["stats"]) == 1
+    error = capsys.readouterr().err
+    assert "DATABASE_URL=postgresql://faqbot:***@127.0.0.1:9/faqbot" in error
+    assert "Geheim-123" not in error
+
+
+def test_faqbot_stats_on_an_empty_database_says_the_bot_has_not_run(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, pg_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DATABASE_URL", pg_url)
+    assert main(["stats"]) == 1
+    assert "has the bot run yet?" in capsys.readouterr().err

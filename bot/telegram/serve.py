@@ -95,6 +95,8 @@ def run(settings: Settings) -> int:
     finally:
         if store is not None:
             store.close()
+        if settings.database_url:
+            database_for(settings.database_url).close()  # after the writer's last batch
     logger.info("faqbot stopped")
     return 0
 
