@@ -65,8 +65,18 @@ def pg_ctl(action: str) -> None:
         if os.environ.get("CI") == "true":
             pytest.fail(f"{PG_CTL_VARIABLE} is not set under CI")
         pytest.skip(f"{PG_CTL_VARIABLE} is not set: the server cannot be stopped and started")
+    if action == "start" and _server_is_up():
+        return
     extra = ["-m", "fast"] if action == "stop" else []
     subprocess.run([*shlex.split(command), action, *extra], check=True, capture_output=True)
+
+
+def _server_is_up() -> bool:
+    try:
+        with psycopg.connect(server_url(), connect_timeout=2):
+            return True
+    except psycopg.OperationalError:
+        return False
 
 
 def count(url: str, table: str) -> int:

@@ -122,3 +122,24 @@ def test_replica_goes_on_answering_while_postgres_is_down_for_ten_seconds(
     log = bot.output()
     assert log.count("Analytics store failing") == 1
     assert "works again after" in log and "0 event(s) lost" in log
+
+
+def test_replica_started_while_postgres_is_down_answers_and_records_later(
+    fake: FakeBotApi, faq_dir: Path, tmp_path: Path, pg_url: str
+) -> None:
+    asked = questions(faq_dir, 10)
+    users = range(FIRST_USER, FIRST_USER + len(asked))
+    pg_ctl("stop")
+    try:
+        with replicas(fake, faq_dir, tmp_path, pg_url, count=1) as (bot,):
+            spread(fake, (bot,), asked, first_user=FIRST_USER, to_both_every=0)
+            fake.wait_for(lambda _: len(replies_per_chat(fake, users)) == 10, timeout=60)
+            assert store_health_when(bot, "failing", timeout=10)["state"] == "failing"
+            pg_ctl("start")
+            report = store_health_when(bot, "ok", timeout=60)
+            assert stop(bot) == 0
+    finally:
+        pg_ctl("start")
+    assert report["state"] == "ok" and report["events_lost"] == 0
+    assert count(pg_url, "questions") == 10
+    assert bot.output().count("Analytics store failing") == 1

@@ -225,7 +225,9 @@ def test_pg_restarted_mid_run_reconnects_and_loses_nothing(
     try:
         for user in range(2, 12):
             pg_store.record(question(user_id=user))
-        time.sleep(2.0)  # the writer meets the stopped server (retries meanwhile)
+        deadline = time.monotonic() + 10
+        while pg_store.health()["state"] != "failing" and time.monotonic() < deadline:
+            time.sleep(0.05)  # the writer meets the stopped server on its own clock
         assert pg_store.health()["state"] == "failing"
     finally:
         pg_ctl("start")
