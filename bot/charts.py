@@ -22,8 +22,9 @@ from typing import Any
 
 import vl_convert
 
-from bot.analytics import DECISIONS, ChosenEntry, Day, EntryStats, UnansweredGroup
 from bot.handoff_store import HandoffCounts
+from bot.report import DECISIONS, ChosenEntry, Day, EntryStats, UnansweredGroup
+from bot.texts import shorten
 
 Spec = dict[str, Any]
 
@@ -68,10 +69,6 @@ CONFIG: Spec = {
 def label(decision: str) -> str:
     """The German name of a decision as the charts and the page show it."""
     return DECISION_STYLE.get(decision, (decision, ""))[0]
-
-
-def shorten(text: str, limit: int = LABEL_CHARS) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def _german_day(iso_day: str) -> str:
@@ -252,7 +249,7 @@ def unanswered_topics(groups: Sequence[UnansweredGroup]) -> Spec:
     """Bars: unanswered questions per topic, named by an example question."""
     values = [
         {
-            "label": f"{rank}. {shorten(group.example)}",
+            "label": f"{rank}. {shorten(group.example, LABEL_CHARS)}",
             "count": group.count,
             "text": f"{group.count}× „{shorten(group.example, 120)}“",
         }

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from bot import __version__
+from bot.config import CommonSettings, load_common_settings, read_environment
 from bot.errors import FaqError, KnowledgeBaseError
 from bot.knowledge import KnowledgeBase, load_knowledge_base
 from bot.matcher import Candidate, Matcher, MatchResult
@@ -205,11 +206,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def common_settings(args: argparse.Namespace) -> CommonSettings:
+    """The settings every command shares, from the options, the environment and .env."""
+    return load_common_settings(
+        read_environment(), faq_dir=args.faq_dir, data_dir=getattr(args, "data_dir", None)
+    )
+
+
 def resolve_faq_dir(args: argparse.Namespace) -> Path:
     """--faq-dir, else $FAQ_DIR, else ./faq."""
-    if args.faq_dir is not None:
-        return Path(args.faq_dir)
-    return Path(os.environ.get("FAQ_DIR") or "faq")
+    return common_settings(args).faq_dir
 
 
 def load(args: argparse.Namespace) -> tuple[KnowledgeBase, Matcher]:
@@ -268,7 +274,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
         for c in result.ranking[:4]:
             print(f"  {c.score:.2f}  {c.entry.id}: {c.entry.question}")
     print()
-    print(render_reply(reply_to(understanding, feedback=False)))
+    contact = common_settings(args).contact_text
+    print(render_reply(reply_to(understanding, contact_text=contact, feedback=False)))
     return 0
 
 
@@ -362,11 +369,10 @@ def _figures_table(figures: list[dict[str, Any]]) -> str:
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
-    from bot.replies import DEFAULT_CONTACT_TEXT
     from bot.terminal import Conversation, enable_line_editing, run_chat, typed_messages
 
     kb, matcher = load(args)
-    contact = os.environ.get("CONTACT_TEXT") or DEFAULT_CONTACT_TEXT
+    contact = common_settings(args).contact_text
     conversation = Conversation(kb, matcher, contact_text=contact)
     if not sys.stdin.isatty():  # piped: one question per line
         run_chat(conversation, sys.stdin, sys.stdout.write)
@@ -382,9 +388,12 @@ def cmd_chat(args: argparse.Namespace) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     import logging
 
-    from bot.config import load_settings, logging_wanted, read_environment
+    from bot.config import load_settings, logging_wanted
     from bot.logs import configure_logging
 
+    # PTB 22 warns unless told to express retry_after and similar periods as timedelta;
+    # deliver() handles both. Set for this process only, before PTB is imported.
+    os.environ.setdefault("PTB_TIMEDELTA", "true")
     environment = read_environment()
     if args.faq_dir is not None:
         environment["FAQ_DIR"] = str(args.faq_dir)
@@ -417,9 +426,7 @@ def _secrets(environment: dict[str, str]) -> tuple[str, ...]:
 
 def resolve_data_dir(args: argparse.Namespace) -> Path:
     """--data-dir, else $DATA_DIR, else ./data."""
-    if args.data_dir is not None:
-        return Path(args.data_dir)
-    return Path(os.environ.get("DATA_DIR", "").strip() or "data")
+    return common_settings(args).data_dir
 
 
 # stats and suggest ----------------------------------------------------------------
@@ -432,7 +439,7 @@ def _days(args: argparse.Namespace) -> int | None:
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
-    from bot.analytics import build_report
+    from bot.report_queries import build_report
     from bot.stores import reader_for
 
     days = _days(args)
@@ -447,8 +454,8 @@ def cmd_stats(args: argparse.Namespace) -> int:
 
 
 def cmd_suggest(args: argparse.Namespace) -> int:
-    from bot.analytics import suggest_snippets
     from bot.stores import reader_for
+    from bot.suggestions import suggest_snippets
 
     days = _days(args)
     kb = load_knowledge_base(resolve_faq_dir(args))
@@ -460,9 +467,9 @@ def cmd_suggest(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from bot.analytics import build_report
-    from bot.config import load_store_settings, read_environment
+    from bot.config import load_store_settings
     from bot.report_html import render_report, render_unavailable
+    from bot.report_queries import build_report
     from bot.store import DATABASE_FILE
     from bot.stores import reader_for
 
@@ -544,7 +551,6 @@ def _store_errors(data_dir: Path, database_url: str | None = None) -> Iterator[P
 
 
 def cmd_health(args: argparse.Namespace) -> int:
-    from bot.config import read_environment
     from bot.health import STARTING, check, details
 
     environment = read_environment()

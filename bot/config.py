@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 from dotenv import dotenv_values
 
 from bot.errors import ConfigError
-from bot.replies import DEFAULT_CONTACT_TEXT
+from bot.texts import DEFAULT_CONTACT_TEXT
 
 DEFAULT_BASE_URL = "https://api.telegram.org/bot"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
@@ -63,6 +63,32 @@ class Settings:
 
     def __repr__(self) -> str:  # never show the token, even in a traceback
         return f"Settings(token='***', base_url={self.base_url!r}, faq_dir={self.faq_dir!r})"
+
+
+@dataclass(frozen=True)
+class CommonSettings:
+    """What every faqbot command reads: where the FAQ and the data live, and how
+    customers reach a human. Needs no bot token (only ``faqbot run`` does)."""
+
+    faq_dir: Path = Path("faq")
+    data_dir: Path = Path("data")
+    contact_text: str = DEFAULT_CONTACT_TEXT
+
+
+def load_common_settings(
+    environ: Mapping[str, str], *, faq_dir: Path | None = None, data_dir: Path | None = None
+) -> CommonSettings:
+    """FAQ_DIR, DATA_DIR and CONTACT_TEXT; ``faq_dir``/``data_dir`` (command-line
+    options) win over the environment."""
+
+    def get(name: str) -> str | None:
+        return environ.get(name, "").strip() or None
+
+    return CommonSettings(
+        faq_dir=faq_dir if faq_dir is not None else Path(get("FAQ_DIR") or "faq"),
+        data_dir=data_dir if data_dir is not None else Path(get("DATA_DIR") or "data"),
+        contact_text=get("CONTACT_TEXT") or DEFAULT_CONTACT_TEXT,
+    )
 
 
 @dataclass(frozen=True)
@@ -169,18 +195,19 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
             " and no one is told about knowledge-base problems"
         )
 
+    common = load_common_settings(environ)
     return Settings(
         token=token,
         base_url=base_url,
-        faq_dir=Path(get("FAQ_DIR") or "faq"),
-        data_dir=Path(get("DATA_DIR") or "data"),
+        faq_dir=common.faq_dir,
+        data_dir=common.data_dir,
         admin_ids=admin_ids,
         webhook_url=webhook_url,
         webhook_secret=webhook_secret,
         port=_number("PORT", get("PORT"), 8080, minimum=1, maximum=65535),
         webhook_listen=get("WEBHOOK_LISTEN") or "0.0.0.0",
         rate_limit=_rate("TELEGRAM_RATE_LIMIT", get("TELEGRAM_RATE_LIMIT")),
-        contact_text=get("CONTACT_TEXT") or DEFAULT_CONTACT_TEXT,
+        contact_text=common.contact_text,
         log_level=log_level,
         log_format=_choice("LOG_FORMAT", get("LOG_FORMAT"), ("text", "json")),
         metrics_port=(

@@ -35,6 +35,7 @@ from bot.replies import (
     answer_blocks,
 )
 from bot.smalltalk import Understanding
+from bot.texts import shorten
 
 DRAFT_SECONDS = 24 * 3600.0
 MAX_DRAFTS = 10_000
@@ -112,9 +113,9 @@ class Drafts:
         return self.get(token, chat_id) if token is not None else None
 
 
-def shorten(text: str, limit: int = QUOTE_CHARS) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+def quote(text: str, limit: int = QUOTE_CHARS) -> str:
+    """A customer's text on one line, shortened to quote it back."""
+    return shorten(" ".join(text.split()), limit)
 
 
 def preview_reply(draft: Draft, *, open_days: int) -> Reply:
@@ -125,9 +126,7 @@ def preview_reply(draft: Draft, *, open_days: int) -> Reply:
             Block((texts.TEAM_PREVIEW,)),
             Block(
                 tuple(
-                    line.format(
-                        question=f"„{shorten(draft.question)}“", first_name=draft.first_name
-                    )
+                    line.format(question=f"„{quote(draft.question)}“", first_name=draft.first_name)
                     for line in texts.TEAM_PREVIEW_FIELDS
                 ),
                 bullets=True,
@@ -185,7 +184,7 @@ def team_answer_reply(*, question: str, answer: str) -> Reply:
     return Reply(
         kind="handoff",
         blocks=(
-            Block((texts.TEAM_ANSWER_INTRO.format(question=shorten(question, 120)),)),
+            Block((texts.TEAM_ANSWER_INTRO.format(question=quote(question, 120)),)),
             *answer_blocks(answer),
             Block((texts.TEAM_ANSWER_OUTRO,)),
         ),
@@ -205,7 +204,7 @@ def open_list(handoffs: list[Handoff], *, now: float | None = None) -> Reply:
             reference=handoff.reference,
             asked=waited(handoff.opened_at, now=now),
             first_name=handoff.first_name or "Kunde",
-            question=shorten(handoff.question, 100),
+            question=quote(handoff.question, 100),
         )
         for handoff in handoffs
     )

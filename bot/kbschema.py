@@ -11,9 +11,9 @@ import re
 from pathlib import Path
 
 import yaml
-from rapidfuzz import process
 
 from bot import kbcheck
+from bot import kbwording as wording
 from bot.errors import Problem
 from bot.knowledge import ANSWER_HARD_LIMIT, ANSWER_SOFT_LIMIT, ID_PATTERN, Entry, Link
 from bot.yamlnodes import Finding, read_source
@@ -37,16 +37,6 @@ ENTRY_KEYS = {
 LINK_KEYS = {"title": True, "url": True}
 
 _TAG = "tag:yaml.org,2002:"
-_LABELS = {
-    "category": "Die Kategorie (category)",
-    "id": "Die id",
-    "question": "Die Frage (question)",
-    "answer": "Die Antwort (answer)",
-    "alternatives": "Die Alternative",
-    "keywords": "Das Stichwort",
-    "title": "Der Link-Titel (title)",
-    "url": "Die Adresse (url)",
-}
 
 
 class FileReader:
@@ -233,7 +223,7 @@ class FileReader:
         self, node: yaml.Node, allowed: dict[str, bool], what: str
     ) -> dict[str, yaml.Node] | None:
         if not isinstance(node, yaml.MappingNode):
-            self.error(node, f"{what}-not-a-mapping", _NOT_A_MAPPING[what])
+            self.error(node, f"{what}-not-a-mapping", wording.NOT_A_MAPPING[what])
             return None
         fields: dict[str, yaml.Node] = {}
         keys: dict[str, yaml.Node] = {}
@@ -243,12 +233,16 @@ class FileReader:
             if key in fields and not missing_dash:
                 missing_dash = self._duplicate_key(key_node, key, keys[key], what)
             elif key not in allowed:
-                self.error(key_node, "unknown-key", _unknown_key_message(key, allowed))
+                self.error(key_node, "unknown-key", wording.unknown_key_message(key, allowed))
             fields[key] = value_node
             keys.setdefault(key, key_node)
         for key, required in allowed.items():
             if required and key not in fields:
-                self.error(node, "missing-key", f"{_MISSING[what]} fehlt das Pflichtfeld „{key}“.")
+                self.error(
+                    node,
+                    "missing-key",
+                    f"{wording.MISSING_FROM[what]} fehlt das Pflichtfeld „{key}“.",
+                )
         return fields
 
     def _duplicate_key(self, key_node: yaml.Node, key: str, first: yaml.Node, what: str) -> bool:
@@ -266,7 +260,7 @@ class FileReader:
         self.error(
             key_node,
             "duplicate-key",
-            f"Das Feld „{key}“ steht zweimal in {_IN[what]} (zuerst in Zeile"
+            f"Das Feld „{key}“ steht zweimal in {wording.IN_WHAT[what]} (zuerst in Zeile"
             f" {_where(first)[0]}). Löschen Sie eine der beiden Zeilen oder führen Sie sie"
             " zusammen.",
         )
@@ -281,7 +275,7 @@ class FileReader:
             value = str(node.value).strip()
             if value:
                 return value  # the common case first: 10,000 entries hold 130,000 texts
-        label = _LABELS.get(name, f"„{name}“")
+        label = wording.FIELD_LABELS.get(name, f"„{name}“")
         line = _where(node)[0]
         if _is_null(node) or (isinstance(node, yaml.ScalarNode) and not str(node.value).strip()):
             fix = (
@@ -299,7 +293,8 @@ class FileReader:
             self.error(
                 node,
                 "not-text",
-                f"{label} in Zeile {line} ist {_KINDS.get(kind, 'kein Text')}, kein Text."
+                f"{label} in Zeile {line} ist {wording.KIND_NAMES.get(kind, 'kein Text')},"
+                " kein Text."
                 ' Setzen Sie den Wert in Anführungszeichen, z. B. "2026".',
             )
             return None
@@ -387,23 +382,6 @@ class FileReader:
         return links
 
 
-_NOT_A_MAPPING = {
-    "file": "Die Datei muss aus den Feldern „category:“ und „entries:“ bestehen; nehmen Sie"
-    " eine vorhandene Datei als Vorlage.",
-    "entry": "Dieser Eintrag besteht nur aus einem Text. Ein Eintrag hat Felder wie „id:“,"
-    " „question:“ und „answer:“, jedes in einer eigenen Zeile.",
-    "link": "Ein Link braucht die Felder „title:“ und „url:“, untereinander.",
-}
-_MISSING = {"file": "Der Datei", "entry": "Dem Eintrag", "link": "Dem Link"}
-_IN = {"file": "der Datei", "entry": "diesem Eintrag", "link": "diesem Link"}
-_KINDS = {
-    "int": "eine Zahl",
-    "float": "eine Zahl",
-    "bool": "ein Wahrheitswert (ja/nein)",
-    "timestamp": "ein Datum",
-}
-
-
 def _is_null(node: yaml.Node) -> bool:
     return isinstance(node, yaml.ScalarNode) and node.tag == _TAG + "null"
 
@@ -413,11 +391,3 @@ def _where(node: yaml.Node | int) -> tuple[int, int]:
     if isinstance(node, int):
         return node, 0
     return int(node.start_mark.line) + 1, int(node.start_mark.column) + 1
-
-
-def _unknown_key_message(key: str, allowed: dict[str, bool]) -> str:
-    message = f"Das Feld „{key}“ gibt es nicht."
-    guess = process.extractOne(key, list(allowed), score_cutoff=70)
-    if guess is not None:
-        message += f" Meinten Sie „{guess[0]}“?"
-    return message + " Erlaubt sind: " + ", ".join(allowed) + "."

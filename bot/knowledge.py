@@ -24,6 +24,7 @@ Messages are German (staff read them): ``bot.yamlnodes`` words the YAML syntax e
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -107,6 +108,32 @@ class KnowledgeBase:
     def in_category(self, category: str) -> tuple[Entry, ...]:
         """The entries of one category, in file order."""
         return tuple(entry for entry in self.entries if entry.category == category)
+
+    def category_id(self, category: str) -> str:
+        """The stable id of a category: the slug of its (first) file's name.
+
+        Buttons carry it, so a file added or removed by a hot reload never makes a
+        button in a chat open another category than the one it names.
+        """
+        source = next((e.source for e in self.entries if e.category == category), category)
+        return category_slug(source)
+
+    def category_by_id(self, category_id: str) -> str | None:
+        """The category a button's id names, or None if it is gone."""
+        return next(
+            (name for name in self.categories if self.category_id(name) == category_id), None
+        )
+
+
+CATEGORY_ID_CHARS = 60
+"""Telegram's callback data holds 64 bytes: "c:" and an id of at most this many."""
+
+
+def category_slug(source: str) -> str:
+    """ "faq/Web & Technik.yaml" -> "web-technik": lower case ASCII letters, digits, "-"."""
+    name = Path(source).stem if source.endswith((".yaml", ".yml")) else source
+    ascii_name = unicodedata.normalize("NFKD", name.lower()).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_name).strip("-")[:CATEGORY_ID_CHARS] or "thema"
 
 
 def faq_files(faq_dir: Path) -> list[Path]:

@@ -15,11 +15,7 @@ from bot import texts
 from bot.knowledge import Entry, KnowledgeBase, Link
 from bot.matcher import MatchResult
 from bot.smalltalk import Understanding
-
-DEFAULT_CONTACT_TEXT = (
-    "Gern hilft Ihnen unser Team auch persönlich weiter: "
-    "Nutzen Sie dazu bitte das Kontaktformular auf unserer Website."
-)
+from bot.texts import DEFAULT_CONTACT_TEXT
 
 ReplyKind = Literal[
     "answer",
@@ -36,9 +32,9 @@ ReplyKind = Literal[
 
 # Button actions, short enough for Telegram's 64-byte callback data with a 60-char id:
 # "e:<id>" open an entry, "o:<id>" open it from the topic list (with a way back),
-# "c:<number>" a category, "t" the topics, "x" none of the suggestions,
-# "f+:<id>" / "f-:<id>" feedback on an answer, "h:<draft>" hand the question to the
-# team, "h+:<draft>" / "h-:<draft>" confirm or cancel that.
+# "c:<category id>" a category (the slug of its file's name), "t" the topics, "x" none
+# of the suggestions, "f+:<id>" / "f-:<id>" feedback on an answer, "h:<draft>" hand
+# the question to the team, "h+:<draft>" / "h-:<draft>" confirm or cancel that.
 ENTRY_ACTION = "e:"
 BROWSE_ENTRY_ACTION = "o:"
 CATEGORY_ACTION = "c:"
@@ -94,7 +90,7 @@ _PLAIN: dict[str, ActionKind] = {
 
 @dataclass(frozen=True)
 class Action:
-    """A parsed button: what it does and its target (an entry id, a category number)."""
+    """A parsed button: what it does and its target (an entry id, a category id)."""
 
     kind: ActionKind
     target: str = ""
@@ -160,20 +156,20 @@ def answer_blocks(answer: str) -> tuple[Block, ...]:
     return tuple(blocks)
 
 
-def entry_reply(entry: Entry, *, back_to: int | None = None, feedback: bool = True) -> Reply:
+def entry_reply(entry: Entry, *, back_to: str | None = None, feedback: bool = True) -> Reply:
     """The answer of one entry: its question as title, the answer, its links.
 
-    ``feedback`` adds helpful / not helpful buttons; ``back_to`` a way back to that
-    category, for answers opened while browsing the topics.
+    ``feedback`` adds helpful / not helpful buttons; ``back_to`` (a category id) a way
+    back to that category, for answers opened while browsing the topics.
     """
     buttons = []
     if feedback:
         buttons += [
-            Button("👍 Hilfreich", HELPFUL_ACTION + entry.id),
-            Button("👎 Nicht hilfreich", NOT_HELPFUL_ACTION + entry.id),
+            Button(texts.HELPFUL_BUTTON, HELPFUL_ACTION + entry.id),
+            Button(texts.NOT_HELPFUL_BUTTON, NOT_HELPFUL_ACTION + entry.id),
         ]
     if back_to is not None:
-        buttons.append(Button("« Zurück", f"{CATEGORY_ACTION}{back_to}"))
+        buttons.append(Button(texts.BACK_BUTTON, CATEGORY_ACTION + back_to))
     return Reply(
         kind="answer",
         title=entry.question,
@@ -260,10 +256,10 @@ def compose_reply(
         )
     if result.decision == "suggest":
         buttons = [Button(c.entry.question, ENTRY_ACTION + c.entry.id) for c in result.suggestions]
-        buttons.append(Button("Keine davon", NONE_OF_THESE_ACTION))
+        buttons.append(Button(texts.NONE_OF_THESE_BUTTON, NONE_OF_THESE_ACTION))
         return Reply(
             kind="suggest",
-            blocks=(Block(("Meinten Sie eine dieser Fragen?",)),),
+            blocks=(Block((texts.SUGGEST_INTRO,)),),
             buttons=tuple(buttons),
         )
     return no_answer_reply(result, contact_text=contact_text, handoff=handoff)
@@ -272,19 +268,14 @@ def compose_reply(
 def no_answer_reply(result: MatchResult, *, contact_text: str, handoff: str | None = None) -> Reply:
     """Nothing fits: say so honestly, give tips, offer the closest topics and a human."""
     blocks = [
-        Block(("Dazu habe ich leider keine passende Antwort gefunden.",)),
-        Block(
-            (
-                "Formulieren Sie Ihre Frage gern mit anderen Worten oder nennen Sie das "
-                "Thema in einem Stichwort. Mit /themen sehen Sie alle Themen.",
-            )
-        ),
+        Block((texts.NO_ANSWER,)),
+        Block((texts.NO_ANSWER_TIPS,)),
         Block((contact_text,)),
     ]
     buttons = [Button(c.entry.question, ENTRY_ACTION + c.entry.id) for c in result.suggestions]
     if buttons:
-        blocks.insert(1, Block(("Vielleicht hilft Ihnen eines dieser Themen:",)))
-    buttons.append(Button("Alle Themen", TOPICS_ACTION))
+        blocks.insert(1, Block((texts.NO_ANSWER_CLOSEST,)))
+    buttons.append(Button(texts.ALL_TOPICS, TOPICS_ACTION))
     if handoff is not None:
         blocks[-1] = Block((texts.TEAM_OFFER,))
         buttons.append(Button(texts.TEAM_BUTTON, TEAM_ACTION + handoff))
@@ -295,15 +286,8 @@ def empty_question_reply() -> Reply:
     """The message held no words to search for (empty, emoji, punctuation)."""
     return Reply(
         kind="empty",
-        blocks=(
-            Block(
-                (
-                    "Ich habe darin keine Frage erkannt. Bitte schreiben Sie Ihre Frage "
-                    "als Text, zum Beispiel: „Was ist DNSSEC?“",
-                )
-            ),
-        ),
-        buttons=(Button("Alle Themen", TOPICS_ACTION),),
+        blocks=(Block((texts.EMPTY_QUESTION,)),),
+        buttons=(Button(texts.ALL_TOPICS, TOPICS_ACTION),),
     )
 
 
@@ -311,43 +295,42 @@ def none_of_these_reply(
     *, contact_text: str = DEFAULT_CONTACT_TEXT, handoff: str | None = None
 ) -> Reply:
     """The customer rejected every suggestion: offer a human and the topic list."""
-    buttons = [Button("Alle Themen", TOPICS_ACTION)]
+    buttons = [Button(texts.ALL_TOPICS, TOPICS_ACTION)]
     if handoff is not None:
         buttons.append(Button(texts.TEAM_BUTTON, TEAM_ACTION + handoff))
     return Reply(
         kind="contact",
         blocks=(
-            Block(("Schade, dass nichts Passendes dabei war.",)),
+            Block((texts.NONE_OF_THESE,)),
             Block((texts.TEAM_OFFER if handoff is not None else contact_text,)),
         ),
         buttons=tuple(buttons),
     )
 
 
-def topics_reply(kb: KnowledgeBase) -> Reply:
-    """The categories of the knowledge base to browse."""
+def topics_reply(kb: KnowledgeBase, *, stale: bool = False) -> Reply:
+    """The categories of the knowledge base to browse; ``stale``: the button pressed
+    named a category that is gone, so say that this is a fresh list."""
+    intro = (texts.STALE_MENU, texts.TOPICS_INTRO) if stale else (texts.TOPICS_INTRO,)
     return Reply(
         kind="topics",
-        blocks=(Block(("Zu diesen Themen kann ich Ihnen Auskunft geben:",)),),
+        blocks=tuple(Block((line,)) for line in intro),
         buttons=tuple(
-            Button(f"{name} ({len(kb.in_category(name))})", f"{CATEGORY_ACTION}{number}")
-            for number, name in enumerate(kb.categories)
+            Button(f"{name} ({len(kb.in_category(name))})", CATEGORY_ACTION + kb.category_id(name))
+            for name in kb.categories
         ),
     )
 
 
-def category_reply(kb: KnowledgeBase, number: int) -> Reply | None:
-    """The questions of one category, or None if there is no such category."""
-    if not 0 <= number < len(kb.categories):
-        return None
-    name = kb.categories[number]
+def category_reply(kb: KnowledgeBase, name: str) -> Reply:
+    """The questions of one category (by name, as in ``kb.categories``)."""
     buttons = [
         Button(entry.question, BROWSE_ENTRY_ACTION + entry.id) for entry in kb.in_category(name)
     ]
-    buttons.append(Button("« Zurück zu den Themen", TOPICS_ACTION))
+    buttons.append(Button(texts.BACK_TO_TOPICS_BUTTON, TOPICS_ACTION))
     return Reply(
         kind="category",
         title=name,
-        blocks=(Block(("Wählen Sie eine Frage:",)),),
+        blocks=(Block((texts.CATEGORY_INTRO,)),),
         buttons=tuple(buttons),
     )

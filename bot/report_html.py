@@ -1,6 +1,6 @@
 """`faqbot report`: the staff report as one self-contained German HTML page.
 
-It draws the Report that `faqbot stats` prints (bot/analytics.py) and adds no numbers
+It draws the Report that `faqbot stats` prints (bot/report.py) and adds no numbers
 of its own: the tiles are its totals, the charts its days, entries, groups and choices
 (bot/charts.py), the YAML drafts the ones `faqbot suggest` writes. Every text from the
 store or the knowledge base is escaped. Privacy as in `stats`: no user or chat hashes
@@ -14,21 +14,18 @@ from datetime import UTC, datetime
 from html import escape
 
 from bot import charts
-from bot.analytics import (
-    DECISIONS,
+from bot.charts import DECISION_STYLE
+from bot.config import StoreSettings
+from bot.knowledge import KnowledgeBase
+from bot.report import DECISIONS, UNSURE_SCORE, EntryStats, Report
+from bot.report_page import copyable, decimal, german_date, number, page, section, stamp
+from bot.suggestions import (
     MIN_GROUP,
-    UNSURE_SCORE,
-    EntryStats,
-    Report,
     alternatives_block,
     draft_entry,
     draft_ids,
     new_alternatives,
 )
-from bot.charts import DECISION_STYLE
-from bot.config import StoreSettings
-from bot.knowledge import KnowledgeBase
-from bot.report_page import copyable, decimal, german_date, number, page, section, stamp
 
 TITLE = "Bericht: Was Kunden gefragt haben"
 

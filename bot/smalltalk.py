@@ -223,9 +223,11 @@ def shadowed_phrasings(kb: KnowledgeBase) -> list[Problem]:
                     Problem(
                         entry.source,
                         line,
-                        f"'{phrasing}' ({entry.id}) counts as small talk ('{chat.id}',"
-                        f" {chat.source}:{chat.line}) and never reaches this entry;"
-                        " make one of them more specific",
+                        f"„{phrasing}“ ({entry.id}) gilt als Small Talk (Eintrag „{chat.id}“,"
+                        f" {chat.source}:{chat.line}) und erreicht diesen Eintrag nie."
+                        " Formulieren Sie eine der beiden genauer.",
+                        severity="warning",
+                        code="shadowed-by-smalltalk",
                     )
                 )
     return warnings

@@ -16,25 +16,14 @@ import textwrap
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
+from bot import texts
+from bot.conversation import respond
 from bot.knowledge import KnowledgeBase
 from bot.matcher import Matcher
-from bot.replies import (
-    Button,
-    Reply,
-    category_reply,
-    entry_reply,
-    none_of_these_reply,
-    parse_action,
-    reply_to,
-    topics_reply,
-)
+from bot.replies import Button, Reply, parse_action, reply_to, topics_reply
 from bot.smalltalk import understand
 
 WIDTH = 78
-GREETING = (
-    "Willkommen! Stellen Sie Ihre Frage, zum Beispiel „Was ist DNSSEC?“.\n"
-    "„themen“ zeigt alle Themen, eine Zahl wählt eine Auswahl, „ende“ beendet das Gespräch."
-)
 QUIT_WORDS = {"ende", "exit", "quit", "/ende"}
 PROMPT = "Sie: "
 HISTORY_FILE = Path("~/.faqbot_history")
@@ -57,7 +46,8 @@ def render_reply(reply: Reply) -> str:
             parts.append("\n".join(_wrap(line) for line in block.lines))
     if reply.links:
         parts.append(
-            "Mehr dazu:\n" + "\n".join(f"  {link.title}: {link.url}" for link in reply.links)
+            f"{texts.LINKS_HEADING}\n"
+            + "\n".join(f"  {link.title}: {link.url}" for link in reply.links)
         )
     parts += ["\n".join(_wrap(line) for line in block.lines) for block in reply.footer]
     if reply.buttons:
@@ -97,22 +87,13 @@ class Conversation:
         return self._remember(reply)
 
     def choose(self, data: str) -> Reply:
-        """What choosing a button does; the same actions as Telegram's buttons."""
+        """What choosing a button does: the conversation core's reply, as on Telegram."""
         action = parse_action(data)
-        kind = action.kind if action else "topics"
-        if kind in ("entry", "browse") and action is not None:
-            entry = self.kb.get(action.target)
-            if entry is not None:
-                # Opened while browsing: a way back to its category, as on Telegram.
-                back_to = self.kb.categories.index(entry.category) if kind == "browse" else None
-                return entry_reply(entry, back_to=back_to, feedback=False)
-        elif kind == "category" and action is not None and action.target.isdigit():
-            reply = category_reply(self.kb, int(action.target))
-            if reply is not None:
-                return reply
-        elif kind == "none_of_these":
-            return none_of_these_reply(contact_text=self.contact_text)
-        return topics_reply(self.kb)  # "topics", and choices that no longer exist
+        if action is None:
+            return topics_reply(self.kb)
+        # No feedback buttons, no team handoff in a terminal: nobody would read them.
+        outcome = respond(self.kb, action, contact_text=self.contact_text, feedback=False)
+        return outcome.reply or topics_reply(self.kb)
 
     def _remember(self, reply: Reply) -> Reply:
         self.choices = reply.buttons
@@ -130,7 +111,7 @@ def run_chat(
 
     Ctrl-C (KeyboardInterrupt while waiting for a line) ends the chat like Ctrl-D.
     """
-    write(GREETING + "\n")
+    write(texts.TERMINAL_GREETING + "\n")
     if prompt:
         prompt()
     try:
@@ -142,7 +123,7 @@ def run_chat(
                 prompt()
     except KeyboardInterrupt:
         write("\n")
-    write("\nAuf Wiedersehen!\n")
+    write(f"\n{texts.TERMINAL_FAREWELL}\n")
 
 
 def typed_messages(

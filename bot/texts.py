@@ -1,5 +1,5 @@
-"""Customer- and staff-facing German texts of small talk, related questions and the
-team handoff, in one place so that wording is reviewed as a whole.
+"""Customer- and staff-facing German texts, in one place so that wording is edited
+here and reviewed as a whole.
 
 Placeholders in braces are filled with ``str.format``; values from customers are
 escaped by the front end, never here.
@@ -7,11 +7,84 @@ escaped by the front end, never here.
 
 from __future__ import annotations
 
+
+def shorten(text: str, limit: int) -> str:
+    """``text`` cut to at most ``limit`` characters, "…" marking the cut (labels, lists)."""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
 # Related questions under an answer.
 RELATED_INTRO = "Passt nicht? Vielleicht:"
 
+DEFAULT_CONTACT_TEXT = (
+    "Gern hilft Ihnen unser Team auch persönlich weiter: "
+    "Nutzen Sie dazu bitte das Kontaktformular auf unserer Website."
+)
+"""CONTACT_TEXT's default: how customers reach a human when the bot cannot help."""
+
+# Telegram: commands, notices.
+WELCOME = (
+    "Guten Tag! Ich beantworte Ihre Fragen rund um Websites, Online-Marketing,"
+    " Social Media und Ihren guten Ruf im Netz."
+)
+HOW_TO_ASK = (
+    "Schreiben Sie Ihre Frage einfach in eigenen Worten, zum Beispiel:"
+    " „Wie werde ich Spam-Kommentare los?“ Mit /themen sehen Sie alle Themen."
+)
+HELP_TEXTS = (
+    "So nutzen Sie mich:",
+    "• Im Privatchat: Schreiben Sie Ihre Frage als Nachricht. Bin ich unsicher,"
+    " schlage ich passende Fragen vor.",
+    "• /themen zeigt alle Themen zum Durchblättern.",
+    "• In Gruppen antworte ich, wenn Sie mich mit @{username} erwähnen, auf eine meiner"
+    " Nachrichten antworten oder /frage gefolgt von Ihrer Frage schreiben.",
+    "• In jedem Chat: Tippen Sie @{username} und Ihre Frage, um eine Antwort direkt zu teilen.",
+)
+NOT_TEXT = (
+    "Ich kann leider nur Textnachrichten beantworten. Bitte schreiben Sie Ihre Frage als Text."
+)
+APOLOGY = "Entschuldigung, da ist etwas schiefgegangen. Bitte versuchen Sie es gleich noch einmal."
+FLOOD_NOTICE = (
+    "Sie senden gerade sehr viele Nachrichten. Ich mache eine Minute Pause und"
+    " beantworte danach gern wieder Ihre Fragen."
+)
+NOT_YOUR_BUTTONS = "Diese Knöpfe gehören zur Frage einer anderen Person. Fragen Sie gern selbst!"
+UNKNOWN_ENTRY = "Diesen Eintrag gibt es leider nicht (mehr). Hier sind alle Themen:"
+OVERVIEW = "Ich kenne {count} Antworten zu: {categories}."
+ADMIN_ONLY = "Dieser Befehl ist nur für Administratoren verfügbar."
+FEEDBACK_THANKS = "Danke für Ihr Feedback!"
+NOT_HELPFUL_FOLLOW_UP = (
+    "Schade, dass die Antwort nicht geholfen hat. Mit /themen finden Sie weitere Fragen. {contact}"
+)
+READ_WHOLE_ANSWER = "Ganze Antwort lesen"
+
+# Replies to questions.
+SUGGEST_INTRO = "Meinten Sie eine dieser Fragen?"
+NO_ANSWER = "Dazu habe ich leider keine passende Antwort gefunden."
+NO_ANSWER_TIPS = (
+    "Formulieren Sie Ihre Frage gern mit anderen Worten oder nennen Sie das "
+    "Thema in einem Stichwort. Mit /themen sehen Sie alle Themen."
+)
+NO_ANSWER_CLOSEST = "Vielleicht hilft Ihnen eines dieser Themen:"
+EMPTY_QUESTION = (
+    "Ich habe darin keine Frage erkannt. Bitte schreiben Sie Ihre Frage "
+    "als Text, zum Beispiel: „Was ist DNSSEC?“"
+)
+NONE_OF_THESE = "Schade, dass nichts Passendes dabei war."
+
+# Browsing the topics.
+TOPICS_INTRO = "Zu diesen Themen kann ich Ihnen Auskunft geben:"
+CATEGORY_INTRO = "Wählen Sie eine Frage:"
+STALE_MENU = "Dieses Menü ist nicht mehr aktuell. Hier ist die aktuelle Übersicht."
+ENTRY_GONE = "Dieser Eintrag ist nicht mehr verfügbar."
+
 # Buttons.
 ALL_TOPICS = "Alle Themen"
+HELPFUL_BUTTON = "👍 Hilfreich"
+NOT_HELPFUL_BUTTON = "👎 Nicht hilfreich"
+BACK_BUTTON = "« Zurück"
+BACK_TO_TOPICS_BUTTON = "« Zurück zu den Themen"
+NONE_OF_THESE_BUTTON = "Keine davon"
 TEAM_BUTTON = "Frage an unser Team senden"
 TEAM_CONFIRM_BUTTON = "Ja, senden"
 TEAM_CANCEL_BUTTON = "Abbrechen"
@@ -71,5 +144,21 @@ ADMIN_STAFF_UNREACHABLE = (
 )
 ADMIN_STAFF_REMOVED = "aus der Gruppe entfernt"
 
+
+# Both front ends.
+LINKS_HEADING = "Mehr dazu:"
+
+# Telegram's command menu.
+COMMAND_MENU = (
+    ("start", "Begrüßung und Überblick"),
+    ("themen", "Alle Themen durchblättern"),
+    ("frage", "Eine Frage stellen (auch in Gruppen)"),
+    ("help", "So funktioniert der Bot"),
+)
+
 # The terminal chat.
-TERMINAL_TEAM_HINT = "Im Terminal gibt es keine Weitergabe an das Team."
+TERMINAL_GREETING = (
+    "Willkommen! Stellen Sie Ihre Frage, zum Beispiel „Was ist DNSSEC?“.\n"
+    "„themen“ zeigt alle Themen, eine Zahl wählt eine Auswahl, „ende“ beendet das Gespräch."
+)
+TERMINAL_FAREWELL = "Auf Wiedersehen!"

@@ -5,28 +5,19 @@ from __future__ import annotations
 import random
 import sqlite3
 from collections import Counter
-from collections.abc import Iterable
 from contextlib import closing
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 import yaml
 
-from bot.analytics import (
-    DRAFT_ANSWER,
-    as_question,
-    build_report,
-    group_questions,
-    normalise,
-    suggest_snippets,
-    unique_slug,
-    yaml_string,
-)
+from bot.grouping import group_questions, normalise
 from bot.knowledge import ID_PATTERN, KnowledgeBase
-from bot.store import ChoiceEvent, Event, FeedbackEvent, QuestionEvent, Store, reader
-
-NOW = datetime.now(UTC)
+from bot.report_queries import build_report
+from bot.store import ChoiceEvent, Event, FeedbackEvent, reader
+from bot.suggestions import DRAFT_ANSWER, as_question, suggest_snippets, unique_slug, yaml_string
+from tests.conftest import NOW, ago, question, write
 
 # A realistic week of questions the FAQ does not cover: (topic, text, times asked).
 # Chat style: greetings, lower case, no umlauts, typos, keywords only, follow-ups.
@@ -118,46 +109,6 @@ SAMPLE: list[tuple[str, str, int]] = [
 ]
 SAMPLE_TEXTS = [text for _, text, times in SAMPLE for _ in range(times)]
 SAMPLE_TOPICS = [topic for topic, _, times in SAMPLE for _ in range(times)]
-
-
-def ago(**delta: float) -> str:
-    return (NOW - timedelta(**delta)).isoformat(timespec="seconds")
-
-
-def question(
-    text: str = "Frage",
-    decision: str = "answer",
-    top_entry: str | None = "dnssec",
-    score: float = 0.9,
-    *,
-    user: int = 1,
-    chat: int = 1,
-    reply: int | None = None,
-    suggestions: tuple[str, ...] = (),
-    asked_at: str | None = None,
-) -> QuestionEvent:
-    return QuestionEvent(
-        chat_type="private",
-        user_id=user,
-        chat_id=chat,
-        text=text,
-        decision=decision,
-        top_entry=top_entry,
-        top_score=score,
-        suggestions=suggestions,
-        reply_message_id=reply,
-        asked_at=asked_at or ago(hours=1),
-    )
-
-
-def write(data_dir: Path, events: Iterable[Event], *, keep_texts: bool = True) -> Path:
-    store = Store(data_dir, keep_texts=keep_texts)
-    store.start()
-    for event in events:
-        store.record(event)
-    assert store.flush()
-    store.close()
-    return data_dir
 
 
 # Totals, entries, feedback ---------------------------------------------------------------

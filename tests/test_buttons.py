@@ -9,11 +9,10 @@ from typing import Any
 
 import pytest
 
+from bot import texts as bot_texts
 from bot.store import reader
-from bot.telegram import handlers
 from tests.bot_runner import BotThread, copy_faq, running_bot, settings_for
-from tests.fake_bot_api import FakeBotApi
-from tests.test_telegram_conversation import (
+from tests.conftest import (
     BOT_MENTION,
     CUSTOMER,
     THANKS,
@@ -24,6 +23,7 @@ from tests.test_telegram_conversation import (
     texts,
     wait_for_edit,
 )
+from tests.fake_bot_api import FakeBotApi
 
 JSON = dict[str, Any]
 GROUP = -4001
@@ -74,8 +74,8 @@ def test_malformed_callback_data_is_ignored_with_the_spinner_answered(
 
     answered = callback_answer(fake, press)
     round_trip(fake)
-    assert answered.get("text") in (None, handlers.ENTRY_GONE)
-    assert handlers.APOLOGY not in texts(fake, CUSTOMER)
+    assert answered.get("text") in (None, bot_texts.ENTRY_GONE)
+    assert bot_texts.APOLOGY not in texts(fake, CUSTOMER)
     assert fake.internal_errors == []
 
 
@@ -86,7 +86,7 @@ def test_feedback_for_an_entry_that_does_not_exist_is_not_stored(
 
     press = fake.press(answer, "f+:gibt-es-nicht")
 
-    assert callback_answer(fake, press)["text"] == handlers.ENTRY_GONE
+    assert callback_answer(fake, press)["text"] == bot_texts.ENTRY_GONE
     assert feedback_rows(bot, data_dir) == []
     assert sum(bot.stats.helpful.values()) == 0
 
@@ -126,7 +126,7 @@ def test_group_only_the_asker_can_pick_a_suggestion(
     pick = next(data for _, data in buttons(suggestions) if data.startswith("e:"))
 
     refused = fake.click(suggestions, pick, user_id=NEIGHBOUR)
-    assert callback_answer(fake, refused)["text"] == handlers.NOT_YOUR_BUTTONS
+    assert callback_answer(fake, refused)["text"] == bot_texts.NOT_YOUR_BUTTONS
     round_trip(fake)
     [unchanged] = fake.sent_messages(GROUP)
     assert "edit_date" not in unchanged  # the asker's buttons stay
@@ -141,7 +141,7 @@ def test_group_only_the_asker_can_pick_a_suggestion(
 
     entry = entry_of(answer)
     refused = fake.click(answer, f"f-:{entry}", user_id=NEIGHBOUR)
-    assert callback_answer(fake, refused)["text"] == handlers.NOT_YOUR_BUTTONS
+    assert callback_answer(fake, refused)["text"] == bot_texts.NOT_YOUR_BUTTONS
     assert feedback_rows(bot, data_dir) == []
 
     rated = fake.click(answer, f"f+:{entry}", user_id=ASKER)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import argparse
+import io
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -14,7 +17,16 @@ from bot.cli import build_parser, main
 from bot.knowledge import load_knowledge_base
 from tests.conftest import FAQ_DIR, ROOT
 
-COMMANDS = ["ask", "check", "eval", "chat", "run", "health", "stats", "suggest", "report"]
+
+def subcommands() -> dict[str, argparse.ArgumentParser]:
+    """The parser's commands, as ``faqbot --help`` lists them (argparse has no public
+    way to list them, so this reads its subparsers action)."""
+    actions = build_parser()._actions
+    [commands] = [action for action in actions if isinstance(action, argparse._SubParsersAction)]
+    return dict(commands.choices)
+
+
+COMMANDS = sorted(subcommands())
 
 
 def run_cli(
@@ -102,8 +114,11 @@ def test_check_shipped_knowledge_base_passes() -> None:
     result = run_cli("check")
     assert result.returncode == 0, result.stdout + result.stderr
     kb = load_knowledge_base(FAQ_DIR)
-    categories = len(kb.categories)
-    summary = f"OK: {len(kb)} Einträge in {categories} Kategorien, 0 Entwürfe, 0 Warnungen."
+    small_talk = f" {len(kb.smalltalk)} Small-Talk-Einträge," if kb.smalltalk else ""
+    summary = (
+        f"OK: {len(kb)} Einträge in {len(kb.categories)} Kategorien,{small_talk}"
+        " 0 Entwürfe, 0 Warnungen."
+    )
     assert result.stdout.splitlines()[-1] == summary
 
 
@@ -218,6 +233,39 @@ def test_chat_none_of_these_offers_contact() -> None:
     assert "Rufen Sie uns an: 0123" in result.stdout
 
 
+CONTACT_IN_ENV_FILE = "Schreiben Sie uns: hallo@example.com"
+NO_ANSWER_QUESTION = "Wie backe ich einen Apfelkuchen?"
+
+
+@pytest.fixture
+def env_file_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The working folder holds a .env with CONTACT_TEXT and FAQ_DIR, as in a deployment."""
+    monkeypatch.delenv("CONTACT_TEXT", raising=False)
+    monkeypatch.delenv("FAQ_DIR", raising=False)
+    (tmp_path / ".env").write_text(
+        f'CONTACT_TEXT="{CONTACT_IN_ENV_FILE}"\nFAQ_DIR={FAQ_DIR}\n', encoding="utf-8"
+    )
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def test_chat_reads_contact_text_and_faq_dir_from_env_file(
+    env_file_folder: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO(f"{NO_ANSWER_QUESTION}\nende\n"))
+    assert main(["chat"]) == 0
+    out = capsys.readouterr().out
+    assert "Dazu habe ich leider keine passende Antwort gefunden." in out
+    assert CONTACT_IN_ENV_FILE in out
+
+
+def test_ask_uses_contact_text(env_file_folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["ask", NO_ANSWER_QUESTION]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("decision: none")
+    assert CONTACT_IN_ENV_FILE in out
+
+
 def test_run_without_token_points_to_chat() -> None:
     env = {k: v for k, v in os.environ.items() if k != "TELEGRAM_BOT_TOKEN"}
     result = subprocess.run(
@@ -242,8 +290,17 @@ def test_every_command_has_help_with_an_example(
         build_parser().parse_args([command, "--help"])
     assert exit_info.value.code == 0
     out = capsys.readouterr().out
-    assert "Example: faqbot" in out or "faqbot " + command in out
+    examples = re.findall(rf"^Example: .*\bfaqbot {re.escape(command)}\b", out, re.MULTILINE)
+    assert examples, f"faqbot {command} --help shows no example"
     assert "--faq-dir" in out
+
+
+def test_commands_are_those_the_module_docstring_names() -> None:
+    import bot.cli
+
+    assert bot.cli.__doc__ is not None
+    named = bot.cli.__doc__.splitlines()[0].split(": ", 1)[1].rstrip(".").split(", ")
+    assert sorted(named) == COMMANDS
 
 
 # stats and suggest ------------------------------------------------------------------------
@@ -252,7 +309,7 @@ def test_every_command_has_help_with_an_example(
 @pytest.fixture
 def data_dir(tmp_path: Path) -> Path:
     from bot.store import ChoiceEvent, FeedbackEvent
-    from tests.test_analytics import ago, question, write
+    from tests.conftest import ago, question, write
 
     return write(
         tmp_path / "data",

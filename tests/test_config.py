@@ -10,7 +10,7 @@ import pytest
 from bot.config import DEFAULT_BASE_URL, load_settings, read_environment
 from bot.errors import ConfigError
 from bot.logs import SecretRedactor
-from bot.replies import DEFAULT_CONTACT_TEXT
+from bot.texts import DEFAULT_CONTACT_TEXT
 
 TOKEN = "123456:ABC-secret"
 

@@ -79,3 +79,13 @@ def test_labelled_set_never_repeats_knowledge_base_wording(
 def test_labelled_questions_are_unique(labelled: list[dict[str, object]]) -> None:
     texts = [_normal(str(q["text"])) for q in labelled]
     assert len(texts) == len(set(texts))
+
+
+def test_readme_layout_names_every_module_and_only_existing_ones() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    named = set(re.findall(r"\bbot/[a-z_]+\.py\b", readme))
+    modules = {
+        f"bot/{path.name}" for path in (ROOT / "bot").glob("*.py") if not path.name.startswith("_")
+    }
+    assert sorted(modules - named) == [], "modules the README's layout does not describe"
+    assert sorted(named - modules) == [], "modules the README names that do not exist"

@@ -12,11 +12,12 @@ from typing import Any
 import pytest
 import yaml
 
-from bot.analytics import build_report, suggest_snippets
 from bot.cli import main
 from bot.handoff_store import HandoffRepository
 from bot.knowledge import KnowledgeBase
+from bot.report_queries import build_report
 from bot.store import DATABASE_FILE, QuestionEvent, Store, reader
+from bot.suggestions import suggest_snippets
 from tests.bot_runner import ADMIN_ID, BotThread, copy_faq, running_bot, settings_for
 from tests.fake_bot_api import FakeBotApi
 
@@ -370,7 +371,7 @@ def test_handoff_database_failure_loses_no_message(
     fake: FakeBotApi, bot: BotThread, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     post = hand_over(fake)
-    desk = bot.application.bot_data["faqbot"].handoffs
+    desk = bot.application.bot_data.faqbot.handoffs
     assert desk is not None
 
     def broken(*args: object, **kwargs: object) -> None:

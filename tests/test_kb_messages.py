@@ -929,7 +929,7 @@ def test_only_drafts_is_an_error(faq_dir: Path) -> None:
 
 
 def test_suggest_output_pasted_into_a_file_loads_as_drafts(faq_dir: Path) -> None:
-    from bot.analytics import DRAFT_ANSWER, yaml_string
+    from bot.suggestions import DRAFT_ANSWER, yaml_string
 
     # The lines faqbot suggest prints for one draft, pasted under an existing entry.
     pasted = (

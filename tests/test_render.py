@@ -8,7 +8,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from bot.knowledge import Entry, KnowledgeBase, Link
+from bot.knowledge import CATEGORY_ID_CHARS, Entry, KnowledgeBase, Link
 from bot.replies import Block, Button, Reply, category_reply, entry_reply
 from bot.telegram.render import MAX_BUTTON_LABEL, MAX_MESSAGE, keyboard_for, render
 
@@ -262,7 +262,7 @@ def button_rows(markup: object) -> list[list[str]]:
 
 
 def test_keyboard_for_feedback_buttons_share_one_row(long_entry: Entry) -> None:
-    rows = button_rows(keyboard_for(entry_reply(long_entry, back_to=0)))
+    rows = button_rows(keyboard_for(entry_reply(long_entry, back_to="web-technik")))
     assert rows == [["👍 Hilfreich", "👎 Nicht hilfreich"], ["« Zurück"]]
 
 
@@ -303,8 +303,13 @@ def test_keyboard_for_long_labels_are_shortened(label: str, shown: str) -> None:
     "build",
     [
         pytest.param(lambda entry: entry_reply(entry), id="answer"),
-        pytest.param(lambda entry: entry_reply(entry, back_to=999), id="answer-browsed"),
-        pytest.param(lambda entry: category_reply(KnowledgeBase((entry,)), 0), id="category-list"),
+        pytest.param(
+            lambda entry: entry_reply(entry, back_to="x" * CATEGORY_ID_CHARS), id="answer-browsed"
+        ),
+        pytest.param(
+            lambda entry: category_reply(KnowledgeBase((entry,)), entry.category),
+            id="category-list",
+        ),
     ],
 )
 def test_keyboard_for_callback_data_fits_telegram_limit(build: object, long_entry: Entry) -> None:

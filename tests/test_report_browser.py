@@ -15,15 +15,15 @@ from pathlib import Path
 
 import pytest
 
-from bot.analytics import Handoffs, build_report
 from bot.config import StoreSettings
+from bot.handoff_store import HandoffCounts as Handoffs
 from bot.knowledge import KnowledgeBase, load_knowledge_base
 from bot.report_html import render_report, render_unavailable
+from bot.report_queries import build_report
 from bot.store import reader
 from tests.browser import Browser, find_chromium
-from tests.conftest import ROOT
+from tests.conftest import HEADINGS, ROOT
 from tests.report_store import NOW, events, write_kb, write_store
-from tests.test_report_html import HEADINGS
 
 ARTIFACTS = ROOT / "artifacts"
 

@@ -20,9 +20,8 @@ import pytest
 
 from bot.store import reader
 from tests.bot_runner import faqbot_process
-from tests.conftest import ROOT
+from tests.conftest import ROOT, free_port, post, stop, wait_until_listening
 from tests.fake_bot_api import FakeBotApi
-from tests.test_run import free_port, post, stop, wait_until_listening
 
 TOPICS = ("impressum", "hosting", "newsletter", "backup")
 GROUP = -1009000000001
@@ -281,7 +280,7 @@ def test_button_on_a_deleted_message_answers_with_a_new_message(
     with running(fake, faq_dir, tmp_path) as process:
         fake.send_command("/themen", user_id=customer)
         [topics] = fake.wait_for_messages(1, chat_id=customer, timeout=20)
-        fake.click(topics, "c:0")
+        fake.click(topics, "c:web")
         fake.user_deletes(customer, topics["message_id"])
         replies = fake.wait_for_messages(2, chat_id=customer, timeout=20)
         fake.send_text(question("hosting"), user_id=customer)  # handled after the click

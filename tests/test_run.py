@@ -2,45 +2,20 @@
 
 from __future__ import annotations
 
-import json
 import signal
-import socket
-import subprocess
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 from tests.bot_runner import copy_faq, faqbot_process
+from tests.conftest import SECRET, free_port, post, stop, wait_until_listening
 from tests.fake_bot_api import FakeBotApi
-
-SECRET = "s3cret-token_ok"
 
 
 @pytest.fixture
 def faq_dir(tmp_path: Path) -> Path:
     return copy_faq(tmp_path / "faq")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def stop(process: subprocess.Popen[str]) -> tuple[int, str, float]:
-    """SIGTERM, as `docker stop` sends it; exit code, output and seconds taken."""
-    started = time.monotonic()
-    process.send_signal(signal.SIGTERM)
-    try:
-        output, _ = process.communicate(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        output, _ = process.communicate()
-        raise AssertionError(f"faqbot did not stop within 15 s:\n{output}") from None
-    return process.returncode, output, time.monotonic() - started
 
 
 def test_run_polling_answers_and_stops_cleanly_on_sigterm(
@@ -137,30 +112,6 @@ def test_run_broken_knowledge_base_fails_with_file_and_line(
     assert process.returncode == 1
     assert f"{faq_dir / 'a.yaml'}:" in output
     assert "Traceback" not in output
-
-
-def post(url: str, update: dict[str, object], secret: str | None) -> int:
-    headers = {"Content-Type": "application/json"}
-    if secret is not None:
-        headers["X-Telegram-Bot-Api-Secret-Token"] = secret
-    request = urllib.request.Request(url, json.dumps(update).encode(), headers, method="POST")
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return int(response.status)
-    except urllib.error.HTTPError as exc:
-        return int(exc.code)
-
-
-def wait_until_listening(port: int, process: subprocess.Popen[str]) -> None:
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"faqbot exited early:\n{process.communicate()[0]}")
-        with socket.socket() as probe:
-            if probe.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.05)  # polling a port: there is nothing to await
-    raise AssertionError("the webhook server did not start listening")
 
 
 def test_run_webhook_checks_the_secret_and_answers(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -98,7 +99,7 @@ def test_smalltalk_key_must_be_true_or_false(faq_dir: Path) -> None:
     path.write_text(SMALLTALK.replace("smalltalk: true", "smalltalk: ja bitte"), encoding="utf-8")
     with pytest.raises(KnowledgeBaseError) as error:
         load_knowledge_base(faq_dir)
-    assert f"{path}:2: 'smalltalk' must be true or false" in str(error.value)
+    assert f"{path}:2: „smalltalk“ muss true oder false sein." in str(error.value)
 
 
 def test_smalltalk_entries_are_checked_like_faq_entries(faq_dir: Path) -> None:
@@ -109,15 +110,15 @@ def test_smalltalk_entries_are_checked_like_faq_entries(faq_dir: Path) -> None:
     with pytest.raises(KnowledgeBaseError) as error:
         load_knowledge_base(faq_dir)
     message = str(error.value)
-    assert "duplicate id 'dnssec'" in message
-    assert "missing the required key 'answer'" in message
+    assert "Die id „dnssec“ gibt es schon" in message
+    assert "Dem Eintrag fehlt das Pflichtfeld „answer“." in message
 
 
 def test_smalltalk_key_misspelt_gets_a_suggestion(faq_dir: Path) -> None:
     (faq_dir / "smalltalk.yaml").write_text(
         SMALLTALK.replace("smalltalk: true", "smaltalk: true"), encoding="utf-8"
     )
-    with pytest.raises(KnowledgeBaseError, match="did you mean 'smalltalk'"):
+    with pytest.raises(KnowledgeBaseError, match=re.escape("Meinten Sie „smalltalk“?")):
         load_knowledge_base(faq_dir)
 
 
@@ -126,11 +127,14 @@ def test_check_warns_when_a_faq_phrasing_counts_as_small_talk(
 ) -> None:
     technik = faq_dir / "technik.yaml"
     technik.write_text(
-        FAQ.replace('["SSL Preis",', '["Vielen Dank", "SSL Preis",'), encoding="utf-8"
+        FAQ.replace('["SSL Preis",', '["Vielen Dank dir", "SSL Preis",'), encoding="utf-8"
     )
     assert main(["check", "--no-confusions", "--faq-dir", str(faq_dir)]) == 0
     out = capsys.readouterr().out
-    assert f"{technik}:10: warning: 'Vielen Dank' (ssl-kosten) counts as small talk ('dank'" in out
+    assert (
+        f"{technik}:10: Warnung: „Vielen Dank dir“ (ssl-kosten) gilt als Small Talk"
+        " (Eintrag „dank“" in out
+    )
 
 
 # Whole-message small talk --------------------------------------------------------------
@@ -297,7 +301,7 @@ def test_spam_reaches_both_spam_entries_in_one_click(shipped_matcher: Matcher) -
     [
         ("e:dnssec", Action("entry", "dnssec")),
         ("o:dnssec", Action("browse", "dnssec")),
-        ("c:2", Action("category", "2")),
+        ("c:web-technik", Action("category", "web-technik")),
         ("t", Action("topics")),
         ("x", Action("none_of_these")),
         ("f+:dnssec", Action("helpful", "dnssec")),

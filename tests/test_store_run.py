@@ -14,10 +14,8 @@ import pytest
 
 from bot.store import DATABASE_FILE, connect, reader
 from tests.bot_runner import copy_faq, faqbot_process
-from tests.conftest import ROOT
+from tests.conftest import ROOT, free_port, get, stop, wait_until_listening
 from tests.fake_bot_api import FakeBotApi
-from tests.test_operations import get
-from tests.test_run import free_port, stop, wait_until_listening
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ from typing import Any
 
 from aiohttp import web
 from telegram import BotCommand
+from telegram.error import TelegramError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -27,15 +28,17 @@ from telegram.ext import (
     TypeHandler,
     filters,
 )
+from telegram.request import BaseRequest
 
+from bot import texts
 from bot.config import Settings
 from bot.health import Heartbeat
 from bot.metrics import Metrics
 from bot.reloader import KnowledgeBaseHolder, ReloadResult
 from bot.stats import Stats
 from bot.store import Store
-from bot.telegram import handlers
-from bot.telegram.delivery import Outgoing, deliver
+from bot.telegram import admin, buttons, handlers, inline
+from bot.telegram.delivery import Outgoing, Undeliverable, deliver
 from bot.telegram.handoff import add_handoff_handlers, handoff_desk
 from bot.telegram.outbox import Outbox
 from bot.telegram.ratelimit import ChatRateLimiter
@@ -50,12 +53,7 @@ CONNECTION_POOL = 8
 POLL_TIMEOUT = 10
 RELOAD_INTERVAL = 1.0
 
-COMMANDS = [
-    BotCommand("start", "Begrüßung und Überblick"),
-    BotCommand("themen", "Alle Themen durchblättern"),
-    BotCommand("frage", "Eine Frage stellen (auch in Gruppen)"),
-    BotCommand("help", "So funktioniert der Bot"),
-]
+COMMANDS = [BotCommand(command, description) for command, description in texts.COMMAND_MENU]
 # /offen (open handoffs) is for staff: not in the customers' command menu.
 
 AnyApplication = Application[Any, Any, Any, Any, Any, Any]
@@ -94,20 +92,29 @@ def build_application(
     metrics: Metrics | None = None,
     heartbeat: Heartbeat | None = None,
     store: Store | None = None,
+    request: BaseRequest | None = None,
+    updates_request: BaseRequest | None = None,
 ) -> AnyApplication:
-    """The Application with every handler wired; nothing is started."""
+    """The Application with every handler wired; nothing is started.
+
+    ``request`` / ``updates_request`` replace the HTTP transports (for the Bot API
+    calls and for getUpdates), as httpx's MockTransport does: tests hand in a
+    recording one and get the real wiring, outbox and rate limiter included.
+    """
     metrics = metrics or Metrics(entries=lambda: len(holder.current.kb))
     observer = BotObserver(metrics, heartbeat)
     ledger = UpdateLedger()
     # Always on: a 429 must stay with its chat even when proactive throttling is off.
     limiter = ChatRateLimiter(overall_per_second=settings.rate_limit)
     transports = (
-        AiohttpRequest(connection_pool_size=CONNECTION_POOL, observer=observer),
-        AiohttpRequest(connection_pool_size=1, read_timeout=POLL_TIMEOUT + 5, observer=observer),
+        request or AiohttpRequest(connection_pool_size=CONNECTION_POOL, observer=observer),
+        updates_request
+        or AiohttpRequest(connection_pool_size=1, read_timeout=POLL_TIMEOUT + 5, observer=observer),
     )
     builder = (
         ApplicationBuilder()
         .token(settings.token)
+        .context_types(handlers.CONTEXT_TYPES)
         .base_url(settings.base_url)
         .base_file_url(file_url_for(settings.base_url))
         .concurrent_updates(LedgerProcessor(ledger, CONCURRENT_UPDATES))
@@ -119,7 +126,7 @@ def build_application(
     )
     application = builder.build()
     outbox = Outbox(application.bot, metrics=metrics, limiter=limiter, ledger=ledger)
-    application.bot_data["faqbot"] = handlers.BotContext(
+    application.bot_data.faqbot = handlers.BotContext(
         settings,
         holder,
         stats,
@@ -128,7 +135,7 @@ def build_application(
         outbox=outbox,
         handoffs=handoff_desk(settings),
     )
-    application.bot_data["transports"] = transports
+    application.bot_data.transports = transports
     add_handlers(application)
     return application
 
@@ -161,9 +168,9 @@ def add_handlers(application: AnyApplication) -> None:
             command(["help", "hilfe"], handlers.help_command),
             command("themen", handlers.topics),
             command("frage", handlers.ask_command),
-            command("stats", handlers.stats_command),
-            command("reload", handlers.reload_command),
-            command("debug", handlers.debug_command),
+            command("stats", admin.stats_command),
+            command("reload", admin.reload_command),
+            command("debug", admin.debug_command),
             # Private chats: new and edited messages (an edit is a corrected question).
             MessageHandler(
                 filters.TEXT & ~filters.COMMAND & filters.ChatType.PRIVATE,
@@ -180,8 +187,8 @@ def add_handlers(application: AnyApplication) -> None:
                 ~filters.TEXT & ~filters.StatusUpdate.ALL & filters.UpdateType.MESSAGE,
                 handlers.not_text,
             ),
-            CallbackQueryHandler(handlers.button),
-            InlineQueryHandler(handlers.inline_query),
+            CallbackQueryHandler(buttons.button),
+            InlineQueryHandler(inline.inline_query),
         ]
     )
     application.add_error_handler(handlers.on_error)
@@ -189,10 +196,12 @@ def add_handlers(application: AnyApplication) -> None:
 
 async def post_init(application: AnyApplication) -> None:
     """Command menu, the knowledge base watcher and (polling) the metrics server."""
-    with suppress(Exception):  # a missing command menu is not worth failing start-up
+    try:
         await deliver(partial(application.bot.set_my_commands, COMMANDS), what="commands")
-    bot_context: handlers.BotContext = application.bot_data["faqbot"]
-    application.bot_data["watcher"] = asyncio.get_running_loop().create_task(
+    except (TelegramError, Undeliverable) as exc:  # a missing menu is not worth failing start-up
+        logger.warning("Could not set the command menu: %s", exc)
+    bot_context = handlers.wired(application.bot_data)
+    application.bot_data.watcher = asyncio.get_running_loop().create_task(
         bot_context.holder.watch(
             partial(report_reload, application, bot_context), interval=RELOAD_INTERVAL
         ),
@@ -203,7 +212,7 @@ async def post_init(application: AnyApplication) -> None:
         web_app = make_web_app(
             health=partial(health_report, bot_context, "polling"), metrics=bot_context.metrics
         )
-        application.bot_data["web"] = await start_site(
+        application.bot_data.web = await start_site(
             web_app, settings.webhook_listen, settings.metrics_port
         )
         logger.info("Serving /healthz and /metrics on port %d", settings.metrics_port)
@@ -222,14 +231,14 @@ async def start_site(web_app: web.Application, host: str, port: int) -> web.AppR
 
 async def post_stop(application: AnyApplication) -> None:
     """Send what is left in the outbox, close the handoff desk, stop the watcher."""
-    bot_context: handlers.BotContext = application.bot_data["faqbot"]
+    bot_context = handlers.wired(application.bot_data)
     await outbox_of(application).close(bot_context.settings.shutdown_timeout)
     if bot_context.handoffs is not None:
         bot_context.handoffs.repository.close()
-    runner = application.bot_data.pop("web", None)
+    runner, application.bot_data.web = application.bot_data.web, None
     if runner is not None:
         await runner.cleanup()
-    watcher = application.bot_data.pop("watcher", None)
+    watcher, application.bot_data.watcher = application.bot_data.watcher, None
     if watcher is not None:
         watcher.cancel()
         with suppress(asyncio.CancelledError):
@@ -253,6 +262,6 @@ async def report_reload(
 
 def outbox_of(application: AnyApplication) -> Outbox:
     """The outbox every reply of this application leaves through."""
-    outbox = application.bot_data["faqbot"].outbox
+    outbox = handlers.wired(application.bot_data).outbox
     assert isinstance(outbox, Outbox)
     return outbox

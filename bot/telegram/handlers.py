@@ -13,50 +13,33 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import partial
+from typing import Any
 
 from telegram import (
     CallbackQuery,
-    InlineKeyboardMarkup,
-    InlineQueryResultArticle,
-    InputTextMessageContent,
     Message,
     Update,
 )
-from telegram.constants import ChatType, MessageEntityType, ParseMode
+from telegram.constants import ChatType, MessageEntityType
 from telegram.error import TelegramError
-from telegram.ext import ContextTypes
+from telegram.ext import CallbackContext, ContextTypes, ExtBot
+from telegram.request import BaseRequest
 
-from bot.analytics import build_report
+from bot import texts
 from bot.config import Settings
 from bot.flood import FloodGuard, Verdict
 from bot.handoff import Desk
-from bot.knowledge import Entry, KnowledgeBase
+from bot.knowledge import KnowledgeBase
 from bot.logs import current_update_id
 from bot.metrics import Metrics
 from bot.reloader import KnowledgeBaseHolder
-from bot.replies import (
-    BROWSE_ENTRY_ACTION,
-    CATEGORY_ACTION,
-    ENTRY_ACTION,
-    HELPFUL_ACTION,
-    NONE_OF_THESE_ACTION,
-    NOT_HELPFUL_ACTION,
-    TOPICS_ACTION,
-    Block,
-    Reply,
-    category_reply,
-    entry_reply,
-    none_of_these_reply,
-    reply_to,
-    topics_reply,
-)
+from bot.replies import Block, Reply, entry_reply, reply_to, topics_reply
 from bot.smalltalk import understand
 from bot.stats import Stats
-from bot.store import ChoiceEvent, Event, FeedbackEvent, QuestionEvent, Store
-from bot.stores import reader_for
+from bot.store import Event, QuestionEvent, Store
 from bot.telegram.delivery import Outgoing, Undeliverable, deliver, transmit
 from bot.telegram.outbox import OnSent, Outbox
-from bot.telegram.render import MAX_MESSAGE, render
+from bot.telegram.render import render
 
 logger = logging.getLogger(__name__)
 
@@ -105,41 +88,9 @@ def text_reply(*paragraphs: str) -> Reply:
     return Reply(kind="text", blocks=tuple(Block((p,)) for p in paragraphs))
 
 
-WELCOME = (
-    "Guten Tag! Ich beantworte Ihre Fragen rund um Websites, Online-Marketing,"
-    " Social Media und Ihren guten Ruf im Netz."
-)
-HOW_TO_ASK = (
-    "Schreiben Sie Ihre Frage einfach in eigenen Worten, zum Beispiel:"
-    " „Wie werde ich Spam-Kommentare los?“ Mit /themen sehen Sie alle Themen."
-)
-HELP_TEXTS = (
-    "So nutzen Sie mich:",
-    "• Im Privatchat: Schreiben Sie Ihre Frage als Nachricht. Bin ich unsicher,"
-    " schlage ich passende Fragen vor.",
-    "• /themen zeigt alle Themen zum Durchblättern.",
-    "• In Gruppen antworte ich, wenn Sie mich mit @{username} erwähnen, auf eine meiner"
-    " Nachrichten antworten oder /frage gefolgt von Ihrer Frage schreiben.",
-    "• In jedem Chat: Tippen Sie @{username} und Ihre Frage, um eine Antwort direkt zu teilen.",
-)
-NOT_TEXT = (
-    "Ich kann leider nur Textnachrichten beantworten. Bitte schreiben Sie Ihre Frage als Text."
-)
-APOLOGY = "Entschuldigung, da ist etwas schiefgegangen. Bitte versuchen Sie es gleich noch einmal."
-FLOOD_NOTICE = (
-    "Sie senden gerade sehr viele Nachrichten. Ich mache eine Minute Pause und"
-    " beantworte danach gern wieder Ihre Fragen."
-)
-ADMIN_ONLY = "Dieser Befehl ist nur für Administratoren verfügbar."
-NOT_YOUR_BUTTONS = "Diese Knöpfe gehören zur Frage einer anderen Person. Fragen Sie gern selbst!"
-ENTRY_GONE = "Dieser Eintrag ist nicht mehr verfügbar."
-MAX_VOTES_REMEMBERED = 10_000
-UNKNOWN_ENTRY = "Diesen Eintrag gibt es leider nicht (mehr). Hier sind alle Themen:"
-
-
 async def send_reply(
     update: Update,
-    context: ContextTypes.DEFAULT_TYPE,
+    context: Context,
     reply: Reply,
     *,
     quote: bool = False,
@@ -158,9 +109,7 @@ async def send_reply(
     await send(context, parts, on_sent=on_sent)
 
 
-async def edit_reply(
-    query: CallbackQuery, context: ContextTypes.DEFAULT_TYPE, reply: Reply
-) -> None:
+async def edit_reply(query: CallbackQuery, context: Context, reply: Reply) -> None:
     """Show a reply in place of the message whose button was pressed."""
     parts = render(reply)
     chat_id = query.message.chat.id if query.message else query.from_user.id
@@ -173,7 +122,7 @@ async def edit_reply(
 
 
 async def send(
-    context: ContextTypes.DEFAULT_TYPE,
+    context: Context,
     parts: Sequence[Outgoing],
     *,
     on_sent: OnSent | None = None,
@@ -183,7 +132,7 @@ async def send(
     The handler does not wait for Telegram, so a throttled chat never holds an update
     slot; ``on_sent`` gets the messages once they are out.
     """
-    outbox = _bot_context(context).outbox
+    outbox = bot_context_of(context).outbox
     if outbox is not None:
         outbox.post(parts, on_sent=on_sent)
         return
@@ -205,7 +154,7 @@ async def answer_button(query: CallbackQuery, notice: str | None = None) -> None
         logger.info("Could not answer a button press: %s", exc)
 
 
-async def remember_update(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def remember_update(update: object, context: Context) -> None:
     """Make the update id part of every log line written while it is handled."""
     if isinstance(update, Update):
         current_update_id.set(update.update_id)
@@ -214,9 +163,9 @@ async def remember_update(update: object, context: ContextTypes.DEFAULT_TYPE) ->
 # Commands ----------------------------------------------------------------------------
 
 
-async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def start(update: Update, context: Context) -> None:
     """/start, and /start <entry-id> from a deep link on the agency's website."""
-    bot_context = _bot_context(context)
+    bot_context = bot_context_of(context)
     kb = bot_context.kb
     if context.args:
         entry = kb.get(context.args[0].strip().lower())
@@ -224,34 +173,34 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             bot_context.stats.record_choice(entry.id)
             await send_reply(update, context, entry_reply(entry))
             return
-        await send_reply(update, context, text_reply(UNKNOWN_ENTRY))
+        await send_reply(update, context, text_reply(texts.UNKNOWN_ENTRY))
         await send_reply(update, context, topics_reply(kb))
         return
     await send_reply(
         update,
         context,
         text_reply(
-            WELCOME,
-            f"Ich kenne {len(kb)} Antworten zu: {', '.join(kb.categories)}.",
-            HOW_TO_ASK,
+            texts.WELCOME,
+            texts.OVERVIEW.format(count=len(kb), categories=", ".join(kb.categories)),
+            texts.HOW_TO_ASK,
         ),
     )
 
 
-async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def help_command(update: Update, context: Context) -> None:
     """/help: how to ask, in private chats, groups and inline mode."""
     username = context.bot.username
     await send_reply(
-        update, context, text_reply(*(text.format(username=username) for text in HELP_TEXTS))
+        update, context, text_reply(*(text.format(username=username) for text in texts.HELP_TEXTS))
     )
 
 
-async def topics(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def topics(update: Update, context: Context) -> None:
     """/themen: browse the categories."""
-    await send_reply(update, context, topics_reply(_bot_context(context).kb))
+    await send_reply(update, context, topics_reply(bot_context_of(context).kb))
 
 
-async def ask_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def ask_command(update: Update, context: Context) -> None:
     """/frage <text>: ask explicitly, the way to address the bot in groups."""
     await answer_question(update, context, " ".join(context.args or ()))
 
@@ -259,14 +208,14 @@ async def ask_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
 # Free text -----------------------------------------------------------------------------
 
 
-async def private_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def private_text(update: Update, context: Context) -> None:
     """A question in a private chat (also an edited one: the corrected question)."""
     message = update.effective_message
     if message is not None and message.text is not None:
         await answer_question(update, context, message.text)
 
 
-async def group_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def group_text(update: Update, context: Context) -> None:
     """A message in a group: answer only when the bot is addressed."""
     message = update.effective_message
     if message is None or message.text is None:
@@ -293,19 +242,17 @@ def addressed_question(message: Message, username: str, bot_id: int) -> str | No
     return " ".join(mention.sub(" ", text).split())
 
 
-async def answer_question(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, question: str
-) -> None:
+async def answer_question(update: Update, context: Context, question: str) -> None:
     """Match a question and send what the matcher decided."""
-    bot_context = _bot_context(context)
-    in_group = _in_group(update)
+    bot_context = bot_context_of(context)
+    in_group = is_group(update)
     user = update.effective_user
     if user is not None:
         verdict = bot_context.flood.check(user.id)
         if verdict is Verdict.IGNORE:
             return
         if verdict is Verdict.WARN:
-            await send_reply(update, context, text_reply(FLOOD_NOTICE), quote=in_group)
+            await send_reply(update, context, text_reply(texts.FLOOD_NOTICE), quote=in_group)
             return
     started = time.perf_counter()
     snapshot = bot_context.holder.current
@@ -361,293 +308,25 @@ async def answer_question(
     await send_reply(update, context, reply, quote=in_group, on_sent=sent)
 
 
-async def not_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def not_text(update: Update, context: Context) -> None:
     """Stickers, photos, voice, documents, locations: say that only text is answered."""
     message = update.effective_message
-    if _in_group(update):
+    if is_group(update):
         replied = message.reply_to_message if message else None
         if replied is None or replied.from_user is None or replied.from_user.id != context.bot.id:
             return  # not addressed to the bot: stay silent in groups
-    await send_reply(update, context, text_reply(NOT_TEXT), quote=_in_group(update))
+    await send_reply(update, context, text_reply(texts.NOT_TEXT), quote=is_group(update))
 
 
-def _in_group(update: Update) -> bool:
+def is_group(update: Update) -> bool:
     chat = update.effective_chat
     return chat is not None and chat.type in (ChatType.GROUP, ChatType.SUPERGROUP)
-
-
-# Buttons -------------------------------------------------------------------------------
-
-
-async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """A pressed inline button: navigate, open an entry, or take feedback.
-
-    Callback data comes from the client and can be anything: what does not parse is
-    ignored (the spinner is stopped, nothing changes). In a group, the buttons under
-    an answer belong to whoever asked; others get a short notice.
-    """
-    query = update.callback_query
-    if query is None or query.data is None:
-        return
-    bot_context = _bot_context(context)
-    kb = bot_context.kb
-    data = query.data
-    if not _is_asker(query):
-        await answer_button(query, NOT_YOUR_BUTTONS)
-        return
-    notice: str | None = None
-    reply: Reply | None = None
-    if data.startswith((ENTRY_ACTION, BROWSE_ENTRY_ACTION)):
-        entry = kb.get(data[len(ENTRY_ACTION) :])
-        if entry is None:
-            notice, reply = ENTRY_GONE, topics_reply(kb)
-        else:
-            bot_context.stats.record_choice(entry.id)
-            if data.startswith(ENTRY_ACTION):  # chosen from "Meinten Sie …?"
-                bot_context.record(_choice(query, entry.id))
-            back_to = (
-                kb.categories.index(entry.category)
-                if data.startswith(BROWSE_ENTRY_ACTION)
-                else None
-            )
-            reply = entry_reply(entry, back_to=back_to)
-    elif data.startswith(CATEGORY_ACTION):
-        number = data.removeprefix(CATEGORY_ACTION)
-        if number.isascii() and number.isdigit():  # not "²": isdigit() alone takes it
-            reply = category_reply(kb, int(number)) or topics_reply(kb)
-    elif data == TOPICS_ACTION:
-        reply = topics_reply(kb)
-    elif data == NONE_OF_THESE_ACTION:
-        bot_context.record(_choice(query, None))
-        desk = bot_context.handoff_desk(update)
-        message = query.message
-        draft = (
-            desk.drafts.for_message(message.chat.id, message.message_id)
-            if desk is not None and message is not None
-            else None
-        )
-        reply = none_of_these_reply(
-            contact_text=bot_context.settings.contact_text,
-            handoff=draft.token if draft else None,
-        )
-    elif data.startswith((HELPFUL_ACTION, NOT_HELPFUL_ACTION)):
-        await feedback(query, context, helpful=data.startswith(HELPFUL_ACTION))
-        return
-    else:
-        logger.debug("Ignored a button with unknown data")
-    await answer_button(query, notice)
-    if reply is not None:
-        await edit_reply(query, context, reply)
-
-
-def _is_asker(query: CallbackQuery) -> bool:
-    """False if the buttons sit on a reply to someone else's question (in a group)."""
-    message = query.message
-    if not isinstance(message, Message) or message.chat.type not in (
-        ChatType.GROUP,
-        ChatType.SUPERGROUP,
-    ):
-        return True
-    asked = message.reply_to_message
-    if asked is None or asked.from_user is None or asked.from_user.is_bot:
-        return True  # not an answer to a question (/themen), or the question is gone
-    return asked.from_user.id == query.from_user.id
-
-
-def _choice(query: CallbackQuery, entry_id: str | None) -> ChoiceEvent:
-    return ChoiceEvent(
-        user_id=query.from_user.id,
-        chat_id=query.message.chat.id if query.message else query.from_user.id,
-        message_id=query.message.message_id if query.message else None,
-        entry_id=entry_id,
-    )
-
-
-async def feedback(
-    query: CallbackQuery, context: ContextTypes.DEFAULT_TYPE, *, helpful: bool
-) -> None:
-    """Record feedback, thank the customer, and drop the feedback buttons.
-
-    One vote per person and answer: the same 👍 pressed again (a stale copy of the
-    message, a double tap) changes nothing; 👎 after 👍 replaces it.
-    """
-    bot_context = _bot_context(context)
-    entry_id = (query.data or "")[len(HELPFUL_ACTION) :]
-    if bot_context.kb.get(entry_id) is None:  # forged data or an entry since removed
-        await answer_button(query, ENTRY_GONE)
-        return
-    chat_id = query.message.chat.id if query.message else query.from_user.id
-    message_id = query.message.message_id if query.message else None
-    previous = _remember_vote(
-        bot_context, (chat_id, message_id or 0, query.from_user.id, entry_id), helpful
-    )
-    if previous is not helpful:
-        if previous is not None:
-            (bot_context.stats.not_helpful if helpful else bot_context.stats.helpful)[entry_id] -= 1
-        bot_context.stats.record_feedback(entry_id, helpful=helpful)
-        bot_context.record(
-            FeedbackEvent(
-                user_id=query.from_user.id,
-                chat_id=chat_id,
-                message_id=message_id,
-                entry_id=entry_id,
-                helpful=helpful,
-            )
-        )
-    await answer_button(query, "Danke für Ihr Feedback!")
-    message = query.message if isinstance(query.message, Message) else None
-    markup = message.reply_markup if message is not None else None
-    # On a second press the feedback buttons are gone already.
-    if message is not None and markup is not None and previous is None:
-        rows = [
-            row
-            for row in markup.inline_keyboard
-            if not any(
-                str(b.callback_data or "").startswith((HELPFUL_ACTION, NOT_HELPFUL_ACTION))
-                for b in row
-            )
-        ]
-        keyboard = InlineKeyboardMarkup(rows) if rows else None
-        edit = Outgoing(
-            message.chat.id,
-            "",
-            "",
-            keyboard,
-            edit_message_id=message.message_id,
-            markup_only=True,
-        )
-        await send(context, [edit])
-    if not helpful and previous is not False and query.message is not None:
-        text = (
-            "Schade, dass die Antwort nicht geholfen hat. Mit /themen finden Sie weitere"
-            f" Fragen. {bot_context.settings.contact_text}"
-        )
-        await send(context, [Outgoing.text(query.message.chat.id, text)])
-
-
-def _remember_vote(
-    bot_context: BotContext, key: tuple[int, int, int, str], helpful: bool
-) -> bool | None:
-    """Store the vote; return the one it replaces (None for a first vote)."""
-    votes = bot_context.votes
-    previous = votes.pop(key, None)
-    votes[key] = helpful
-    if len(votes) > MAX_VOTES_REMEMBERED:
-        del votes[next(iter(votes))]  # the oldest: dicts keep insertion order
-    return previous
-
-
-# Inline mode ---------------------------------------------------------------------------
-
-
-async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """@bot <question> in any chat: up to 10 entries to post."""
-    query = update.inline_query
-    if query is None:
-        return
-    kb = _bot_context(context).kb
-    text = query.query.strip()
-    if text:
-        snapshot = _bot_context(context).holder.current
-        entries = [c.entry for c in snapshot.matcher.rank(text, INLINE_RESULTS)]
-    else:
-        entries = list(kb.entries[:INLINE_RESULTS])
-    results = []
-    for entry in entries:
-        message = inline_message(entry, context.bot.username)
-        description = " ".join(entry.answer.split())
-        if len(description) > INLINE_DESCRIPTION:
-            description = description[: INLINE_DESCRIPTION - 1] + "…"
-        results.append(
-            InlineQueryResultArticle(
-                id=entry.id,
-                title=entry.question,
-                description=description,
-                input_message_content=InputTextMessageContent(message, parse_mode=ParseMode.HTML),
-            )
-        )
-    await deliver(partial(query.answer, results, cache_time=30), what="inline answer")
-
-
-def inline_message(entry: Entry, username: str) -> str:
-    """The answer as one shareable message; a long one is cut at a paragraph and
-    points to the whole answer in the bot's chat (deep link)."""
-    parts = render(entry_reply(entry, feedback=False))
-    if len(parts) == 1:
-        return parts[0].html
-    link = f'\n\n<a href="https://t.me/{username}?start={entry.id}">Ganze Antwort lesen</a>'
-    first = parts[0].html
-    cut = first.rfind("\n\n", 0, MAX_MESSAGE - len(link) - 2)
-    return (first[:cut] if cut > 0 else first[: MAX_MESSAGE - len(link) - 2]) + " …" + link
-
-
-# Admin ---------------------------------------------------------------------------------
-
-
-async def stats_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/stats (admins): questions by decision, top entries, top unanswered questions."""
-    bot_context = _bot_context(context)
-    if not bot_context.is_admin(update):
-        await send_reply(update, context, text_reply(ADMIN_ONLY))
-        return
-    report = await asyncio.to_thread(stored_report, bot_context)
-    await send_reply(update, context, _preformatted(report or bot_context.stats.report()))
-
-
-def stored_report(bot_context: BotContext) -> str | None:
-    """The short report of `faqbot stats` from the store, or None if it cannot be read."""
-    if bot_context.store is None:
-        return None
-    try:
-        settings = bot_context.settings
-        with reader_for(settings.data_dir, settings.database_url) as connection:
-            return build_report(connection, days=30).text(short=True)
-    except Exception:
-        logger.warning("The analytics store cannot be read; /stats shows this run's counts")
-        return None
-
-
-async def reload_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/reload (admins): load the FAQ files now and report the result."""
-    bot_context = _bot_context(context)
-    if not bot_context.is_admin(update):
-        await send_reply(update, context, text_reply(ADMIN_ONLY))
-        return
-    result = await asyncio.to_thread(bot_context.holder.reload, force=True)
-    if not result.ok:
-        bot_context.metrics.reload_errors.inc()
-    await send_reply(update, context, _preformatted(result.describe()))
-
-
-async def debug_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/debug <question> (admins): the top candidates with scores and the decision."""
-    bot_context = _bot_context(context)
-    if not bot_context.is_admin(update):
-        await send_reply(update, context, text_reply(ADMIN_ONLY))
-        return
-    question = " ".join(context.args or ())
-    snapshot = bot_context.holder.current
-    understanding = understand(snapshot.kb, snapshot.matcher, question)
-    if understanding.smalltalk is not None:
-        entry = understanding.smalltalk
-        await send_reply(update, context, _preformatted(f"decision: smalltalk ({entry.id})"))
-        return
-    result = understanding.result
-    lines = [f"decision: {result.decision} (confidence {result.confidence:.2f})"]
-    lines += [f"{c.score:.2f} {c.entry.id}" for c in result.ranking]
-    words = ", ".join(f"{u.word}→{u.how}" for u in result.units) or "-"
-    lines.append(f"words: {words}")
-    await send_reply(update, context, _preformatted("\n".join(lines)))
-
-
-def _preformatted(text: str) -> Reply:
-    return Reply(kind="text", blocks=tuple(Block((line,)) for line in text.split("\n")))
 
 
 # Errors --------------------------------------------------------------------------------
 
 
-async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_error(update: object, context: Context) -> None:
     """Log every failure once, with the update id; apologise to the customer."""
     update_id = update.update_id if isinstance(update, Update) else None
     logger.error("Handling update %s failed", update_id, exc_info=context.error)
@@ -657,12 +336,35 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         if update.callback_query is not None:  # stop the button's loading spinner
             await answer_button(update.callback_query)
         if update.effective_chat is not None:
-            await send_reply(update, context, text_reply(APOLOGY))
-    except Exception:
-        logger.warning("Could not apologise for update %s", update_id)
+            await send_reply(update, context, text_reply(texts.APOLOGY))
+    except Exception:  # the error handler must not fail; keep why it could not apologise
+        logger.warning("Could not apologise for update %s", update_id, exc_info=True)
 
 
-def _bot_context(context: ContextTypes.DEFAULT_TYPE) -> BotContext:
-    bot_context = context.bot_data["faqbot"]
-    assert isinstance(bot_context, BotContext)
-    return bot_context
+class BotData:
+    """The application's ``bot_data`` (PTB's ContextTypes): typed attributes instead of
+    string keys. ``faqbot`` is set once at wiring time; the rest belongs to the run loop."""
+
+    def __init__(self) -> None:
+        self.faqbot: BotContext | None = None
+        self.transports: tuple[BaseRequest, ...] = ()
+        self.watcher: asyncio.Task[None] | None = None
+        self.web: Any = None
+        """The aiohttp runner of /healthz and /metrics while polling (None: not served)."""
+
+
+Context = CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]
+"""What every handler gets; ``context.bot_data`` is a BotData."""
+CONTEXT_TYPES = ContextTypes(bot_data=BotData)
+
+
+def bot_context_of(context: Context) -> BotContext:
+    """The handlers' dependencies, as wired by build_application."""
+    return wired(context.bot_data)
+
+
+def wired(bot_data: BotData) -> BotContext:
+    """``bot_data.faqbot``; an application built without build_application is a bug."""
+    if bot_data.faqbot is None:
+        raise RuntimeError("bot_data.faqbot is not set: build the app with build_application")
+    return bot_data.faqbot

@@ -25,7 +25,6 @@ from telegram.ext import (
     CallbackQueryHandler,
     ChatMemberHandler,
     CommandHandler,
-    ContextTypes,
     MessageHandler,
     filters,
 )
@@ -58,11 +57,11 @@ STORE_FAILURES = (sqlite3.Error, psycopg.Error, OSError)
 
 def add_handoff_handlers(application: Application) -> None:  # type: ignore[type-arg]
     """Wire the handoff; these must come before the general text and button handlers."""
-    bot_context = application.bot_data.get("faqbot")
+    bot_context = application.bot_data.faqbot
     message = filters.UpdateType.MESSAGE
     application.add_handler(CommandHandler("offen", open_command, filters=message))
     application.add_handler(CallbackQueryHandler(team_button, pattern=r"^h[+-]?:"))
-    desk = bot_context.handoffs if isinstance(bot_context, handlers.BotContext) else None
+    desk = bot_context.handoffs if bot_context is not None else None
     if desk is None:
         return
     application.add_handler(
@@ -83,12 +82,12 @@ def add_handoff_handlers(application: Application) -> None:  # type: ignore[type
 # The customer's side ---------------------------------------------------------------
 
 
-async def team_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def team_button(update: Update, context: handlers.Context) -> None:
     """The team buttons: "Frage an unser Team senden", "Ja, senden" and "Abbrechen"."""
     query = update.callback_query
     if query is None or query.message is None:
         return
-    bot_context = handlers._bot_context(context)
+    bot_context = handlers.bot_context_of(context)
     desk = bot_context.handoffs
     await handlers.answer_button(query)
     action = parse_action(query.data or "")
@@ -115,7 +114,7 @@ async def team_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
 
 
 async def hand_over(
-    context: ContextTypes.DEFAULT_TYPE,
+    context: handlers.Context,
     bot_context: handlers.BotContext,
     desk: Desk,
     draft: Draft,
@@ -154,9 +153,9 @@ async def hand_over(
     return notice_reply(texts.TEAM_SENT.format(reference=reference))
 
 
-async def customer_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def customer_reply(update: Update, context: handlers.Context) -> None:
     """A reply in a private chat: to the team's answer -> the staff group, else a question."""
-    bot_context = handlers._bot_context(context)
+    bot_context = handlers.bot_context_of(context)
     message, chat, user = update.effective_message, update.effective_chat, update.effective_user
     desk = bot_context.handoffs
     replied = message.reply_to_message if message else None
@@ -198,9 +197,9 @@ async def customer_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 # The staff group's side --------------------------------------------------------------
 
 
-async def staff_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def staff_reply(update: Update, context: handlers.Context) -> None:
     """A staff member replied to one of the bot's posts: deliver it to the customer."""
-    bot_context = handlers._bot_context(context)
+    bot_context = handlers.bot_context_of(context)
     desk, message = bot_context.handoffs, update.effective_message
     replied = message.reply_to_message if message else None
     if desk is None or message is None or replied is None or replied.from_user is None:
@@ -244,13 +243,13 @@ async def staff_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     await _note(context, desk, message, texts.STAFF_DELIVERED.format(**names))
 
 
-async def open_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def open_command(update: Update, context: handlers.Context) -> None:
     """/offen (admins, and anyone in the staff group): open handoffs, oldest first."""
-    bot_context = handlers._bot_context(context)
+    bot_context = handlers.bot_context_of(context)
     desk, chat = bot_context.handoffs, update.effective_chat
     in_staff_group = desk is not None and chat is not None and chat.id == desk.staff_chat_id
     if not (bot_context.is_admin(update) or in_staff_group):
-        await handlers.send_reply(update, context, handlers.text_reply(handlers.ADMIN_ONLY))
+        await handlers.send_reply(update, context, handlers.text_reply(texts.ADMIN_ONLY))
         return
     if desk is None:
         await handlers.send_reply(update, context, handlers.text_reply(texts.STAFF_NOT_SET_UP))
@@ -265,9 +264,9 @@ async def open_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     await handlers.send_reply(update, context, open_list(handoffs))
 
 
-async def membership(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def membership(update: Update, context: handlers.Context) -> None:
     """The bot was removed from (or added back to) the staff group."""
-    bot_context = handlers._bot_context(context)
+    bot_context = handlers.bot_context_of(context)
     desk, change = bot_context.handoffs, update.my_chat_member
     if desk is None or change is None or change.chat.id != desk.staff_chat_id:
         return
@@ -282,7 +281,7 @@ async def membership(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
 
 
 async def post_to_staff(
-    context: ContextTypes.DEFAULT_TYPE,
+    context: handlers.Context,
     bot_context: handlers.BotContext,
     desk: Desk,
     post: Reply,
@@ -305,7 +304,7 @@ async def post_to_staff(
 
 
 async def tell_admins_once(
-    context: ContextTypes.DEFAULT_TYPE, bot_context: handlers.BotContext, desk: Desk, reason: str
+    context: handlers.Context, bot_context: handlers.BotContext, desk: Desk, reason: str
 ) -> None:
     if desk.admins_told:
         return
@@ -319,7 +318,7 @@ async def tell_admins_once(
 
 
 async def _post(
-    context: ContextTypes.DEFAULT_TYPE, chat_id: int, reply: Reply, *, reply_to: int | None = None
+    context: handlers.Context, chat_id: int, reply: Reply, *, reply_to: int | None = None
 ) -> Message | None:
     """Send a reply to a chat; the last message sent, None if the chat is closed to us."""
     parameters = (
@@ -353,9 +352,7 @@ async def _post(
     return last
 
 
-async def _note(
-    context: ContextTypes.DEFAULT_TYPE, desk: Desk, message: Message, text: str
-) -> None:
+async def _note(context: handlers.Context, desk: Desk, message: Message, text: str) -> None:
     """A short note in the staff group, as a reply to the staff member's message."""
     try:
         await _post(context, desk.staff_chat_id, staff_note(text), reply_to=message.message_id)

@@ -14,7 +14,10 @@ from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.replies import HELPFUL_ACTION, NOT_HELPFUL_ACTION, Block, Reply
+from bot import texts
+from bot.knowledge import Entry
+from bot.replies import Block, Reply, entry_reply, parse_action
+from bot.texts import shorten
 
 MAX_MESSAGE = 4096
 MAX_BUTTON_LABEL = 60
@@ -40,7 +43,7 @@ def render(reply: Reply) -> list[Message]:
         blocks_html.append(_block(block, escape))
     if reply.links:
         blocks_html.append(
-            "Mehr dazu:\n"
+            f"{texts.LINKS_HEADING}\n"
             + "\n".join(
                 f'• <a href="{escape(link.url)}">{escape(link.title)}</a>' for link in reply.links
             )
@@ -65,8 +68,11 @@ def keyboard_for(reply: Reply) -> InlineKeyboardMarkup | None:
     rows: list[list[InlineKeyboardButton]] = []
     feedback_row: list[InlineKeyboardButton] = []
     for button in reply.buttons:
-        key = InlineKeyboardButton(_label(button.label), callback_data=button.action)
-        if button.action.startswith((HELPFUL_ACTION, NOT_HELPFUL_ACTION)):
+        key = InlineKeyboardButton(
+            shorten(button.label, MAX_BUTTON_LABEL), callback_data=button.action
+        )
+        action = parse_action(button.action)
+        if action is not None and action.kind in ("helpful", "not_helpful"):
             if not feedback_row:
                 rows.append(feedback_row)
             feedback_row.append(key)
@@ -86,8 +92,20 @@ def _block(block: Block, convert: Callable[[str], str]) -> str:
     return "\n".join(convert(line) for line in block.lines)
 
 
-def _label(text: str) -> str:
-    return text if len(text) <= MAX_BUTTON_LABEL else text[: MAX_BUTTON_LABEL - 1] + "…"
+def inline_message(entry: Entry, username: str) -> str:
+    """An answer as one shareable message (inline mode); a long one is cut at a
+    paragraph and points to the whole answer in the bot's chat (deep link)."""
+    parts = render(entry_reply(entry, feedback=False))
+    if len(parts) == 1:
+        return parts[0].html
+    link = (
+        f'\n\n<a href="https://t.me/{escape(username)}?start={escape(entry.id)}">'
+        f"{escape(texts.READ_WHOLE_ANSWER)}</a>"
+    )
+    first = parts[0].html
+    room = MAX_MESSAGE - len(link) - 2
+    cut = first.rfind("\n\n", 0, room)
+    return (first[:cut] if cut > 0 else first[:room]) + " …" + link
 
 
 def _pack(blocks: list[str]) -> list[str]:

@@ -162,7 +162,7 @@ async def _unless_stopped(work: Awaitable[None], stop: asyncio.Event) -> bool:
 
 
 async def _close_transports(application: AnyApplication) -> None:
-    for transport in application.bot_data["transports"]:
+    for transport in application.bot_data.transports:
         await transport.shutdown()
 
 
@@ -235,7 +235,7 @@ async def serve_webhook(application: AnyApplication, settings: Settings) -> None
     """
     assert settings.webhook_url and settings.webhook_secret
     stop = _stop_event()
-    bot_context: handlers.BotContext = application.bot_data["faqbot"]
+    bot_context = handlers.wired(application.bot_data)
     outbox = outbox_of(application)
     connected = False
 

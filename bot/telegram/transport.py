@@ -13,8 +13,6 @@ import json
 from typing import Any, Protocol
 
 import aiohttp
-from telegram._utils.defaultvalue import DefaultValue
-from telegram._utils.types import ODVInput
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
@@ -70,24 +68,22 @@ class AiohttpRequest(BaseRequest):
         url: str,
         method: str,
         request_data: RequestData | None = None,
-        read_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
-        write_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
-        connect_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
-        pool_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+        # PTB passes BaseRequest.DEFAULT_NONE for "not given"; its type lives in a
+        # private module, so the parameters are typed by what they may hold.
+        read_timeout: object = BaseRequest.DEFAULT_NONE,
+        write_timeout: object = BaseRequest.DEFAULT_NONE,
+        connect_timeout: object = BaseRequest.DEFAULT_NONE,
+        pool_timeout: object = BaseRequest.DEFAULT_NONE,
     ) -> tuple[int, bytes]:
         if self._session is None or self._session.closed:
             raise RuntimeError("This AiohttpRequest is not initialized!")
         has_files = request_data is not None and request_data.contains_files
-        read = self._read_timeout if isinstance(read_timeout, DefaultValue) else read_timeout
-        write = (
-            (self._media_write_timeout if has_files else self._write_timeout)
-            if isinstance(write_timeout, DefaultValue)
-            else write_timeout
+        read = _given(read_timeout, self._read_timeout)
+        write = _given(
+            write_timeout, self._media_write_timeout if has_files else self._write_timeout
         )
-        connect = (
-            self._connect_timeout if isinstance(connect_timeout, DefaultValue) else connect_timeout
-        )
-        pool = self._pool_timeout if isinstance(pool_timeout, DefaultValue) else pool_timeout
+        connect = _given(connect_timeout, self._connect_timeout)
+        pool = _given(pool_timeout, self._pool_timeout)
         timeout = aiohttp.ClientTimeout(
             # aiohttp's "connect" includes waiting for a free pooled connection.
             connect=_sum(connect, pool),
@@ -140,3 +136,12 @@ def _body(request_data: RequestData | None) -> Any:
         filename, content, mime_type = part[0], part[1], part[2] if len(part) > 2 else None
         form.add_field(name, content, filename=filename, content_type=mime_type)
     return form
+
+
+def _given(value: object, default: float | None) -> float | None:
+    """A timeout PTB passed, or ``default`` where it passed BaseRequest.DEFAULT_NONE."""
+    if value is BaseRequest.DEFAULT_NONE:
+        return default
+    if value is None or isinstance(value, int | float):
+        return None if value is None else float(value)
+    raise TypeError(f"a timeout must be a number of seconds or None, not {value!r}")
