@@ -16,11 +16,15 @@ from bot.cli import _secrets, main
 from bot.config import load_store_settings
 from bot.errors import ConfigError
 from bot.handoff_store import HandoffRepository
+from bot.knowledge import load_knowledge_base
 from bot.logs import QUIET_LOGGERS, SecretRedactor
+from bot.report_queries import build_report
 from bot.store import ChoiceEvent, FeedbackEvent, QuestionEvent
 from bot.store_pg import PG_SCHEMA_VERSION, PgDatabase, migrate, redact_url
 from bot.stores import PgStore, UpdateClaims, reader_for
+from bot.suggestions import suggest_snippets
 from tests.postgres import count, pg_ctl, with_password
+from tests.report_store import NOW, events, write_kb, write_store
 
 
 def question(
@@ -272,3 +276,45 @@ def test_faqbot_stats_on_an_empty_database_says_the_bot_has_not_run(
     monkeypatch.setenv("DATABASE_URL", pg_url)
     assert main(["stats"]) == 1
     assert "has the bot run yet?" in capsys.readouterr().err
+
+
+def test_pg_report_and_suggestions_equal_those_from_sqlite_for_the_same_events(
+    pg_url: str, tmp_path: Path
+) -> None:
+    write_store(tmp_path / "sqlite", events())
+    store = PgStore(PgDatabase(pg_url), tmp_path / "pg", batch_seconds=0.01)
+    store.start()
+    for item in events():
+        store.record(item)
+    assert store.flush(10)
+    store.close()
+    store.database.close()
+    kb = load_knowledge_base(write_kb(tmp_path / "faq"))
+    found = {}
+    for name, url in (("sqlite", None), ("pg", pg_url)):
+        with reader_for(tmp_path / name, url) as connection:
+            report = build_report(connection, days=30, now=NOW)
+            drafts = suggest_snippets(connection, kb, days=30, min_group=1, now=NOW)
+        found[name] = (report.as_json(), drafts)
+    assert found["pg"] == found["sqlite"]
+    assert found["pg"][0]["totals"]["questions"] > 0
+
+
+def test_faqbot_report_and_suggest_read_database_url(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, pg_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store = PgStore(PgDatabase(pg_url), tmp_path, batch_seconds=0.01)
+    store.start()
+    for item in events():
+        store.record(item)
+    assert store.flush(10)
+    store.close()
+    store.database.close()
+    faq_dir = write_kb(tmp_path / "faq")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DATABASE_URL", pg_url)
+    out = tmp_path / "report.html"
+    assert main(["report", "--faq-dir", str(faq_dir), "--out", str(out)]) == 0
+    assert "<html" in out.read_text(encoding="utf-8")
+    assert main(["suggest", "--faq-dir", str(faq_dir), "--min-group", "1"]) == 0
+    assert "instagram follower bekommen" in capsys.readouterr().out
