@@ -499,8 +499,12 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def _secrets(environment: dict[str, str]) -> tuple[str, ...]:
+    from bot.store_pg import url_password
+
     names = ("TELEGRAM_BOT_TOKEN", "WEBHOOK_SECRET")
-    return tuple(value for name in names if (value := environment.get(name, "").strip()))
+    found = [value for name in names if (value := environment.get(name, "").strip())]
+    password = url_password(environment.get("DATABASE_URL", "").strip())
+    return (*found, *([password] if password else ()))
 
 
 def resolve_data_dir(args: argparse.Namespace) -> Path:
@@ -519,11 +523,12 @@ def _days(args: argparse.Namespace) -> int | None:
 
 def cmd_stats(args: argparse.Namespace) -> int:
     from bot.report_queries import build_report
-    from bot.store import reader
+    from bot.stores import reader_for
 
     days = _days(args)
-    with _store_errors(resolve_data_dir(args)) as data_dir, reader(data_dir) as connection:
-        report = build_report(connection, days=days, top=args.top)
+    url = _database_url()
+    with _store_errors(resolve_data_dir(args), url) as data_dir, reader_for(data_dir, url) as db:
+        report = build_report(db, days=days, top=args.top)
     if args.json:
         print(json.dumps(report.as_json(), ensure_ascii=False))
     else:
@@ -532,13 +537,14 @@ def cmd_stats(args: argparse.Namespace) -> int:
 
 
 def cmd_suggest(args: argparse.Namespace) -> int:
-    from bot.store import reader
+    from bot.stores import reader_for
     from bot.suggestions import suggest_snippets
 
     days = _days(args)
     kb = load_knowledge_base(resolve_faq_dir(args))
-    with _store_errors(resolve_data_dir(args)) as data_dir, reader(data_dir) as connection:
-        snippets = suggest_snippets(connection, kb, days=days, min_group=args.min_group)
+    url = _database_url()
+    with _store_errors(resolve_data_dir(args), url) as data_dir, reader_for(data_dir, url) as db:
+        snippets = suggest_snippets(db, kb, days=days, min_group=args.min_group)
     sys.stdout.write(snippets)
     return 0
 
@@ -547,15 +553,17 @@ def cmd_report(args: argparse.Namespace) -> int:
     from bot.config import load_store_settings
     from bot.report_html import render_report, render_unavailable
     from bot.report_queries import build_report
-    from bot.store import DATABASE_FILE, reader
+    from bot.store import DATABASE_FILE
+    from bot.stores import reader_for
 
     days = _days(args)
     settings = load_store_settings(read_environment())
     kb = load_knowledge_base(resolve_faq_dir(args))
     data_dir = resolve_data_dir(args)
-    if (data_dir / DATABASE_FILE).is_file():
-        with _store_errors(data_dir), reader(data_dir) as connection:
-            report = build_report(connection, days=days, top=args.top)
+    url = settings.database_url
+    if url or (data_dir / DATABASE_FILE).is_file():
+        with _store_errors(data_dir, url), reader_for(data_dir, url) as db:
+            report = build_report(db, days=days, top=args.top)
         page = render_report(report, kb, privacy=settings)
     else:
         page = render_unavailable(_no_store_reason(data_dir, settings.analytics), days=days)
@@ -596,10 +604,20 @@ def _no_store_reason(data_dir: Path, analytics: bool) -> str:
     )
 
 
+def _database_url() -> str | None:
+    """DATABASE_URL (environment or .env), checked: reports read where the bot writes."""
+    from bot.config import load_store_settings, read_environment
+
+    return load_store_settings(read_environment()).database_url
+
+
 @contextlib.contextmanager
-def _store_errors(data_dir: Path) -> Iterator[Path]:
-    """A missing or unreadable store becomes a message naming the file."""
+def _store_errors(data_dir: Path, database_url: str | None = None) -> Iterator[Path]:
+    """A missing or unreadable store becomes a message naming the file or DATABASE_URL."""
+    import psycopg
+
     from bot.store import DATABASE_FILE
+    from bot.store_pg import redact_url
 
     try:
         yield data_dir
@@ -609,6 +627,10 @@ def _store_errors(data_dir: Path) -> Iterator[Path]:
         raise FaqError(
             f"cannot read the analytics store {data_dir / DATABASE_FILE}: {exc}"
         ) from None
+    except psycopg.Error as exc:
+        where = f"DATABASE_URL={redact_url(database_url or '')}"
+        reason = " ".join(str(exc).split())
+        raise FaqError(f"cannot read the analytics store in {where}: {reason}") from None
 
 
 def cmd_health(args: argparse.Namespace) -> int:

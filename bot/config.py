@@ -55,6 +55,8 @@ class Settings:
     """The staff group that receives handed-over questions; None: no handoff."""
     handoff_retention_days: int = 14
     semantic: SemanticMode = "auto"
+    database_url: str | None = None
+    """PostgreSQL for everything stored (several replicas); None: SQLite in data_dir."""
 
     @property
     def webhook_path(self) -> str:
@@ -98,6 +100,7 @@ class StoreSettings:
     analytics: bool = True
     store_questions: bool = True
     retention_days: int = 90
+    database_url: str | None = None
 
 
 def load_store_settings(environ: Mapping[str, str]) -> StoreSettings:
@@ -109,10 +112,24 @@ def load_store_settings(environ: Mapping[str, str]) -> StoreSettings:
         retention_days=_number(
             "RETENTION_DAYS", values["RETENTION_DAYS"], 90, minimum=1, maximum=36500
         ),
+        database_url=_database_url(values["DATABASE_URL"]),
     )
 
 
-_STORE_VARIABLES = ("ANALYTICS", "STORE_QUESTIONS", "RETENTION_DAYS")
+_STORE_VARIABLES = ("ANALYTICS", "STORE_QUESTIONS", "RETENTION_DAYS", "DATABASE_URL")
+
+
+def _database_url(value: str | None) -> str | None:
+    """DATABASE_URL: a postgresql:// URL or nothing (SQLite). Never echoed: a password."""
+    if value is None:
+        return None
+    parts = urlsplit(value)
+    if parts.scheme not in ("postgresql", "postgres") or not (parts.hostname or parts.query):
+        raise ConfigError(
+            "DATABASE_URL must look like postgresql://user:password@host:5432/database"
+            " (or be unset for SQLite in DATA_DIR)"
+        )
+    return value
 
 
 def read_environment(
@@ -214,6 +231,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
             "HANDOFF_RETENTION_DAYS", get("HANDOFF_RETENTION_DAYS"), 14, minimum=1, maximum=365
         ),
         semantic=parse_mode(get("SEMANTIC")),
+        database_url=_database_url(get("DATABASE_URL")),
     )
 
 

@@ -10,7 +10,8 @@ answer); those texts are deleted after RETENTION_DAYS like question texts.
 Unlike the analytics events, handoffs are read right after they are written (a staff
 reply arrives seconds after the post), so this is a small synchronous repository with
 its own connection, called from a worker thread; SQLite's WAL lets it share the file
-with the analytics writer.
+with the analytics writer. With DATABASE_URL the same SQL runs on PostgreSQL
+(bot/store_pg.py), on a connection of the shared pool that reconnects by itself.
 """
 
 from __future__ import annotations
@@ -19,14 +20,16 @@ import hashlib
 import hmac
 import json
 import secrets
-import sqlite3
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from bot.store import DATABASE_FILE, connect, load_salt, migrate, now_iso
+from bot.store import DATABASE_FILE, SqlConnection, connect, load_salt, migrate, now_iso
+
+if TYPE_CHECKING:
+    from bot.store_pg import PgDatabase
 
 Side = Literal["staff", "customer"]
 REFERENCE_LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud on the phone
@@ -62,15 +65,26 @@ def _cutoff(days: int, now: datetime | None = None) -> str:
 class HandoffRepository:
     """Create, find, answer and expire handoffs (thread-safe; blocking calls)."""
 
-    def __init__(self, data_dir: Path, *, open_days: int = 14, text_days: int = 90) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        *,
+        open_days: int = 14,
+        text_days: int = 90,
+        database: PgDatabase | None = None,
+    ) -> None:
         self.data_dir = data_dir
         self.open_days = open_days
         self.text_days = text_days
+        self.database = database
         self._lock = threading.Lock()
-        self._connection: sqlite3.Connection | None = None
+        self._connection: SqlConnection | None = None
         self._salt = b""
 
-    def _db(self) -> sqlite3.Connection:
+    def _db(self) -> SqlConnection:
+        if self._connection is None and self.database is not None:
+            self._salt = self.database.prepare()  # the salt every replica shares
+            self._connection = self.database.connection()
         if self._connection is None:
             self.data_dir.mkdir(parents=True, exist_ok=True)
             self._salt = load_salt(self.data_dir)
@@ -109,7 +123,7 @@ class HandoffRepository:
                 cursor = db.execute(
                     "INSERT INTO handoffs (reference, created_at, opened_at, status, question,"
                     " first_name, guesses, customer_chat_id, customer_hash)"
-                    " VALUES (?, ?, ?, 'open', ?, ?, ?, ?, ?)",
+                    " VALUES (?, ?, ?, 'open', ?, ?, ?, ?, ?) RETURNING id",
                     (
                         reference,
                         now,
@@ -121,7 +135,7 @@ class HandoffRepository:
                         self.chat_hash(chat_id),
                     ),
                 )
-                handoff_id = int(cursor.lastrowid or 0)
+                handoff_id = int(cursor.fetchone()[0])
                 self._link(db, handoff_id, "staff", staff_message_id)
             found = self._get(db, handoff_id)
         assert found is not None
@@ -172,7 +186,7 @@ class HandoffRepository:
                     " WHERE created_at < ? AND (question IS NOT NULL OR answer IS NOT NULL)",
                     (_cutoff(self.text_days, now),),
                 )
-            return cursor.rowcount
+            return int(cursor.rowcount)
 
     # Reading ---------------------------------------------------------------------
 
@@ -215,7 +229,7 @@ class HandoffRepository:
             ).fetchall()
             return [h for (number,) in ids if (h := self._get(db, int(number))) is not None]
 
-    def _get(self, db: sqlite3.Connection, handoff_id: int) -> Handoff | None:
+    def _get(self, db: SqlConnection, handoff_id: int) -> Handoff | None:
         row = db.execute("SELECT * FROM handoffs WHERE id = ?", (handoff_id,)).fetchone()
         if row is None:
             return None
@@ -233,7 +247,7 @@ class HandoffRepository:
         )
 
     @staticmethod
-    def _link(db: sqlite3.Connection, handoff_id: int, side: Side, message_id: int) -> None:
+    def _link(db: SqlConnection, handoff_id: int, side: Side, message_id: int) -> None:
         db.execute(
             "INSERT INTO handoff_messages (handoff_id, side, message_id) VALUES (?, ?, ?)",
             (handoff_id, side, message_id),
@@ -243,8 +257,10 @@ class HandoffRepository:
 # For reports and `faqbot suggest` (read-only connections) ----------------------------
 
 
-def has_handoffs(connection: sqlite3.Connection) -> bool:
+def has_handoffs(connection: SqlConnection) -> bool:
     """False for a store written by a faqbot from before handoffs."""
+    if getattr(connection, "dialect", "sqlite") == "postgresql":
+        return True  # all migrations run at once there: no store from before handoffs
     row = connection.execute(
         "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'handoffs'"
     ).fetchone()
@@ -260,7 +276,7 @@ class HandoffCounts:
     expired: int = 0
 
 
-def handoff_counts(connection: sqlite3.Connection, since: str | None) -> HandoffCounts:
+def handoff_counts(connection: SqlConnection, since: str | None) -> HandoffCounts:
     if not has_handoffs(connection):
         return HandoffCounts()
     counts = dict(
@@ -284,7 +300,7 @@ class TeamAnswer:
     answered_at: str
 
 
-def team_answers(connection: sqlite3.Connection, since: str | None) -> list[TeamAnswer]:
+def team_answers(connection: SqlConnection, since: str | None) -> list[TeamAnswer]:
     """Answered handoffs whose texts are still kept, newest first."""
     if not has_handoffs(connection):
         return []

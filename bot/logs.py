@@ -37,6 +37,8 @@ QUIET_LOGGERS = {
     "httpx": logging.WARNING,  # request URLs with the token at INFO
     "httpcore": logging.WARNING,
     "aiohttp": logging.WARNING,
+    # Each retry to reach PostgreSQL would be a line: the store logs the break once.
+    "psycopg.pool": logging.CRITICAL,
 }
 
 TOKEN_REJECTED = "Telegram rejected the bot token (401): check TELEGRAM_BOT_TOKEN"

@@ -1,6 +1,7 @@
 """Reading the analytics store into a Report (bot/report.py); all of the report's SQL.
 
-Everything here reads; nothing changes the store or the knowledge base.
+Everything here reads; nothing changes the store or the knowledge base. The SQL is
+portable: the same queries run on SQLite and, through bot/store_pg.py, on PostgreSQL.
 
 Usage::
 
@@ -81,7 +82,9 @@ def build_report(
     ):
         hits[str(row[0])] += int(row[1])
     for row in connection.execute(
-        "SELECT entry_id, SUM(helpful != 0), SUM(helpful = 0) FROM feedback WHERE at >= ?"
+        # CASE, not SUM(helpful != 0): PostgreSQL has no SUM over booleans.
+        "SELECT entry_id, SUM(CASE WHEN helpful != 0 THEN 1 ELSE 0 END),"
+        " SUM(CASE WHEN helpful = 0 THEN 1 ELSE 0 END) FROM feedback WHERE at >= ?"
         " GROUP BY entry_id",
         (after,),
     ):

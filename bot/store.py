@@ -1,8 +1,8 @@
-"""The analytics store: what customers asked, in SQLite, private by design.
+"""The analytics store: what customers asked, private by design; its writer.
 
-One file, DATA_DIR/faqbot.sqlite3, in WAL mode so `faqbot stats` can read while the
-bot writes. The schema is versioned (PRAGMA user_version) and migrated forward at
-start-up; an older file is upgraded, never dropped.
+SQLite in DATA_DIR by default (file, schema, migrations, salt: bot/store_sqlite.py);
+PostgreSQL with DATABASE_URL (bot/store_pg.py, bot/stores.py). The events recorded are
+in bot/store_events.py.
 
 What is kept per question: time, chat type, a salted hash of the user (the salt is a
 random file in DATA_DIR; no names, no raw ids), the text (unless STORE_QUESTIONS is
@@ -17,6 +17,9 @@ database is retried with backoff for RETRY_FOR seconds before a batch counts as 
 the -wal/-shm files are made writable again and a deleted file or folder is created
 anew, so recording resumes by itself. The break and the recovery are logged once
 each (bot/store_state.py) and shown in /healthz. DATA_DIR is 0700, its files 0600.
+
+With DATABASE_URL the same writer runs on PostgreSQL (bot/stores.py's PgStore; the
+dialect in bot/store_pg.py): only opening, the salt and the error classes differ.
 """
 
 from __future__ import annotations
@@ -31,13 +34,14 @@ import queue
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bot.logs import ThrottledLog
-from bot.private_files import create_private, private_dir, private_file, write_private
+from bot.private_files import create_private, private_dir, private_file
+from bot.store_events import ChoiceEvent, Event, FeedbackEvent, QuestionEvent, now_iso
 from bot.store_faults import (
     SQLITE_INTEGER,
     is_locked,
@@ -46,13 +50,42 @@ from bot.store_faults import (
     side_files,
     storable,
 )
+from bot.store_sqlite import (
+    DATABASE_FILE,
+    MIGRATIONS,
+    SALT_FILE,
+    SCHEMA_VERSION,
+    SqlConnection,
+    connect,
+    load_salt,
+    migrate,
+    reader,
+    save_salt,
+)
 from bot.store_state import StoreState
+
+__all__ = [
+    "DATABASE_FILE",
+    "MIGRATIONS",
+    "SALT_FILE",
+    "SCHEMA_VERSION",
+    "ChoiceEvent",
+    "Event",
+    "FeedbackEvent",
+    "QuestionEvent",
+    "SqlConnection",
+    "Store",
+    "connect",
+    "forget_texts",
+    "load_salt",
+    "migrate",
+    "now_iso",
+    "reader",
+    "save_salt",
+]
 
 logger = logging.getLogger(__name__)
 
-DATABASE_FILE = "faqbot.sqlite3"
-SALT_FILE = "salt"
-BUSY_TIMEOUT_MS = 2000
 BATCH = 1000
 BATCH_SECONDS = 0.5
 """How long the writer gathers events before a transaction (data at risk in a crash)."""
@@ -66,175 +99,10 @@ MAX_QUEUE = 100_000
 """Events waiting for the writer at most (~300 bytes each, so ~30 MB): a store that is
 down for long loses the newest events, counted, instead of growing without end."""
 
-MIGRATIONS: tuple[str, ...] = (
-    # 1: questions, feedback and choices.
-    """
-    CREATE TABLE questions (
-        id INTEGER PRIMARY KEY,
-        asked_at TEXT NOT NULL,
-        chat_type TEXT NOT NULL,
-        user_hash TEXT NOT NULL,
-        text TEXT,
-        decision TEXT NOT NULL,
-        top_entry TEXT,
-        top_score REAL NOT NULL,
-        suggestions TEXT NOT NULL DEFAULT '[]'
-    );
-    CREATE INDEX questions_asked_at ON questions (asked_at);
-    CREATE TABLE feedback (
-        id INTEGER PRIMARY KEY,
-        at TEXT NOT NULL,
-        user_hash TEXT NOT NULL,
-        entry_id TEXT NOT NULL,
-        helpful INTEGER NOT NULL
-    );
-    CREATE TABLE choices (
-        id INTEGER PRIMARY KEY,
-        at TEXT NOT NULL,
-        user_hash TEXT NOT NULL,
-        entry_id TEXT
-    );
-    """,
-    # 2: link a button press to the question whose reply carried the button, so staff
-    # learn which entry a customer meant by an ambiguous question.
-    """
-    ALTER TABLE questions ADD COLUMN chat_hash TEXT;
-    ALTER TABLE questions ADD COLUMN reply_message_id INTEGER;
-    ALTER TABLE choices ADD COLUMN question_id INTEGER REFERENCES questions (id);
-    ALTER TABLE feedback ADD COLUMN question_id INTEGER REFERENCES questions (id);
-    CREATE INDEX questions_reply ON questions (chat_hash, reply_message_id);
-    """,
-    # 3: questions handed to the team (bot/handoff_store.py). The chat id is kept only
-    # while a handoff is open; the messages link a reply in either chat to its handoff.
-    """
-    CREATE TABLE handoffs (
-        id INTEGER PRIMARY KEY,
-        reference TEXT NOT NULL UNIQUE,
-        created_at TEXT NOT NULL,
-        opened_at TEXT NOT NULL,
-        status TEXT NOT NULL,
-        question TEXT,
-        first_name TEXT,
-        guesses TEXT NOT NULL DEFAULT '[]',
-        customer_chat_id INTEGER,
-        customer_hash TEXT NOT NULL,
-        answer TEXT,
-        answered_at TEXT
-    );
-    CREATE INDEX handoffs_status ON handoffs (status, opened_at);
-    CREATE TABLE handoff_messages (
-        handoff_id INTEGER NOT NULL REFERENCES handoffs (id),
-        side TEXT NOT NULL,
-        message_id INTEGER NOT NULL
-    );
-    CREATE INDEX handoff_messages_lookup ON handoff_messages (side, message_id);
-    """,
-)
-SCHEMA_VERSION = len(MIGRATIONS)
-
 INSERT_QUESTION = (
     "INSERT INTO questions (asked_at, chat_type, user_hash, text, decision, top_entry,"
     " top_score, suggestions, chat_hash, reply_message_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
-
-
-def now_iso() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
-
-
-@dataclass(frozen=True)
-class QuestionEvent:
-    """A question and what the bot did with it."""
-
-    chat_type: str
-    user_id: int
-    chat_id: int
-    text: str
-    decision: str
-    top_entry: str | None
-    top_score: float
-    suggestions: tuple[str, ...] = ()
-    reply_message_id: int | None = None
-    asked_at: str = field(default_factory=now_iso)
-
-
-@dataclass(frozen=True)
-class FeedbackEvent:
-    """👍 or 👎 on an answer."""
-
-    user_id: int
-    chat_id: int
-    message_id: int | None
-    entry_id: str
-    helpful: bool
-    at: str = field(default_factory=now_iso)
-
-
-@dataclass(frozen=True)
-class ChoiceEvent:
-    """A suggestion button pressed; ``entry_id`` None for "Keine davon"."""
-
-    user_id: int
-    chat_id: int
-    message_id: int | None
-    entry_id: str | None
-    at: str = field(default_factory=now_iso)
-
-
-Event = QuestionEvent | FeedbackEvent | ChoiceEvent
-
-
-def connect(path: Path, *, read_only: bool = False) -> sqlite3.Connection:
-    """A connection with the settings every user of the file needs."""
-    if read_only:
-        connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
-    else:
-        # Opened at start-up, then used only by the writer thread.
-        connection = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False)
-        try:
-            connection.execute("PRAGMA journal_mode=WAL")
-            connection.execute("PRAGMA synchronous=NORMAL")
-        except sqlite3.Error:
-            connection.close()
-            raise
-    connection.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-    connection.row_factory = sqlite3.Row
-    return connection
-
-
-def migrate(connection: sqlite3.Connection) -> int:
-    """Bring the schema to SCHEMA_VERSION; returns the version found before."""
-    found = int(connection.execute("PRAGMA user_version").fetchone()[0])
-    if found > SCHEMA_VERSION:
-        raise sqlite3.DatabaseError(
-            f"the database has schema version {found}, newer than this faqbot"
-            f" ({SCHEMA_VERSION}); upgrade faqbot instead of downgrading"
-        )
-    for version in range(found, SCHEMA_VERSION):
-        with connection:  # one transaction per step: a failed step leaves the last good one
-            connection.executescript(
-                "BEGIN;" + MIGRATIONS[version] + f"PRAGMA user_version={version + 1};"
-            )
-        logger.info("Analytics store migrated to schema version %d", version + 1)
-    return found
-
-
-def load_salt(data_dir: Path) -> bytes:
-    """The secret salt for user hashes; created once, readable only by the bot."""
-    path = data_dir / SALT_FILE
-    with contextlib.suppress(FileNotFoundError):
-        salt = path.read_bytes()
-        if len(salt) >= 16:
-            private_file(path)
-            return salt
-    salt = os.urandom(32)
-    save_salt(data_dir, salt)
-    return salt
-
-
-def save_salt(data_dir: Path, salt: bytes) -> None:
-    private_dir(data_dir)
-    write_private(data_dir / SALT_FILE, salt)
 
 
 class Store:
@@ -259,7 +127,7 @@ class Store:
         self.path = data_dir / DATABASE_FILE
         self.keep_texts = keep_texts
         self.retention_days = retention_days
-        self.state = StoreState(self.path, on_lost=on_lost)
+        self.state = StoreState(str(self.path), on_lost=on_lost)
         self._on_failure = on_failure
         # Unbounded underneath so the stop marker always fits; record() keeps the bound.
         self._queue: queue.Queue[Event | None] = queue.Queue()
@@ -267,7 +135,7 @@ class Store:
         self._hashes: dict[int, str] = {}
         self._stopping = threading.Event()
         self._stop_deadline = float("inf")
-        self._connection: sqlite3.Connection | None = None
+        self._connection: SqlConnection | None = None
         self._last_retention = float("-inf")
         self._unstorable_log = ThrottledLog(logger, interval=60.0)
         self._thread = threading.Thread(target=self._run, name="faqbot-store", daemon=True)
@@ -290,18 +158,35 @@ class Store:
 
     def start(self) -> None:
         """Open (and migrate) the database now, so start-up problems show at start."""
+        self._load_salt()
+        try:
+            self._open()
+        except Exception as exc:  # the bot starts and answers anyway; the writer retries
+            if not self._is_store_error(exc):
+                raise
+            self._on_failure()
+            self.state.failed(str(exc))
+        self._thread.start()
+
+    def _load_salt(self) -> None:
         try:
             private_dir(self.data_dir)
             self._salt = load_salt(self.data_dir)
         except OSError as exc:
             logger.error("Cannot read or create the salt in %s: %s", self.data_dir, exc)
             self._salt = os.urandom(32)  # hashes still unlinkable, just not stable
-        try:
-            self._open()
-        except sqlite3.Error as exc:  # the bot starts and answers anyway; the writer retries
-            self._on_failure()
-            self.state.failed(str(exc))
-        self._thread.start()
+
+    @staticmethod
+    def _is_store_error(exc: BaseException) -> bool:
+        return is_store_error(exc)
+
+    @staticmethod
+    def _is_locked(exc: BaseException) -> bool:
+        return is_locked(exc)
+
+    def _describe(self, exc: BaseException) -> str:
+        """The failure as /healthz and the log show it."""
+        return str(exc)
 
     def close(self, timeout: float = 5.0) -> None:
         """Write what is queued (retrying at most until ``timeout``), then stop the thread."""
@@ -310,10 +195,7 @@ class Store:
         if self._thread.is_alive():
             self._queue.put(None)
             self._thread.join(timeout)
-        if self._connection is not None:
-            with contextlib.suppress(sqlite3.Error):
-                self._connection.close()
-            self._connection = None
+        self._drop_connection()
 
     def flush(self, timeout: float = 5.0) -> bool:
         """Wait until every queued event was handled (tests, benchmarks)."""
@@ -382,23 +264,26 @@ class Store:
 
     def _write(self, batch: list[Event]) -> None:
         """Write ``batch``, retrying with backoff while the database as a whole fails."""
-        pending = [row for row in map(self._prepare, batch) if row is not None]
+        # Rows are made once connected: on PostgreSQL the salt comes from the database.
+        pending: list[Row] | None = None
         given_up_at = time.monotonic() + self.retry_for
         delay = BACKOFF_FIRST
-        while pending:
+        while pending is None or pending:
             try:
                 connection = self._usable_connection()
+                if pending is None:
+                    pending = [row for row in map(self._prepare, batch) if row is not None]
                 written = self._insert_all(connection, pending)
             except Exception as exc:
-                if not is_store_error(exc):
+                if not self._is_store_error(exc):
                     raise
                 self._on_failure()
-                self.state.failed(str(exc))
-                if not is_locked(exc):  # read-only, full, gone: start afresh next time
+                self.state.failed(self._describe(exc))
+                if not self._is_locked(exc):  # read-only, full, gone: start afresh next time
                     self._drop_connection()
                 remaining = min(given_up_at, self._stop_deadline) - time.monotonic()
                 if remaining <= 0:
-                    self.state.lose("unavailable", len(pending))
+                    self.state.lose("unavailable", len(batch if pending is None else pending))
                     return
                 time.sleep(min(delay, remaining))
                 delay = min(delay * 2, BACKOFF_MAX)
@@ -406,11 +291,13 @@ class Store:
             self.state.wrote(written)
             try:
                 self._retention(connection)
-            except sqlite3.Error as exc:  # tried again in an hour; the events are safe
+            except Exception as exc:  # tried again in an hour; the events are safe
+                if not (self._is_store_error(exc) or isinstance(exc, sqlite3.Error)):
+                    raise
                 logger.warning("Deleting old question texts failed: %s", exc)
             return
 
-    def _usable_connection(self) -> sqlite3.Connection:
+    def _usable_connection(self) -> SqlConnection:
         if self._connection is not None and not self.path.exists():
             # Deleted under us (or its folder was): SQLite would go on writing into the
             # unlinked file and lose everything silently. Start afresh instead.
@@ -418,7 +305,7 @@ class Store:
             self._drop_connection()
         return self._connection or self._open()
 
-    def _insert_all(self, connection: sqlite3.Connection, pending: list[Row]) -> int:
+    def _insert_all(self, connection: SqlConnection, pending: list[Row]) -> int:
         """Insert every row in one transaction; if one row is bad, row by row.
 
         Rows written are removed from ``pending``, so a retry never writes one twice.
@@ -434,7 +321,7 @@ class Store:
                     if row.kind != "question":
                         self._insert(connection, row)
         except Exception as exc:
-            if is_store_error(exc):
+            if self._is_store_error(exc):
                 raise
         else:
             written = len(pending)
@@ -449,7 +336,7 @@ class Store:
                     else:
                         self._insert(connection, row)
             except Exception as exc:
-                if is_store_error(exc):
+                if self._is_store_error(exc):
                     raise
                 self._drop_unstorable(row.kind, exc)
             else:
@@ -469,7 +356,7 @@ class Store:
                 self._connection.close()
             self._connection = None
 
-    def _open(self) -> sqlite3.Connection:
+    def _open(self) -> SqlConnection:
         try:
             private_dir(self.data_dir)  # recreated if it was removed
             if not (self.data_dir / SALT_FILE).exists() and self._salt:
@@ -531,7 +418,7 @@ class Store:
             helpful,
         )
 
-    def _insert(self, connection: sqlite3.Connection, row: Row) -> None:
+    def _insert(self, connection: SqlConnection, row: Row) -> None:
         at, user_hash, chat_hash, message_id, entry_id, helpful = row.values
         question_id = self._question_for(connection, chat_hash, message_id)
         if row.kind == "feedback":
@@ -555,7 +442,7 @@ class Store:
             )
 
     def _question_for(
-        self, connection: sqlite3.Connection, chat_hash: object, message_id: object
+        self, connection: SqlConnection, chat_hash: object, message_id: object
     ) -> int | None:
         if message_id is None:
             return None
@@ -566,7 +453,7 @@ class Store:
         ).fetchone()
         return int(row[0]) if row else None
 
-    def _retention(self, connection: sqlite3.Connection) -> None:
+    def _retention(self, connection: SqlConnection) -> None:
         if time.monotonic() - self._last_retention < RETENTION_CHECK_SECONDS:
             return
         self._last_retention = time.monotonic()
@@ -581,24 +468,11 @@ class Row:
     values: tuple[object, ...]
 
 
-def forget_texts(connection: sqlite3.Connection, retention_days: int) -> int:
+def forget_texts(connection: SqlConnection, retention_days: int) -> int:
     """Delete question texts older than ``retention_days``; counts stay. Returns rows."""
     cutoff = (datetime.now(UTC) - timedelta(days=retention_days)).isoformat(timespec="seconds")
     with connection:
         cursor = connection.execute(
             "UPDATE questions SET text = NULL WHERE text IS NOT NULL AND asked_at < ?", (cutoff,)
         )
-    return cursor.rowcount
-
-
-@contextlib.contextmanager
-def reader(data_dir: Path) -> Iterator[sqlite3.Connection]:
-    """A read-only connection for reports, safe while the bot writes."""
-    path = data_dir / DATABASE_FILE
-    if not path.is_file():
-        raise FileNotFoundError(f"no analytics store at {path} (has the bot run yet?)")
-    connection = connect(path, read_only=True)
-    try:
-        yield connection
-    finally:
-        connection.close()
+    return int(cursor.rowcount)

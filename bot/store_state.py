@@ -16,7 +16,6 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from pathlib import Path
 
 logger = logging.getLogger("bot.store")
 
@@ -24,11 +23,14 @@ LOSS_REASONS = ("unavailable", "unstorable", "queue_full")
 
 
 class StoreState:
-    """Thread-safe: the writer thread reports, the event loop reads and queues."""
+    """Thread-safe: the writer thread reports, the event loop reads and queues.
+
+    ``path`` names the store in log lines: a file, or DATABASE_URL without its password.
+    """
 
     def __init__(
         self,
-        path: Path,
+        path: str,
         *,
         on_lost: Callable[[str, int], None] = lambda reason, count: None,
         clock: Callable[[], float] = time.time,

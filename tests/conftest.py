@@ -31,6 +31,8 @@ ROOT = Path(__file__).resolve().parent.parent
 FAQ_DIR = ROOT / "faq"
 LABELLED_SET = ROOT / "tests" / "data" / "questions.yaml"
 
+pytest_plugins = ["tests.postgres"]  # pg_url: a fresh database on FAQBOT_TEST_DATABASE_URL
+
 
 @pytest.fixture(scope="session")
 def shipped_kb() -> KnowledgeBase:

@@ -15,7 +15,7 @@ from bot import texts
 from bot.replies import Block, Reply
 from bot.report_queries import build_report
 from bot.smalltalk import understand
-from bot.store import reader
+from bot.stores import reader_for
 from bot.telegram.handlers import BotContext, Context, bot_context_of, send_reply, text_reply
 
 logger = logging.getLogger(__name__)
@@ -40,7 +40,8 @@ def stored_report(bot_context: BotContext) -> str | None:
     if bot_context.store is None:
         return None
     try:
-        with reader(bot_context.settings.data_dir) as connection:
+        settings = bot_context.settings
+        with reader_for(settings.data_dir, settings.database_url) as connection:
             return build_report(connection, days=30).text(short=True)
     except (sqlite3.Error, OSError) as exc:
         logger.warning(

@@ -16,6 +16,7 @@ import logging
 import sqlite3
 from functools import partial
 
+import psycopg
 from telegram import Message, ReplyParameters, Update
 from telegram.constants import ChatMemberStatus, ParseMode
 from telegram.error import TelegramError
@@ -43,6 +44,7 @@ from bot.handoff import (
 )
 from bot.handoff_store import HandoffRepository, new_reference
 from bot.replies import Reply, parse_action
+from bot.store_pg import database_for
 from bot.telegram import handlers
 from bot.telegram.delivery import Undeliverable, deliver
 from bot.telegram.render import render
@@ -50,7 +52,7 @@ from bot.telegram.render import render
 logger = logging.getLogger(__name__)
 
 FAILURES = (TelegramError, Undeliverable)
-STORE_FAILURES = (sqlite3.Error, OSError)
+STORE_FAILURES = (sqlite3.Error, psycopg.Error, OSError)
 
 
 def add_handoff_handlers(application: Application) -> None:  # type: ignore[type-arg]
@@ -366,5 +368,6 @@ def handoff_desk(settings: Settings) -> Desk | None:
         settings.data_dir,
         open_days=settings.handoff_retention_days,
         text_days=settings.retention_days,
+        database=database_for(settings.database_url) if settings.database_url else None,
     )
     return Desk(settings.staff_chat_id, repository, open_days=settings.handoff_retention_days)

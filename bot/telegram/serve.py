@@ -31,7 +31,8 @@ from bot.private_files import private_dir
 from bot.reloader import KnowledgeBaseHolder
 from bot.semantic import load_encoder
 from bot.stats import Stats
-from bot.store import Store
+from bot.store_pg import database_for
+from bot.stores import UpdateClaims, make_store
 from bot.telegram import handlers
 from bot.telegram.app import (
     POLL_TIMEOUT,
@@ -70,8 +71,9 @@ def run(settings: Settings) -> int:
     )
     metrics = Metrics(entries=lambda: len(holder.current.kb))
     store = (
-        Store(
+        make_store(
             settings.data_dir,
+            settings.database_url,
             keep_texts=settings.store_questions,
             retention_days=settings.retention_days,
             on_failure=metrics.store_failures.inc,
@@ -100,6 +102,8 @@ def run(settings: Settings) -> int:
     finally:
         if store is not None:
             store.close()
+        if settings.database_url:
+            database_for(settings.database_url).close()  # after the writer's last batch
     logger.info("faqbot stopped")
     return 0
 
@@ -254,6 +258,10 @@ async def serve_webhook(application: AnyApplication, settings: Settings) -> None
         webhook_path=settings.webhook_path,
         secret=settings.webhook_secret,
         ledger=outbox.ledger,
+        # Several replicas share DATABASE_URL: the first to claim an update answers it.
+        claim=UpdateClaims(database_for(settings.database_url)).claim
+        if settings.database_url
+        else None,
     )
     # Listening first, so that /healthz says "starting" while Telegram is out of reach.
     runner = await start_site(web_app, settings.webhook_listen, settings.port)

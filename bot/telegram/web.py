@@ -2,7 +2,9 @@
 
 Webhook mode serves all three on PORT. Polling mode serves /healthz and /metrics on
 METRICS_PORT when it is set. The webhook path answers 403 unless the request carries
-the secret Telegram was given (X-Telegram-Bot-Api-Secret-Token).
+the secret Telegram was given (X-Telegram-Bot-Api-Secret-Token). With several replicas
+(DATABASE_URL) an update is claimed in the database before it is answered, so one that
+reaches two replicas is answered by the first only (bot/stores.py's UpdateClaims).
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import hmac
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
@@ -35,6 +37,7 @@ def make_web_app(
     webhook_path: str | None = None,
     secret: str | None = None,
     ledger: UpdateLedger | None = None,
+    claim: Callable[[int], Awaitable[bool]] | None = None,
 ) -> web.Application:
     """Routes for health and metrics, and the webhook when a path is given."""
     app = web.Application(client_max_size=2 * 1024 * 1024)
@@ -71,6 +74,12 @@ def make_web_app(
                 return web.Response(status=200)
             if ledger is not None and not ledger.receive(update.update_id):
                 # Telegram re-sends an update it thinks failed: answer it once.
+                metrics.updates_skipped.labels("duplicate").inc()
+                return web.Response(status=200)
+            if claim is not None and not await claim(update.update_id):
+                # Another replica has it (a load balancer retried, or Telegram re-sent).
+                if ledger is not None:
+                    ledger.mark_done(update.update_id)
                 metrics.updates_skipped.labels("duplicate").inc()
                 return web.Response(status=200)
             await application.update_queue.put(update)
