@@ -18,7 +18,7 @@ from collections import Counter, defaultdict
 from datetime import UTC, date, datetime, timedelta
 
 from bot.grouping import Group, group_questions, normalise
-from bot.handoff_store import handoff_counts
+from bot.handoff_store import handoff_counts, has_handoffs
 from bot.report import (
     DECISIONS,
     NOT_MATCHED,
@@ -127,6 +127,7 @@ def _days(
         (since or "",),
     ):
         counts[str(row[0])][str(row[1])] = int(row[2])
+    _move_handoffs(connection, since, counts)
     scores: dict[str, list[float]] = defaultdict(list)
     cursor = connection.cursor()
     cursor.row_factory = None  # plain tuples: a busy year is 100,000 rows here
@@ -152,6 +153,29 @@ def _days(
         median = statistics.median(scores[day]) if scores.get(day) else None
         result.append(Day(day, decisions, median))
     return tuple(result), overall
+
+
+def _move_handoffs(
+    connection: sqlite3.Connection, since: str | None, counts: dict[str, Counter[str]]
+) -> None:
+    """Count a question the customer handed to the team as "handoff", not twice.
+
+    The question itself was recorded as "none" (or "suggest", when "Keine davon" led to
+    the team button); the handoff is a row of its own, on the day it was sent.
+    """
+    if not has_handoffs(connection):
+        return
+    for row in connection.execute(
+        "SELECT substr(created_at, 1, 10), COUNT(*) FROM handoffs"
+        " WHERE created_at >= ? GROUP BY 1",
+        (since or "",),
+    ):
+        day, handed = counts[str(row[0])], int(row[1])
+        for source in ("none", "suggest"):
+            moved = min(handed, day[source])
+            day[source] -= moved
+            day["handoff"] += moved
+            handed -= moved
 
 
 def _chosen_entries(

@@ -451,3 +451,29 @@ def test_team_drafts_are_valid_yaml_with_the_answer_verbatim(
     text = answer.strip()
     expected = text if "\n" in text else " ".join(text.split())
     assert draft["answer"].rstrip("\n") == expected
+
+
+def test_report_days_count_a_handed_over_question_once_as_handoff(tmp_path: Path) -> None:
+    store = Store(tmp_path)
+    store.start()
+    for decision in ("answer", "none", "none", "suggest"):
+        store.record(QuestionEvent("private", CUSTOMER, CUSTOMER, "Text", decision, None, 0.5))
+    assert store.flush()
+    store.close()
+    repository = HandoffRepository(tmp_path)
+    for number in range(3):  # two after "none", one after "Keine davon" under suggestions
+        repository.create(
+            reference=f"#BBBB{number + 2}",
+            question="Frage",
+            first_name="Anna",
+            guesses=(),
+            chat_id=CUSTOMER,
+            staff_message_id=number,
+        )
+    repository.close()
+
+    with reader(tmp_path) as connection:
+        report = build_report(connection, days=7)
+    today = report.days[-1].decisions
+    assert (today["handoff"], today["none"], today["suggest"], today["answer"]) == (3, 0, 0, 1)
+    assert sum(day.questions for day in report.days) == report.totals.questions == 4
