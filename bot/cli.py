@@ -562,9 +562,18 @@ def cmd_report(args: argparse.Namespace) -> int:
     data_dir = resolve_data_dir(args)
     url = settings.database_url
     if url or (data_dir / DATABASE_FILE).is_file():
-        with _store_errors(data_dir, url), reader_for(data_dir, url) as db:
-            report = build_report(db, days=days, top=args.top)
-        page = render_report(report, kb, privacy=settings)
+        with _store_errors(data_dir, url):
+            try:
+                with reader_for(data_dir, url) as db:
+                    report = build_report(db, days=days, top=args.top)
+            except FileNotFoundError:
+                if not url:
+                    raise
+                # A PostgreSQL database the bot has not written to yet: a page, not a crash.
+                page = render_unavailable(_empty_database_reason(url), days=days)
+                print("faqbot: no analytics store in DATABASE_URL yet", file=sys.stderr)
+            else:
+                page = render_report(report, kb, privacy=settings)
     else:
         page = render_unavailable(_no_store_reason(data_dir, settings.analytics), days=days)
         print(f"faqbot: no analytics store at {data_dir / DATABASE_FILE}", file=sys.stderr)
@@ -601,6 +610,16 @@ def _no_store_reason(data_dir: Path, analytics: bool) -> str:
         f"Unter {data_dir / DATABASE_FILE} liegt noch keine Auswertung. Sie entsteht,"
         " sobald der Bot läuft und die erste Frage beantwortet hat. Liegen die Daten"
         " woanders, geben Sie den Ordner mit --data-dir oder DATA_DIR an."
+    )
+
+
+def _empty_database_reason(url: str) -> str:
+    from bot.store_pg import redact_url
+
+    return (
+        f"In der Datenbank {redact_url(url)} (DATABASE_URL) liegt noch keine Auswertung. Sie"
+        " entsteht, sobald der Bot mit dieser Datenbank läuft und die erste Frage beantwortet"
+        " hat."
     )
 
 

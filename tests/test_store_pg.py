@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import psycopg
 import pytest
@@ -276,6 +277,18 @@ def test_faqbot_stats_on_an_empty_database_says_the_bot_has_not_run(
     monkeypatch.setenv("DATABASE_URL", pg_url)
     assert main(["stats"]) == 1
     assert "has the bot run yet?" in capsys.readouterr().err
+
+
+def test_faqbot_report_on_an_empty_database_is_a_page_that_says_so(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, pg_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DATABASE_URL", pg_url)
+    assert main(["report", "--out", "-", "--faq-dir", str(write_kb(tmp_path / "faq"))]) == 0
+    page = capsys.readouterr().out
+    assert "(DATABASE_URL) liegt noch keine Auswertung" in page
+    password = urlsplit(pg_url).password
+    assert not password or password not in page
 
 
 def test_pg_report_and_suggestions_equal_those_from_sqlite_for_the_same_events(
