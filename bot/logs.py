@@ -61,12 +61,6 @@ def configure_logging(level: str, secrets: tuple[str, ...] = (), *, fmt: str = "
     threading.excepthook = _log_uncaught_in_thread
 
 
-def token_rejected() -> int:
-    """Say in one line that Telegram refused the token (never the token); exit code 1."""
-    logger.critical(TOKEN_REJECTED)
-    return 1
-
-
 def _log_uncaught(
     kind: type[BaseException], error: BaseException, traceback: TracebackType | None
 ) -> None:
@@ -125,7 +119,7 @@ class ThrottledLog:
 
 
 class RefusedTokenFilter(logging.Filter):
-    """Drops PTB's traceback for a refused token: token_rejected() says it in one line.
+    """Drops PTB's traceback for a refused token: serve.reject_token() says it in one line.
 
     Matched by name so that this module needs no import of telegram."""
 

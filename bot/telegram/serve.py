@@ -26,6 +26,7 @@ from telegram.error import InvalidToken, NetworkError
 from bot.config import Settings
 from bot.errors import ConfigError
 from bot.health import HEARTBEAT_FILE, STARTING, Heartbeat
+from bot.logs import TOKEN_REJECTED
 from bot.metrics import Metrics
 from bot.private_files import private_dir
 from bot.reloader import KnowledgeBaseHolder
@@ -56,7 +57,7 @@ MAX_CONTACT_BACKOFF = 60.0
 
 def reject_token() -> NoReturn:
     """The one way a rejected token ends the bot: one clear line and exit code 1."""
-    raise ConfigError("Telegram rejected the bot token (401): check TELEGRAM_BOT_TOKEN")
+    raise ConfigError(TOKEN_REJECTED)
 
 
 def run(settings: Settings) -> int:
