@@ -657,7 +657,8 @@ def cmd_health(args: argparse.Namespace) -> int:
 
     environment = read_environment()
     healthy, reason = check(environment)
-    report = {**details(environment), **semantic_report(environment)}
+    reported = details(environment)
+    report = {**reported, **semantic_report(environment, reported)}
     if args.json:
         print(json.dumps({**report, "healthy": healthy, "reason": reason}, ensure_ascii=False))
         return 0 if healthy else 1

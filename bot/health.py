@@ -125,30 +125,18 @@ def details(environ: Mapping[str, str]) -> dict[str, object]:
     except ValueError:  # a heartbeat from an older faqbot: just a time
         return {}
     return report if isinstance(report, dict) else {}
-def _healthz_url(environ: Mapping[str, str]) -> str | None:
-    """The running bot's /healthz: on PORT in webhook mode, on METRICS_PORT if set."""
-    if environ.get("WEBHOOK_URL", "").strip():
-        port = environ.get("PORT", "").strip() or "8080"
-    else:
-        port = environ.get("METRICS_PORT", "").strip()
-    return f"http://127.0.0.1:{port}/healthz" if port else None
 
 
-def semantic_report(environ: Mapping[str, str]) -> dict[str, object]:
-    """Whether semantic matching is active: as the running bot reports it on /healthz
-    when it serves one, else as SEMANTIC and this machine allow (same container)."""
+def semantic_report(
+    environ: Mapping[str, str], reported: Mapping[str, object]
+) -> dict[str, object]:
+    """Whether semantic matching is active: as the running bot reported it (``details``:
+    /healthz or the heartbeat), else as SEMANTIC and this machine allow (same container)."""
     from bot.errors import ConfigError
     from bot.semantic import SemanticStatus, parse_mode, unusable_reason
 
-    url = _healthz_url(environ)
-    if url is not None:
-        try:
-            with urllib.request.urlopen(url, timeout=5) as response:
-                body = json.loads(response.read())
-            if isinstance(body, dict) and "semantic" in body:
-                return {k: body[k] for k in ("semantic", "semantic_reason") if k in body}
-        except (urllib.error.URLError, OSError, ValueError):
-            pass
+    if "semantic" in reported:
+        return {k: reported[k] for k in ("semantic", "semantic_reason") if k in reported}
     try:
         mode = parse_mode(environ.get("SEMANTIC"))
     except ConfigError as exc:  # report it rather than fail the health check

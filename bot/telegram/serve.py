@@ -88,7 +88,10 @@ def run(settings: Settings) -> int:
         metrics.store_failing.set_function(lambda: 0.0 if store.state.ok else 1.0)
     heartbeat = Heartbeat(
         settings.data_dir / HEARTBEAT_FILE,
-        report=lambda: {"store": store.health() if store else {"state": "off"}},
+        report=lambda: {
+            "store": store.health() if store else {"state": "off"},
+            **holder.semantic_status.as_json(),
+        },
     )
     application = build_application(
         settings, holder, Stats(), metrics=metrics, heartbeat=heartbeat, store=store
