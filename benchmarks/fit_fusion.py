@@ -35,8 +35,10 @@ sys.path.insert(0, str(ROOT))
 
 from bot.calibration import cross_validated, fit  # noqa: E402
 from bot.evaluation import LabelledQuestion, load_labelled_set  # noqa: E402
+from bot.fusion import entry_coverage  # noqa: E402
 from bot.knowledge import KnowledgeBase, load_knowledge_base  # noqa: E402
-from bot.matcher import Matcher, MatcherSettings, embed_phrasings  # noqa: E402
+from bot.matcher import Matcher, MatcherSettings  # noqa: E402
+from bot.phrasing_vectors import embed_phrasings  # noqa: E402
 from bot.semantic import VectorCache, embed, load_encoder  # noqa: E402
 from bot.text import clean  # noqa: E402
 
@@ -53,6 +55,7 @@ class Signals:
     phrasing_cosines: Floats
     answer_cosines: Floats
     features_base: tuple[float, float]  # unknown share, log content words
+    coverage: Floats
 
 
 def collect(
@@ -63,10 +66,14 @@ def collect(
     semantic = embed_phrasings(kb, encoder, cache)
     answers = embed(encoder, cache, [clean(e.answer, None) for e in kb.entries])
     matcher = Matcher(kb).with_semantic(semantic)
-    vectors = embed(encoder, cache, [clean(q.text) for q in questions])
+    queries = [matcher.analyse(q.text) for q in questions]
+    texts = [
+        semantic.encoder_text(q.text, {u.word: u.repaired for u in query.units if u.repaired})
+        for q, query in zip(questions, queries, strict=True)
+    ]
+    vectors = embed(encoder, cache, texts)
     signals = []
-    for question, vector in zip(questions, vectors, strict=True):
-        query = matcher.analyse(question.text)
+    for question, query, vector in zip(questions, queries, vectors, strict=True):
         total = sum(u.weight for u in query.units) or 1.0
         unknown = sum(u.weight for u in query.units if not u.known) / total
         signals.append(
@@ -76,6 +83,7 @@ def collect(
                 semantic.vectors @ vector,
                 answers @ vector,
                 (unknown, float(np.log1p(len(query.units)))),
+                entry_coverage(matcher.index, query.units, len(kb.entries)),
             )
         )
     return signals, semantic.phrasing_entry
@@ -146,6 +154,8 @@ def rows_for(
             float(cosines[best]) - other(cosines),
             float(int(np.argmax(lexical)) == best and int(np.argmax(cosines)) == best),
             *signal.features_base,
+            float(signal.coverage[best]),
+            float(signal.coverage[best]) - other(signal.coverage),
         ]
         rows.append(
             Row(
@@ -199,7 +209,7 @@ EXTRA_FEATURES = {
 
 
 def extra_features(signals: list[Signals], owners: npt.NDArray[np.int32], share: float) -> Floats:
-    """Candidate features beyond the shipped nine, for the best entry of blend mean."""
+    """Candidate features beyond the shipped eleven, for the best entry of blend mean."""
     result = []
     for signal in signals:
         best_cosines = entry_cosines(signal, owners, "max")
@@ -236,7 +246,7 @@ def compare_features(
     base, base_h = np.array([r.features for r in rows]), np.array([r.features for r in rows_h])
     extra, extra_h = extra_features(signals, owners, share), extra_features(holdout, owners, share)
     labels = np.array([float(r.expected is not None and r.ranked[0] == r.expected) for r in rows])
-    for name, columns in {"shipped nine": (), **EXTRA_FEATURES}.items():
+    for name, columns in {"shipped eleven": (), **EXTRA_FEATURES}.items():
         features = np.c_[base, extra[:, list(columns)]]
         features_h = np.c_[base_h, extra_h[:, list(columns)]]
         figures = []

@@ -17,24 +17,24 @@ confident score clearly ahead of the runner-up, ``suggest`` when unsure or close
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
 import numpy as np
-import numpy.typing as npt
 
 from bot.calibration import FUSED_MODEL, Logistic
-from bot.index import FloatArray, Index, IntArray
+from bot.fusion import Decision as Decision
+from bot.fusion import Evidence, entry_coverage, gather, top, verdict
+from bot.index import FloatArray, Index
 from bot.knowledge import Entry, KnowledgeBase
 from bot.ngrams import NgramIndex, Vector, cosine, gram_vector
-from bot.semantic import Encoder, Progress, VectorCache, Vectors, embed
-from bot.text import clean, words
+from bot.phrasing_vectors import SemanticVectors, embed_phrasings
+from bot.semantic import Encoder, Progress, VectorCache
+from bot.text import words
 from bot.vocabulary import Credits, QuestionReader, Unit
 
-Decision = Literal["answer", "suggest", "none"]
 Stage = Literal["lexical", "semantic", "fused"]
 """Which evidence decides: the lexical matcher alone, the sentence encoder alone (for
 evaluation), or both fused (the bot, whenever vectors are ready)."""
@@ -64,12 +64,12 @@ class MatcherSettings:
     lexical_share: float = 0.5
     cosine_floor: float = 0.75
     """e5 cosines below this count as no similarity; [floor, 1] is rescaled to [0, 1]."""
-    answer_probability: float = 0.802
-    suggest_probability: float = 0.718
+    answer_probability: float = 0.762
+    suggest_probability: float = 0.762
     """The lowest that keeps 97 % of the labelled out-of-scope questions rejected
     (fit_fusion.py picks the answer threshold; any suggest threshold up to it is
     feasible, and a lower one turns more near misses into "Meinten Sie …?")."""
-    fused_margin: float = 0.08
+    fused_margin: float = 0.04
     suggest_window: float = 0.15
     """Suggest the entries whose fused score is at most this far behind the best."""
     semantic_answer: float = 0.497
@@ -124,65 +124,6 @@ class MatchResult:
         if self.probability is not None:
             return self.probability
         return self.ranking[0].score if self.ranking else 0.0
-
-
-class SemanticVectors:
-    """The vectors of a knowledge base's phrasings, and the encoder for questions."""
-
-    def __init__(self, encoder: Encoder, vectors: Vectors, phrasing_entry: IntArray) -> None:
-        self.encoder = encoder
-        self.vectors = vectors
-        self.phrasing_entry = phrasing_entry
-        self.entry_count = int(phrasing_entry.max()) + 1 if len(phrasing_entry) else 0
-        self._phrasings_per_entry = np.maximum(
-            np.bincount(phrasing_entry, minlength=self.entry_count), 1
-        )
-        self.query_vector: Callable[[str], Vectors] = lru_cache(maxsize=4096)(self._encode)
-
-    def _encode(self, question: str) -> Vectors:
-        vector: Vectors = self.encoder.encode([question])[0]
-        return vector
-
-    def entry_cosines(self, question: str) -> FloatArray:
-        """Every entry's mean cosine over its phrasings (measured better than the best)."""
-        similarities = self.vectors @ self.query_vector(clean(question))
-        sums = np.bincount(self.phrasing_entry, weights=similarities, minlength=self.entry_count)
-        result: FloatArray = sums / self._phrasings_per_entry
-        return result
-
-
-def embed_phrasings(
-    kb: KnowledgeBase,
-    encoder: Encoder,
-    cache: VectorCache,
-    *,
-    progress: Progress | None = None,
-) -> SemanticVectors:
-    """Vectors of every question and alternative, from the cache where it has them."""
-    texts: list[str] = []
-    owners: list[int] = []
-    for number, entry in enumerate(kb.entries):
-        for phrasing in entry.phrasings:
-            texts.append(clean(phrasing, None))
-            owners.append(number)
-    vectors = embed(encoder, cache, texts, progress=progress)
-    return SemanticVectors(encoder, vectors, np.array(owners, dtype=np.int32))
-
-
-@dataclass(frozen=True)
-class Evidence:
-    """Both signals for every entry and the features of the best one (fused stage)."""
-
-    lexical: FloatArray
-    cosine: FloatArray
-    fused: FloatArray
-    order: npt.NDArray[np.intp]
-    features: tuple[float, ...]
-
-    @property
-    def margin(self) -> float:
-        second = self.fused[self.order[1]] if len(self.order) > 1 else 0.0
-        return float(self.fused[self.order[0]] - second)
 
 
 class Matcher:
@@ -252,53 +193,28 @@ class Matcher:
     ) -> Evidence:
         """Both signals for every entry, fused, and the features of the best entry."""
         assert self.semantic is not None, "evidence() needs the semantic stage"
-        s = self.settings
         query = query or self.analyse(question)
         lexical = self.scores(query) if lexical is None else lexical
-        cosines = self.semantic.entry_cosines(question)
-        similarity = np.clip((cosines - s.cosine_floor) / (1 - s.cosine_floor), 0.0, 1.0)
-        if self.stage == "semantic":
-            fused = similarity
-        else:
-            fused = s.lexical_share * lexical + (1 - s.lexical_share) * similarity
-        order = _top(fused, MAX_SUGGESTIONS + 2)
-        best = int(order[0])
-        total = sum(unit.weight for unit in query.units) or 1.0
-        unknown = sum(unit.weight for unit in query.units if not unit.known) / total
-        second = float(fused[order[1]]) if len(order) > 1 else 0.0
-        features = (
-            float(fused[best]),
-            float(fused[best]) - second,
-            float(lexical[best]),
-            float(lexical[best]) - _best_other(lexical, best),
-            float(cosines[best]),
-            float(cosines[best]) - _best_other(cosines, best),
-            float(int(np.argmax(lexical)) == best and int(np.argmax(cosines)) == best),
-            unknown,
-            float(np.log1p(len(query.units))),
+        repairs = {unit.word: unit.repaired for unit in query.units if unit.repaired}
+        cosines = self.semantic.entry_cosines(self.semantic.encoder_text(question, repairs))
+        coverage = entry_coverage(self.index, query.units, len(self.kb.entries))
+        return gather(
+            lexical,
+            cosines,
+            coverage,
+            query.units,
+            self.settings,
+            semantic_only=self.stage == "semantic",
+            keep=MAX_SUGGESTIONS + 2,
         )
-        return Evidence(lexical, cosines, fused, order, features)
 
     def _decide_fused(self, evidence: Evidence, units: tuple[Unit, ...]) -> MatchResult:
-        """Answer when confident and clearly ahead; suggest when plausible; else none."""
+        """The verdict on the fused evidence, with the entries to offer beside it."""
         s = self.settings
-        top = float(evidence.fused[evidence.order[0]])
-        probability: float | None
-        if self.stage == "semantic":
-            probability = None
-            confident = top >= s.semantic_answer and evidence.margin >= s.semantic_margin
-            plausible = top >= s.semantic_suggest
-        else:
-            probability = round(self.calibration.probability(evidence.features), 4)
-            confident = probability >= s.answer_probability and evidence.margin >= s.fused_margin
-            plausible = probability >= s.suggest_probability
-            if len(units) == 1:
-                # One word ("wordpress", "spam"): the cosine of a single word says little,
-                # and two entries about it are two meanings. Decide as the lexical stage
-                # does: answer only with a clear lexical lead, else suggest.
-                lexical_lead = evidence.features[3] >= s.margin
-                confident = confident and lexical_lead
-                plausible = plausible or evidence.features[2] >= s.suggest_threshold
+        decision, probability = verdict(
+            evidence, units, s, self.calibration, semantic_only=self.stage == "semantic"
+        )
+        top_score = float(evidence.fused[evidence.order[0]])
         ranking = tuple(
             Candidate(
                 self.kb.entries[int(number)],
@@ -308,13 +224,12 @@ class Matcher:
             )
             for number in evidence.order
         )
-        decision: Decision = "answer" if confident else "suggest" if plausible else "none"
         match = ranking[0] if decision == "answer" else None
         if decision == "none":
             # Closest topics only where the words themselves point there.
             suggestions = tuple(c for c in ranking if (c.lexical or 0.0) >= s.suggestion_floor)
         else:
-            suggestions = tuple(c for c in ranking[1:] if c.score >= top - s.suggest_window)
+            suggestions = tuple(c for c in ranking[1:] if c.score >= top_score - s.suggest_window)
             if decision == "suggest":
                 suggestions = (ranking[0], *suggestions)
         return MatchResult(
@@ -336,7 +251,7 @@ class Matcher:
         """The best ``limit`` entries that scored at all and at least ``floor``."""
         return tuple(
             Candidate(self.kb.entries[int(number)], round(float(scores[number]), 4))
-            for number in _top(scores, limit)
+            for number in top(scores, limit)
             if scores[number] > 0 and scores[number] >= floor
         )
 
@@ -367,7 +282,7 @@ class Matcher:
         scores = self.term_scores(query.units)
         if s.ngram_share <= 0 or not query.grams or not query.units:
             return scores
-        candidates = _top(scores, s.rerank)
+        candidates = top(scores, s.rerank)
         scores *= 1 - s.ngram_share
         for number in candidates:
             similarity = cosine(query.grams, self.ngrams.entry_vector(int(number)))
@@ -415,22 +330,6 @@ class Matcher:
     def _analyse(self, question: str) -> Query:
         found = words(question)
         return Query(self.reader.units(found), gram_vector(found))
-
-
-def _best_other(scores: FloatArray, best: int) -> float:
-    """The highest score of any entry but ``best``."""
-    if len(scores) < 2:
-        return 0.0
-    two = np.partition(scores, -2)[-2:]
-    return float(two[0] if scores[best] >= two[1] else two[1])
-
-
-def _top(scores: FloatArray, count: int) -> npt.NDArray[np.intp]:
-    """Indices of the ``count`` highest scores, best first (ties in entry order)."""
-    if len(scores) > count * 4:
-        part = np.argpartition(-scores, count)[:count]
-        return part[np.argsort(-scores[part], kind="stable")]
-    return np.argsort(-scores, kind="stable")[:count]
 
 
 def build_matcher(

@@ -30,7 +30,8 @@ from pathlib import Path
 
 from bot.errors import KnowledgeBaseError, Problem
 from bot.knowledge import KnowledgeBase, faq_files, load_knowledge_base
-from bot.matcher import Matcher, MatcherSettings, embed_phrasings
+from bot.matcher import Matcher, MatcherSettings
+from bot.phrasing_vectors import embed_phrasings
 from bot.progress import ProgressReport
 from bot.semantic import BATCH, Encoder, SemanticStatus, VectorCache, text_key
 from bot.text import clean

@@ -39,6 +39,8 @@ class Unit:
     weight: float
     forms: tuple[tuple[str, float], ...]
     how: str
+    repaired: str = ""
+    """For a misspelt word ("typo"), the knowledge-base word it was read as."""
 
     @property
     def known(self) -> bool:
@@ -216,7 +218,8 @@ class QuestionReader:
             return [Unit(word, weight, forms, "inflection")]
         corrected = self._correct_typo(word)
         if corrected:
-            return [Unit(word, self.weight[corrected[0]], (corrected,), "typo")]
+            term, credit, known = corrected
+            return [Unit(word, self.weight[term], ((term, credit),), "typo", known)]
         head = self._known_head(word)
         noun_factor = {True: 1.0, None: 0.75, False: 0.5}[noun]
         unknown_weight = credits.unknown_weight * self.unknown_idf * noun_factor
@@ -239,13 +242,13 @@ class QuestionReader:
                 found += [rest[:cut] for cut in range(4, len(rest)) if rest[:cut] in terms]
         return found[:3]
 
-    def _correct_typo(self, word: str) -> tuple[str, float] | None:
-        """The knowledge-base word one or two edits away, as a term with its credit."""
+    def _correct_typo(self, word: str) -> tuple[str, float, str] | None:
+        """The knowledge-base word one or two edits away: its term, credit and spelling."""
         if len(word) < 4 or word.isdigit():
             return None
         max_edits = 1 if len(word) < 8 else 2
         vocabulary = self.vocabulary
-        best: tuple[int, bool, float, str] | None = None
+        best: tuple[int, bool, float, str, str] | None = None
         for length in range(len(word) - max_edits, len(word) + max_edits + 1):
             pool = vocabulary.surface_by_length.get(length)
             if not pool:
@@ -257,12 +260,12 @@ class QuestionReader:
                 if term not in self.terms:
                     continue
                 # Fewest edits; then a kept first letter; then the commoner word.
-                key = (int(distance), known[0] != word[0], self.idf[term], term)
+                key = (int(distance), known[0] != word[0], self.idf[term], term, known)
                 if best is None or key < best:
                     best = key
         if best is None:
             return None
-        return best[3], self.credits.typo[best[0] - 1]
+        return best[3], self.credits.typo[best[0] - 1], best[4]
 
     def _known_head(self, word: str) -> str | None:
         """The last part of an unknown compound, if the knowledge base knows it."""

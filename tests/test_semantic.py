@@ -18,7 +18,8 @@ import pytest
 from bot import semantic
 from bot.errors import ConfigError
 from bot.knowledge import KnowledgeBase, load_knowledge_base
-from bot.matcher import Matcher, MatcherSettings, build_matcher, embed_phrasings
+from bot.matcher import Matcher, MatcherSettings, build_matcher
+from bot.phrasing_vectors import embed_phrasings
 from bot.reloader import KnowledgeBaseHolder
 from bot.semantic import (
     VectorCache,

@@ -1,0 +1,143 @@
+"""One confidence from two signals: the evidence about the best entry, and the verdict.
+
+The lexical score and the encoder's cosine are blended into one score per entry, which
+ranks; whether to answer with the best entry is decided on the calibrated probability
+(``bot.calibration``) of features that say how the evidence agrees, and on the lead
+over the runner-up, which is what keeps wrong answers down.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+import numpy as np
+import numpy.typing as npt
+
+from bot.calibration import Logistic
+from bot.index import FloatArray, Index
+from bot.vocabulary import Unit
+
+if TYPE_CHECKING:
+    from bot.matcher import MatcherSettings
+
+Decision = Literal["answer", "suggest", "none"]
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """Both signals for every entry and the features of the best one (fused stage)."""
+
+    lexical: FloatArray
+    cosine: FloatArray
+    fused: FloatArray
+    order: npt.NDArray[np.intp]
+    features: tuple[float, ...]
+
+    @property
+    def margin(self) -> float:
+        second = self.fused[self.order[1]] if len(self.order) > 1 else 0.0
+        return float(self.fused[self.order[0]] - second)
+
+
+def entry_coverage(index: Index, units: tuple[Unit, ...], entry_count: int) -> FloatArray:
+    """The share of the question's weight each entry's own words account for.
+
+    Unlike the lexical score this ignores how strongly an entry is about a word: it
+    asks only what of the question is left unexplained ("Mehrsprachige Erziehung" is
+    half explained by the multilingual-websites entry, "Erziehung" not at all).
+    """
+    coverage = np.zeros(entry_count)
+    total = sum(unit.weight for unit in units) or 1.0
+    for unit in units:
+        best = np.zeros(entry_count)
+        for term, credit in unit.forms:
+            strong = index.postings[term].strong_entries
+            best[strong] = np.maximum(best[strong], credit)
+        coverage += unit.weight * best
+    result: FloatArray = coverage / total
+    return result
+
+
+def gather(
+    lexical: FloatArray,
+    cosines: FloatArray,
+    coverage: FloatArray,
+    units: tuple[Unit, ...],
+    settings: MatcherSettings,
+    *,
+    semantic_only: bool,
+    keep: int,
+) -> Evidence:
+    """Fuse both signals and collect the features of the best entry."""
+    s = settings
+    similarity = np.clip((cosines - s.cosine_floor) / (1 - s.cosine_floor), 0.0, 1.0)
+    if semantic_only:
+        fused = similarity
+    else:
+        fused = s.lexical_share * lexical + (1 - s.lexical_share) * similarity
+    order = top(fused, keep)
+    best = int(order[0])
+    total = sum(unit.weight for unit in units) or 1.0
+    unknown = sum(unit.weight for unit in units if not unit.known) / total
+    second = float(fused[order[1]]) if len(order) > 1 else 0.0
+    features = (
+        float(fused[best]),
+        float(fused[best]) - second,
+        float(lexical[best]),
+        float(lexical[best]) - best_other(lexical, best),
+        float(cosines[best]),
+        float(cosines[best]) - best_other(cosines, best),
+        float(int(np.argmax(lexical)) == best and int(np.argmax(cosines)) == best),
+        unknown,
+        float(np.log1p(len(units))),
+        float(coverage[best]),
+        float(coverage[best]) - best_other(coverage, best),
+    )
+    return Evidence(lexical, cosines, fused, order, features)
+
+
+def verdict(
+    evidence: Evidence,
+    units: tuple[Unit, ...],
+    settings: MatcherSettings,
+    calibration: Logistic,
+    *,
+    semantic_only: bool,
+) -> tuple[Decision, float | None]:
+    """Answer when confident and clearly ahead; suggest when plausible; else none."""
+    s = settings
+    top_score = float(evidence.fused[evidence.order[0]])
+    probability: float | None
+    if semantic_only:
+        probability = None
+        confident = top_score >= s.semantic_answer and evidence.margin >= s.semantic_margin
+        plausible = top_score >= s.semantic_suggest
+    else:
+        probability = round(calibration.probability(evidence.features), 4)
+        confident = probability >= s.answer_probability and evidence.margin >= s.fused_margin
+        plausible = probability >= s.suggest_probability
+        if len(units) == 1:
+            # One word ("wordpress", "spam"): the cosine of a single word says little,
+            # and two entries about it are two meanings. Decide as the lexical stage
+            # does: answer only with a clear lexical lead, else suggest.
+            lexical_lead = evidence.features[3] >= s.margin
+            confident = confident and lexical_lead
+            plausible = plausible or evidence.features[2] >= s.suggest_threshold
+    return ("answer" if confident else "suggest" if plausible else "none"), probability
+
+
+def best_other(scores: FloatArray, best: int) -> float:
+    """The highest score of any entry but ``best``."""
+    if len(scores) < 2:
+        return 0.0
+    two = np.partition(scores, -2)[-2:]
+    return float(two[0] if scores[best] >= two[1] else two[1])
+
+
+def top(scores: FloatArray, count: int) -> npt.NDArray[np.intp]:
+    """Indices of the ``count`` highest scores, best first (ties in entry order)."""
+    if len(scores) > count * 4:
+        part = np.argpartition(-scores, count)[:count]
+        return part[np.argsort(-scores[part], kind="stable")]
+    return np.argsort(-scores, kind="stable")[:count]

@@ -1,0 +1,76 @@
+"""The semantic stage's view of a knowledge base: one vector per phrasing.
+
+Built on a worker thread (``embed_phrasings`` blocks while the encoder runs), then
+read by the matcher for every question: the question is respelled for the encoder
+(``bot.respelling``), encoded once (cached), and compared with every phrasing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from functools import lru_cache
+
+import numpy as np
+
+from bot.index import FloatArray, IntArray
+from bot.knowledge import KnowledgeBase
+from bot.respelling import Respeller, german_words
+from bot.semantic import Encoder, Progress, VectorCache, Vectors, embed
+from bot.text import clean
+
+
+class SemanticVectors:
+    """The vectors of a knowledge base's phrasings, and the encoder for questions."""
+
+    def __init__(
+        self,
+        encoder: Encoder,
+        vectors: Vectors,
+        phrasing_entry: IntArray,
+        respeller: Respeller | None = None,
+    ) -> None:
+        self.encoder = encoder
+        self.vectors = vectors
+        self.phrasing_entry = phrasing_entry
+        self.respeller = respeller or Respeller(frozenset())
+        self.entry_count = int(phrasing_entry.max()) + 1 if len(phrasing_entry) else 0
+        self._phrasings_per_entry = np.maximum(
+            np.bincount(phrasing_entry, minlength=self.entry_count), 1
+        )
+        self.query_vector: Callable[[str], Vectors] = lru_cache(maxsize=4096)(self._encode)
+
+    def _encode(self, question: str) -> Vectors:
+        vector: Vectors = self.encoder.encode([question])[0]
+        return vector
+
+    def encoder_text(self, question: str, repairs: Mapping[str, str]) -> str:
+        """The question as the encoder reads it: cleaned, misspelt words repaired."""
+        wanted = {word: known for word, known in repairs.items() if self.respeller.misspelt(word)}
+        return self.respeller.respell(clean(question), wanted)
+
+    def entry_cosines(self, text: str) -> FloatArray:
+        """Every entry's mean cosine over its phrasings (measured better than the best)."""
+        similarities = self.vectors @ self.query_vector(text)
+        sums = np.bincount(self.phrasing_entry, weights=similarities, minlength=self.entry_count)
+        result: FloatArray = sums / self._phrasings_per_entry
+        return result
+
+
+def embed_phrasings(
+    kb: KnowledgeBase,
+    encoder: Encoder,
+    cache: VectorCache,
+    *,
+    progress: Progress | None = None,
+) -> SemanticVectors:
+    """Vectors of every question and alternative, from the cache where it has them."""
+    texts: list[str] = []
+    owners: list[int] = []
+    for number, entry in enumerate(kb.entries):
+        for phrasing in entry.phrasings:
+            texts.append(clean(phrasing, None))
+            owners.append(number)
+    vectors = embed(encoder, cache, texts, progress=progress)
+    # The word list loads here, on the embedding thread, not on the first question.
+    respeller = Respeller(german_words())
+    return SemanticVectors(encoder, vectors, np.array(owners, dtype=np.int32), respeller)

@@ -1,0 +1,95 @@
+"""The question the encoder reads: misspelt words repaired, umlauts restored."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bot.knowledge import load_knowledge_base
+from bot.matcher import Matcher
+from bot.phrasing_vectors import embed_phrasings
+from bot.respelling import Respeller, german_words
+from bot.semantic import VectorCache, Vectors
+
+
+@pytest.fixture(scope="module")
+def respeller() -> Respeller:
+    return Respeller(german_words())
+
+
+def test_the_german_word_list_ships_with_the_package() -> None:
+    words = german_words()
+    assert len(words) > 100_000
+    assert {"nichts", "verwenden", "für", "plötzlich"} <= words
+
+
+@pytest.mark.parametrize(
+    ("written", "meant"),
+    [("fuer", "für"), ("ploetzlich", "plötzlich"), ("Muessen", "Müssen"), ("gross", "groß")],
+)
+def test_umlauts_written_as_two_letters_are_restored(
+    respeller: Respeller, written: str, meant: str
+) -> None:
+    assert respeller.with_umlauts(written) == meant
+    assert respeller.respell(f"Was {written} ein Test", {}) == f"Was {meant} ein Test"
+
+
+def test_real_words_and_unknown_names_stay_as_written(respeller: Respeller) -> None:
+    text = "Kann man Kuenstlerxyz neue Fragen stellen? Kuenstlerxyz, Muehle"
+    assert (
+        respeller.respell(text, {})
+        == "Kann man Kuenstlerxyz neue Fragen stellen? Kuenstlerxyz, Mühle"
+    )
+
+
+def test_a_repaired_word_is_replaced_only_when_it_is_no_german_word(respeller: Respeller) -> None:
+    assert respeller.misspelt("wordpess")
+    assert not respeller.misspelt("besten")  # a word of its own, not a typo of "testen"
+    assert not respeller.misspelt("fuer")
+    assert respeller.respell("Spricht was für Wordpess?", {"wordpess": "wordpress"}) == (
+        "Spricht was für wordpress?"
+    )
+    assert respeller.respell("Kommnetar-Spam", {"kommnetar": "kommentar"}) == "kommentar-Spam"
+
+
+def test_without_a_word_list_the_text_is_unchanged() -> None:
+    bare = Respeller(frozenset())
+    assert bare.respell("fuer Wordpess", {"wordpess": "wordpress"}) == "fuer Wordpess"
+    assert not bare.misspelt("wordpess")
+
+
+class RecordingEncoder:
+    """Records what the matcher asks it to encode; every text gets the same vector."""
+
+    model_id = "recording-1"
+    dimension = 4
+
+    def __init__(self) -> None:
+        self.encoded: list[str] = []
+
+    def encode(self, texts: Sequence[str]) -> Vectors:
+        self.encoded += texts
+        return np.tile(np.array([1, 0, 0, 0], dtype=np.float32), (len(texts), 1))
+
+
+def test_the_matcher_encodes_the_respelled_question(tmp_path: Path) -> None:
+    folder = tmp_path / "faq"
+    folder.mkdir()
+    (folder / "web.yaml").write_text(
+        "category: Web\nentries:\n"
+        "  - id: cms\n    question: Warum sollten wir WordPress nehmen?\n"
+        "    answer: Weil es verbreitet ist.\n"
+        "  - id: ssl\n    question: Wie bekomme ich ein Zertifikat?\n"
+        "    answer: Mit Let's Encrypt.\n",
+        encoding="utf-8",
+    )
+    kb = load_knowledge_base(folder)
+    encoder = RecordingEncoder()
+    semantic = embed_phrasings(kb, encoder, VectorCache(None, encoder.model_id, 4))
+    matcher = Matcher(kb).with_semantic(semantic)
+    encoder.encoded.clear()
+    matcher.evidence("lohnt sich wordpess fuer uns, oder besser nichts?")
+    assert encoder.encoded == ["lohnt sich wordpress für uns, oder besser nichts?"]
