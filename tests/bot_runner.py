@@ -17,7 +17,6 @@ import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from types import TracebackType
 
 from telegram.ext import ContextTypes
 
@@ -144,16 +143,10 @@ class SteppedBot:
         self._offset = 0
         self._runner = asyncio.Runner()
 
-    def __enter__(self) -> SteppedBot:
+    def start(self) -> None:
         self._runner.run(self._start())
-        return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
+    def stop(self) -> None:
         try:
             self._runner.run(self._stop())
         finally:
@@ -187,6 +180,18 @@ class SteppedBot:
     async def _record_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         assert context.error is not None
         self.errors.append(context.error)
+
+
+@contextmanager
+def stepped_bot(
+    fake: FakeBotApi, settings: Settings, holder: KnowledgeBaseHolder | None = None
+) -> Iterator[SteppedBot]:
+    bot = SteppedBot(fake, settings, holder)
+    bot.start()
+    try:
+        yield bot
+    finally:
+        bot.stop()
 
 
 @contextmanager

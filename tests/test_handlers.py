@@ -24,7 +24,7 @@ from bot.knowledge import Entry
 from bot.reloader import KnowledgeBaseHolder
 from bot.stats import Stats
 from bot.telegram import handlers, inline
-from tests.bot_runner import ADMIN_ID, SteppedBot, settings_for
+from tests.bot_runner import ADMIN_ID, SteppedBot, settings_for, stepped_bot
 from tests.conftest import FAQ_DIR, overview, topic_labels
 from tests.fake_bot_api import Call, FakeBotApi
 
@@ -71,7 +71,7 @@ def holder() -> KnowledgeBaseHolder:
 @pytest.fixture
 def bot(fake: FakeBotApi, tmp_path: Path, holder: KnowledgeBaseHolder) -> Iterator[SteppedBot]:
     settings = settings_for(fake, FAQ_DIR, tmp_path / "data")
-    with SteppedBot(fake, settings, holder) as stepped:
+    with stepped_bot(fake, settings, holder) as stepped:
         yield stepped
 
 
