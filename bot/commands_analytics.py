@@ -133,7 +133,7 @@ def _empty_database_reason(url: str) -> str:
 
 def _database_url() -> str | None:
     """DATABASE_URL (environment or .env), checked: reports read where the bot writes."""
-    from bot.config import load_store_settings, read_environment
+    from bot.config import load_store_settings
 
     return load_store_settings(read_environment()).database_url
 
