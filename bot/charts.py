@@ -16,7 +16,7 @@ becomes a ``<title>`` too, so hovering a bar shows its numbers without JavaScrip
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from bot.handoff_store import HandoffCounts
@@ -263,7 +263,25 @@ def chosen_entries(chosen: Sequence[ChosenEntry], none_chosen: int) -> Spec:
     return _horizontal_bars(values, title="Auswahlen", colour=colour)
 
 
-def _daily_line(points: list[dict[str, Any]], *, title: str, axis: Spec, colour: str) -> Spec:
+def _daily_line(
+    days: Sequence[Day],
+    value: Callable[[Day], float | None],
+    text: Callable[[float], str],
+    *,
+    title: str,
+    axis: Spec,
+    colour: str,
+) -> Spec:
+    """A line over the days that have a value; ``text`` is the tooltip after the day."""
+    points = [
+        {
+            "day": day.day,
+            "value": round(number, 4),
+            "text": f"{_german_day(day.day)}: {text(number)}",
+        }
+        for day in days
+        if (number := value(day)) is not None
+    ]
     return _spec(
         width=WIDTH // 2 - 20,
         height=200,
@@ -301,17 +319,10 @@ def _daily_line(points: list[dict[str, Any]], *, title: str, axis: Spec, colour:
 
 def answered_share(days: Sequence[Day]) -> Spec:
     """Line: the share of questions answered outright, per day with questions."""
-    points = [
-        {
-            "day": day.day,
-            "value": round(share, 4),
-            "text": f"{_german_day(day.day)}: {round(share * 100)} % direkt beantwortet",
-        }
-        for day in days
-        if (share := day.answered_share) is not None
-    ]
     return _daily_line(
-        points,
+        days,
+        lambda day: day.answered_share,
+        lambda share: f"{round(share * 100)} % direkt beantwortet",
         title="direkt beantwortet",
         axis={"format": ".0%", "tickCount": 5},
         colour=DECISION_STYLE["answer"][1],
@@ -320,17 +331,10 @@ def answered_share(days: Sequence[Day]) -> Spec:
 
 def median_confidence(days: Sequence[Day]) -> Spec:
     """Line: the median best score of each day's FAQ questions (0 to 1)."""
-    points = [
-        {
-            "day": day.day,
-            "value": round(median, 4),
-            "text": f"{_german_day(day.day)}: Median " + f"{median:.2f}".replace(".", ","),
-        }
-        for day in days
-        if (median := day.median_confidence) is not None
-    ]
     return _daily_line(
-        points,
+        days,
+        lambda day: day.median_confidence,
+        lambda median: "Median " + f"{median:.2f}".replace(".", ","),
         title="Median-Konfidenz",
         axis={"format": ".1f", "tickCount": 5},
         colour=ACCENT,

@@ -16,11 +16,13 @@ with the analytics writer. With DATABASE_URL the same SQL runs on PostgreSQL
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import json
 import secrets
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -93,6 +95,14 @@ class HandoffRepository:
             self._connection = connection
         return self._connection
 
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[SqlConnection]:
+        """The connection, under the lock, in one transaction (committed on leaving)."""
+        with self._lock:
+            db = self._db()
+            with db:
+                yield db
+
     def close(self) -> None:
         with self._lock:
             if self._connection is not None:
@@ -143,50 +153,43 @@ class HandoffRepository:
 
     def link(self, handoff_id: int, side: Side, message_id: int) -> None:
         """Remember that a message in the staff group or the customer's chat belongs here."""
-        with self._lock:
-            db = self._db()
-            with db:
-                self._link(db, handoff_id, side, message_id)
+        with self._transaction() as db:
+            self._link(db, handoff_id, side, message_id)
 
     def answered(self, handoff_id: int, answer: str, customer_message_id: int) -> None:
         """The answer reached the customer: forget the chat id and the first name."""
-        with self._lock:
-            db = self._db()
-            with db:
-                db.execute(
-                    "UPDATE handoffs SET status = 'answered', answer = ?, answered_at = ?,"
-                    " customer_chat_id = NULL, first_name = NULL WHERE id = ?",
-                    (answer[:4000], now_iso(), handoff_id),
-                )
-                self._link(db, handoff_id, "customer", customer_message_id)
+        with self._transaction() as db:
+            db.execute(
+                "UPDATE handoffs SET status = 'answered', answer = ?, answered_at = ?,"
+                " customer_chat_id = NULL, first_name = NULL WHERE id = ?",
+                (answer[:4000], now_iso(), handoff_id),
+            )
+            self._link(db, handoff_id, "customer", customer_message_id)
 
     def reopen(self, handoff_id: int, chat_id: int, first_name: str) -> None:
         """The customer replied to the team's answer: open again for the next answer."""
-        with self._lock:
-            db = self._db()
-            with db:
-                db.execute(
-                    "UPDATE handoffs SET status = 'open', opened_at = ?, customer_chat_id = ?,"
-                    " first_name = ? WHERE id = ?",
-                    (now_iso(), chat_id, first_name[:64], handoff_id),
-                )
+        with self._transaction() as db:
+            db.execute(
+                "UPDATE handoffs SET status = 'open', opened_at = ?, customer_chat_id = ?,"
+                " first_name = ? WHERE id = ?",
+                (now_iso(), chat_id, first_name[:64], handoff_id),
+            )
 
     def expire(self, now: datetime | None = None) -> int:
         """Apply the retention rules; returns how many open handoffs expired."""
-        with self._lock:
-            db = self._db()
-            with db:
-                cursor = db.execute(
-                    "UPDATE handoffs SET status = 'expired', customer_chat_id = NULL,"
-                    " first_name = NULL WHERE status = 'open' AND opened_at < ?",
-                    (_cutoff(self.open_days, now),),
-                )
-                db.execute(
-                    "UPDATE handoffs SET question = NULL, answer = NULL"
-                    " WHERE created_at < ? AND (question IS NOT NULL OR answer IS NOT NULL)",
-                    (_cutoff(self.text_days, now),),
-                )
-            return int(cursor.rowcount)
+        with self._transaction() as db:
+            cursor = db.execute(
+                "UPDATE handoffs SET status = 'expired', customer_chat_id = NULL,"
+                " first_name = NULL WHERE status = 'open' AND opened_at < ?",
+                (_cutoff(self.open_days, now),),
+            )
+            db.execute(
+                "UPDATE handoffs SET question = NULL, answer = NULL"
+                " WHERE created_at < ? AND (question IS NOT NULL OR answer IS NOT NULL)",
+                (_cutoff(self.text_days, now),),
+            )
+            expired = int(cursor.rowcount)
+        return expired
 
     # Reading ---------------------------------------------------------------------
 

@@ -126,14 +126,7 @@ class FileReader:
             return None
         before = len(self.problems)
         entry_id = self._text(fields.get("id"), "id")
-        if entry_id is not None and not ID_PATTERN.match(entry_id):
-            self.error(
-                fields["id"],
-                "bad-id",
-                f"Die id „{entry_id}“ ist nicht erlaubt: 1 bis 60 Zeichen aus a-z, 0-9 und"
-                " Bindestrich, ohne Umlaute, Leerzeichen und Großbuchstaben, z. B. „dnssec“"
-                " oder „google-maps“.",
-            )
+        self._of_form(fields, "id", entry_id, ID_PATTERN)
         question = self._text(fields.get("question"), "question")
         answer = self._text(fields.get("answer"), "answer")
         alternatives_node = fields.get("alternatives")
@@ -315,18 +308,28 @@ class FileReader:
         self.error(node, "not-text", f"{label} in Zeile {line} ist eine Liste, kein Text.{fix}")
         return None
 
-    def _text_list(self, node: yaml.Node | None, name: str, *, numbers: bool = False) -> list[str]:
+    def _of_form(
+        self, fields: dict[str, yaml.Node], key: str, value: str | None, pattern: re.Pattern[str]
+    ) -> bool:
+        """False, with the error "bad-<key>" at the key's node, if ``value`` is set but not
+        of the pattern's form (a missing value is the text check's to report)."""
+        if value is None or pattern.match(value):
+            return True
+        self.error(fields[key], f"bad-{key}", wording.bad_form_message(key, value))
+        return False
+
+    def _items(self, node: yaml.Node | None, name: str) -> list[yaml.Node]:
+        """The items of the list under key ``name``: none if the key is absent or empty;
+        none and an error if it is not a list."""
         if node is None or _is_null(node):
             return []
         if not isinstance(node, yaml.SequenceNode):
-            self.error(
-                node,
-                "not-a-list",
-                f"„{name}“ muss eine Liste sein: jeder Wert in einer eigenen Zeile, die mit"
-                " „- “ beginnt, oder alle in eckigen Klammern wie [SSL, DNS].",
-            )
+            self.error(node, "not-a-list", wording.not_a_list_message(name))
             return []
-        values = [self._text(item, name, numbers=numbers) for item in node.value]
+        return list(node.value)
+
+    def _text_list(self, node: yaml.Node | None, name: str, *, numbers: bool = False) -> list[str]:
+        values = [self._text(item, name, numbers=numbers) for item in self._items(node, name)]
         return [value for value in values if value]
 
     def _option(self, node: yaml.Node | None, name: str, kind: str) -> str | bool | None:
@@ -345,30 +348,14 @@ class FileReader:
         return None
 
     def _links(self, node: yaml.Node | None) -> list[Link]:
-        if node is None or _is_null(node):
-            return []
-        if not isinstance(node, yaml.SequenceNode):
-            self.error(
-                node,
-                "not-a-list",
-                "„links“ muss eine Liste von Links sein, jeder beginnend mit „- title:“ und"
-                " darunter „url:“.",
-            )
-            return []
         links = []
-        for item in node.value:
+        for item in self._items(node, "links"):
             fields = self._mapping(item, LINK_KEYS, "link")
             if fields is None:
                 continue
             title = self._text(fields.get("title"), "title")
             url = self._text(fields.get("url"), "url")
-            if url is not None and not URL_PATTERN.match(url):
-                self.error(
-                    fields["url"],
-                    "bad-url",
-                    f"„{url}“ ist keine Webadresse. Schreiben Sie die vollständige Adresse"
-                    " mit https://, z. B. https://www.example.com/.",
-                )
+            if not self._of_form(fields, "url", url, URL_PATTERN):
                 continue
             if url is not None and url.startswith("http://"):
                 self.warn(

@@ -43,3 +43,30 @@ def unknown_key_message(key: str, allowed: dict[str, bool]) -> str:
     if guess is not None:
         message += f" Meinten Sie „{guess[0]}“?"
     return message + " Erlaubt sind: " + ", ".join(allowed) + "."
+
+
+def not_a_list_message(name: str) -> str:
+    """What a list under ``name`` looks like, for a value that is none."""
+    if name == "links":
+        return (
+            "„links“ muss eine Liste von Links sein, jeder beginnend mit „- title:“ und"
+            " darunter „url:“."
+        )
+    return (
+        f"„{name}“ muss eine Liste sein: jeder Wert in einer eigenen Zeile, die mit"
+        " „- “ beginnt, oder alle in eckigen Klammern wie [SSL, DNS]."
+    )
+
+
+def bad_form_message(key: str, value: str) -> str:
+    """Why an id or a url is not allowed, and how it is written."""
+    if key == "id":
+        return (
+            f"Die id „{value}“ ist nicht erlaubt: 1 bis 60 Zeichen aus a-z, 0-9 und"
+            " Bindestrich, ohne Umlaute, Leerzeichen und Großbuchstaben, z. B. „dnssec“"
+            " oder „google-maps“."
+        )
+    return (
+        f"„{value}“ ist keine Webadresse. Schreiben Sie die vollständige Adresse"
+        " mit https://, z. B. https://www.example.com/."
+    )

@@ -9,7 +9,7 @@ ever reach the page; question texts only where STORE_QUESTIONS kept them.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from html import escape
 
@@ -177,36 +177,37 @@ def _top_entries(report: Report, kb: KnowledgeBase) -> str:
         "Wie oft ein Eintrag angezeigt wurde (direkte Antworten und gewählte Vorschläge),"
         " mit den Bewertungen der Kunden.",
         _chart("entries-by-hits", charts.entries_by_hits(report.entries))
-        + _entry_table(report.entries, kb),
+        + _entry_table(report.entries, kb, _HITS_COLUMNS),
     )
 
 
-def _entry_table(entries: Iterable[EntryStats], kb: KnowledgeBase) -> str:
+EntryColumn = tuple[str, Callable[[EntryStats], str]]
+"""A numeric column of an entry table: its heading and its cell."""
+
+_HITS_COLUMNS: tuple[EntryColumn, ...] = (
+    ("Aufrufe", lambda e: number(e.hits)),
+    ("hilfreich", lambda e: number(e.helpful)),
+    ("nicht hilfreich", lambda e: number(e.not_helpful)),
+)
+_RATING_COLUMNS: tuple[EntryColumn, ...] = (
+    ("nicht hilfreich", lambda e: number(e.not_helpful)),
+    ("Bewertungen", lambda e: number(e.helpful + e.not_helpful)),
+    ("Anteil", lambda e: f"{round(e.not_helpful_ratio * 100)} %"),
+)
+
+
+def _entry_table(
+    entries: Iterable[EntryStats], kb: KnowledgeBase, columns: Sequence[EntryColumn]
+) -> str:
+    """One row per entry: its name, then the ``columns``."""
+    head = "".join(f'<th class="num">{heading}</th>' for heading, _ in columns)
     rows = "".join(
-        f"<tr><td>{_entry_name(e.entry_id, kb)}</td><td class='num'>{number(e.hits)}</td>"
-        f"<td class='num'>{number(e.helpful)}</td>"
-        f"<td class='num'>{number(e.not_helpful)}</td></tr>"
+        f"<tr><td>{_entry_name(e.entry_id, kb)}</td>"
+        + "".join(f"<td class='num'>{cell(e)}</td>" for _, cell in columns)
+        + "</tr>"
         for e in entries
     )
-    return (
-        '<table><thead><tr><th>Eintrag</th><th class="num">Aufrufe</th>'
-        '<th class="num">hilfreich</th><th class="num">nicht hilfreich</th></tr></thead>'
-        f"<tbody>{rows}</tbody></table>"
-    )
-
-
-def _ratings_table(entries: Iterable[EntryStats], kb: KnowledgeBase) -> str:
-    rows = "".join(
-        f"<tr><td>{_entry_name(e.entry_id, kb)}</td><td class='num'>{number(e.not_helpful)}</td>"
-        f"<td class='num'>{number(e.helpful + e.not_helpful)}</td>"
-        f"<td class='num'>{round(e.not_helpful_ratio * 100)} %</td></tr>"
-        for e in entries
-    )
-    return (
-        '<table><thead><tr><th>Eintrag</th><th class="num">nicht hilfreich</th>'
-        '<th class="num">Bewertungen</th><th class="num">Anteil</th></tr></thead>'
-        f"<tbody>{rows}</tbody></table>"
-    )
+    return f"<table><thead><tr><th>Eintrag</th>{head}</tr></thead><tbody>{rows}</tbody></table>"
 
 
 def _not_helpful(report: Report, kb: KnowledgeBase) -> str:
@@ -220,7 +221,7 @@ def _not_helpful(report: Report, kb: KnowledgeBase) -> str:
         "Diese Antworten haben Kunden am häufigsten als „nicht hilfreich“ bewertet: Lohnt"
         " sich ein Blick auf Antworttext und Formulierungen?",
         _chart("ratings", charts.ratings(report.most_not_helpful))
-        + _ratings_table(report.most_not_helpful, kb),
+        + _entry_table(report.most_not_helpful, kb, _RATING_COLUMNS),
     )
 
 

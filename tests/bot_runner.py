@@ -1,7 +1,9 @@
-"""Run the real Application in a background thread against the fake Bot API.
+"""Run the real Application against the fake Bot API, polling or step by step.
 
-Tests stay synchronous: they inject updates into the fake server and wait for what
-the bot sends, while the bot polls over real HTTP on 127.0.0.1 in its own event loop.
+Tests stay synchronous. BotThread polls over real HTTP on 127.0.0.1 in its own event
+loop while the test injects updates into the fake server and waits for what the bot
+sends. SteppedBot fetches and handles the queued updates only when the test says so,
+and returns when every reply is out: what it returns is all the bot sent for them.
 """
 
 from __future__ import annotations
@@ -16,14 +18,16 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
+from telegram.ext import ContextTypes
+
 from bot.config import Settings
 from bot.metrics import Metrics
 from bot.reloader import KnowledgeBaseHolder
 from bot.stats import Stats
 from bot.store import Store
-from bot.telegram.app import build_application
+from bot.telegram.app import build_application, outbox_of
 from tests.conftest import FAQ_DIR, ROOT
-from tests.fake_bot_api import FakeBotApi, bot_base_urls
+from tests.fake_bot_api import Call, FakeBotApi, bot_base_urls
 
 ADMIN_ID = 777
 
@@ -115,6 +119,79 @@ class BotThread:
             await application.stop()
             if application.post_stop:
                 await application.post_stop(application)
+
+
+class SteppedBot:
+    """The Application as ``faqbot run`` builds it (post_init and post_stop included),
+    talking HTTP to the fake, that handles updates only in :meth:`step`.
+
+    Each step fetches what the fake has queued with getUpdates, hands every update to
+    the application's update processor as the poller would, one after the other, and
+    waits until the outbox has sent every reply. No waiting for a poll: a test sees
+    exactly what the bot sent for the updates of that step, and nothing later.
+    """
+
+    def __init__(
+        self, fake: FakeBotApi, settings: Settings, holder: KnowledgeBaseHolder | None = None
+    ) -> None:
+        self.fake = fake
+        self.holder = holder or KnowledgeBaseHolder(settings.faq_dir)
+        self.stats = Stats()
+        self.application = build_application(settings, self.holder, self.stats)
+        self.errors: list[BaseException] = []  # what reached the error handlers
+        self.application.add_error_handler(self._record_error)
+        self._offset = 0
+        self._runner = asyncio.Runner()
+
+    def start(self) -> None:
+        self._runner.run(self._start())
+
+    def stop(self) -> None:
+        try:
+            self._runner.run(self._stop())
+        finally:
+            self._runner.close()
+
+    def step(self) -> list[Call]:
+        """Handle every queued update to its end; the Bot API calls that made."""
+        before = len(self.fake.calls)
+        self._runner.run(self._handle_queued())
+        return [call for call in self.fake.calls[before:] if call.method != "getUpdates"]
+
+    async def _start(self) -> None:
+        await self.application.initialize()
+        if self.application.post_init:
+            await self.application.post_init(self.application)
+
+    async def _stop(self) -> None:
+        if self.application.post_stop:
+            await self.application.post_stop(self.application)
+        await self.application.shutdown()
+
+    async def _handle_queued(self) -> None:
+        application = self.application
+        for update in await application.bot.get_updates(offset=self._offset, timeout=0):
+            self._offset = update.update_id + 1
+            await application.update_processor.process_update(
+                update, application.process_update(update)
+            )
+        await outbox_of(application).flush()
+
+    async def _record_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        assert context.error is not None
+        self.errors.append(context.error)
+
+
+@contextmanager
+def stepped_bot(
+    fake: FakeBotApi, settings: Settings, holder: KnowledgeBaseHolder | None = None
+) -> Iterator[SteppedBot]:
+    bot = SteppedBot(fake, settings, holder)
+    bot.start()
+    try:
+        yield bot
+    finally:
+        bot.stop()
 
 
 @contextmanager

@@ -238,7 +238,7 @@ def test_eval_unknown_expected_id_is_a_clear_error(
 
 def _none_of_these_number(question: str) -> int:
     """Where "Keine davon" is listed: after the suggestions the bot makes (as configured)."""
-    from bot.cli import semantic_matcher
+    from bot.commands_common import semantic_matcher
 
     matcher, _ = semantic_matcher(load_knowledge_base(FAQ_DIR))
     return len(matcher.match(question).suggestions) + 1

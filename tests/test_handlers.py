@@ -1,125 +1,55 @@
 """bot.telegram.handlers in process: updates in, the Bot API calls the bot makes out.
 
-The real Application with the real handlers; only HTTP is replaced by a recording
-request object, so each test sees exactly what would have been sent to Telegram.
+The real Application as ``faqbot run`` wires it, talking HTTP to the fake Bot API on
+127.0.0.1 (tests/fake_bot_api.py). It handles the queued updates one step at a time
+(tests/bot_runner.py's SteppedBot), so each test sees exactly what the bot sent to
+Telegram for them: the raw parameters, before the fake parses any HTML.
 """
 
 from __future__ import annotations
 
-import asyncio
 import html
-import json
-from collections.abc import Callable
-from dataclasses import dataclass, field
+import itertools
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-from telegram import Chat, Message, MessageEntity, Update, User
-from telegram.ext import ContextTypes
-from telegram.request import BaseRequest, RequestData
+from telegram import Chat, Message, MessageEntity, User
 
 from bot import texts as bot_texts
-from bot.config import Settings
+from bot.knowledge import Entry
 from bot.reloader import KnowledgeBaseHolder
 from bot.stats import Stats
-from bot.telegram import app as wiring
 from bot.telegram import handlers, inline
+from tests.bot_runner import ADMIN_ID, SteppedBot, settings_for, stepped_bot
 from tests.conftest import FAQ_DIR, overview, topic_labels
+from tests.fake_bot_api import Call, FakeBotApi
 
-TOKEN = "123456:TEST-token"
-BOT_ID = 4242
+JSON = dict[str, Any]
+
+BOT_ID = 4242  # who the fake Bot API says the bot is
 BOT_USERNAME = "faq_test_bot"
-ADMIN_ID = 777
 CUSTOMER_ID = 1001
 GROUP_ID = -100123
-CONTACT = "Rufen Sie uns an: 030 1234567."
+CONTACT = "Rufen Sie uns an: 030 1234567."  # as settings_for() configures the bot
 
 ANSWERED = "Hallo, wie werde ich Spamkommentare los?"
 SUGGESTED = "WordPress"
 UNANSWERED = "Wie backe ich einen Apfelkuchen?"
 
-BOT_USER = {
-    "id": BOT_ID,
-    "is_bot": True,
-    "first_name": "FAQ",
-    "username": BOT_USERNAME,
-    "can_join_groups": True,
-    "can_read_all_group_messages": False,
-    "supports_inline_queries": True,
-}
-
-
-# The fake Bot API ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Call:
-    """One Bot API request the bot made."""
-
-    url: str
-    method: str  # the Bot API method, e.g. "sendMessage"
-    params: dict[str, Any]
-
-
-class RecordingRequest(BaseRequest):
-    """Answers every Bot API call from canned JSON and records it."""
-
-    def __init__(self) -> None:
-        self.calls: list[Call] = []
-        self._message_ids = iter(range(5000, 10_000))
-
-    @property
-    def read_timeout(self) -> float | None:
-        return 1.0
-
-    async def initialize(self) -> None:
-        pass
-
-    async def shutdown(self) -> None:
-        pass
-
-    async def do_request(
-        self,
-        url: str,
-        method: str,
-        request_data: RequestData | None = None,
-        read_timeout: Any = None,
-        write_timeout: Any = None,
-        connect_timeout: Any = None,
-        pool_timeout: Any = None,
-    ) -> tuple[int, bytes]:
-        api_method = url.rsplit("/", 1)[-1]
-        params = dict(request_data.parameters) if request_data is not None else {}
-        self.calls.append(Call(url, api_method, params))
-        return 200, json.dumps({"ok": True, "result": self._result(api_method, params)}).encode()
-
-    def _result(self, api_method: str, params: dict[str, Any]) -> object:
-        if api_method == "getMe":
-            return BOT_USER
-        if api_method == "sendMessage":
-            chat_id = int(params["chat_id"])
-            return {
-                "message_id": next(self._message_ids),
-                "date": 1_700_000_000,
-                "chat": {"id": chat_id, "type": "private" if chat_id > 0 else "group"},
-                "from": BOT_USER,
-                "text": params.get("text", ""),
-            }
-        return True
-
 
 @dataclass
 class Conversation:
-    """A running bot and what it sent."""
+    """What the bot sent to Telegram in one step, and its counts so far."""
 
-    request: RecordingRequest
+    made: list[Call]
     stats: Stats
-    errors: list[BaseException] = field(default_factory=list)
 
     def calls(self, method: str) -> list[dict[str, Any]]:
-        return [call.params for call in self.request.calls if call.method == method]
+        return [call.params for call in self.made if call.method == method]
 
     @property
     def sent(self) -> list[dict[str, Any]]:
@@ -139,56 +69,53 @@ def holder() -> KnowledgeBaseHolder:
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return Settings(
-        token=TOKEN,
-        faq_dir=FAQ_DIR,
-        data_dir=tmp_path / "data",
-        admin_ids=frozenset({ADMIN_ID}),
-        rate_limit=0.0,
-        contact_text=CONTACT,
-    )
+def bot(fake: FakeBotApi, tmp_path: Path, holder: KnowledgeBaseHolder) -> Iterator[SteppedBot]:
+    settings = settings_for(fake, FAQ_DIR, tmp_path / "data")
+    with stepped_bot(fake, settings, holder) as stepped:
+        yield stepped
 
 
 @pytest.fixture
-def talk(settings: Settings, holder: KnowledgeBaseHolder) -> Talk:
-    """Feed updates to the real Application; returns everything it sent."""
+def talk(fake: FakeBotApi, bot: SteppedBot) -> Talk:
+    """Queue ``updates`` (those the fake queued itself are not queued twice), let the bot
+    handle everything queued, and return what it sent for it."""
 
-    def run(*updates: dict[str, Any]) -> Conversation:
-        conversation = Conversation(RecordingRequest(), Stats())
-
-        async def record_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-            assert context.error is not None
-            conversation.errors.append(context.error)
-
-        async def scenario() -> None:
-            # The real wiring (outbox, rate limiter, handlers); only HTTP is recorded.
-            application = wiring.build_application(
-                settings,
-                holder,
-                conversation.stats,
-                request=conversation.request,
-                updates_request=RecordingRequest(),
-            )
-            application.add_error_handler(record_error)
-            await application.initialize()
-            try:
-                for update in updates:
-                    await application.process_update(Update.de_json(update, application.bot))
-            finally:
-                await wiring.outbox_of(application).close(5)  # every reply is out
-                await application.shutdown()
-
-        asyncio.run(scenario())
-        assert conversation.errors == []
+    def run(*updates: JSON) -> Conversation:
+        pending = {update["update_id"] for update in fake.pending_updates}
+        for update in updates:
+            if update.get("update_id") not in pending:
+                fake.add_update(update)
+        conversation = Conversation(bot.step(), bot.stats)
+        assert bot.errors == []
+        assert [call for call in conversation.made if not call.ok] == []
         return conversation
 
     return run
 
 
-# Updates as Telegram sends them -------------------------------------------------------------
+def entry(holder: KnowledgeBaseHolder, entry_id: str) -> Entry:
+    found = holder.current.kb.get(entry_id)
+    assert found is not None, entry_id
+    return found
 
-_update_ids = iter(range(1, 1_000_000))
+
+def title(holder: KnowledgeBaseHolder, entry_id: str) -> str:
+    """How an answer starts: its question in bold."""
+    return f"<b>{html.escape(entry(holder, entry_id).question)}</b>"
+
+
+def back_row(holder: KnowledgeBaseHolder, entry_id: str) -> list[tuple[str, str]]:
+    """The button back to the topic an entry was opened from."""
+    category = entry(holder, entry_id).category
+    return [("« Zurück", f"c:{holder.current.kb.category_id(category)}")]
+
+
+def on_screen(fake: FakeBotApi, chat_id: int = CUSTOMER_ID) -> JSON:
+    """The bot's latest message in the chat as the customer sees it (edits included)."""
+    return fake.sent_messages(chat_id)[-1]
+
+
+# Updates as Telegram sends them -------------------------------------------------------------
 
 
 def user(user_id: int = CUSTOMER_ID) -> dict[str, Any]:
@@ -202,17 +129,21 @@ def private_chat(user_id: int = CUSTOMER_ID) -> dict[str, Any]:
 GROUP_CHAT = {"id": GROUP_ID, "type": "supergroup", "title": "Kundenforum"}
 
 
+# Customers' message ids, apart from the ids the fake gives the bot's messages (from 1).
+_message_ids = itertools.count(1000)
+
+
 def message_update(
     text: str,
     *,
     chat: dict[str, Any] | None = None,
     sender: int = CUSTOMER_ID,
-    message_id: int = 10,
+    message_id: int | None = None,
     entities: list[dict[str, Any]] | None = None,
-    reply_to: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
+    """A text message as Telegram delivers it (the fake numbers the update)."""
     message: dict[str, Any] = {
-        "message_id": message_id,
+        "message_id": next(_message_ids) if message_id is None else message_id,
         "date": 1_700_000_000,
         "chat": chat or private_chat(sender),
         "from": user(sender),
@@ -222,9 +153,7 @@ def message_update(
         entities = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
     if entities:
         message["entities"] = entities
-    if reply_to is not None:
-        message["reply_to_message"] = reply_to
-    return {"update_id": next(_update_ids), "message": message}
+    return {"message": message}
 
 
 def mention(text: str, name: str = f"@{BOT_USERNAME}") -> list[dict[str, Any]]:
@@ -233,11 +162,10 @@ def mention(text: str, name: str = f"@{BOT_USERNAME}") -> list[dict[str, Any]]:
 
 
 def buttons(params: dict[str, Any]) -> list[list[tuple[str, str]]]:
+    """The inline keyboard the bot asked for, row by row: (label, callback data)."""
     markup = params.get("reply_markup")
-    if markup is None:
+    if not markup:
         return []
-    if isinstance(markup, str):
-        markup = json.loads(markup)
     return [
         [(key["text"], key["callback_data"]) for key in row] for row in markup["inline_keyboard"]
     ]
@@ -246,18 +174,22 @@ def buttons(params: dict[str, Any]) -> list[list[tuple[str, str]]]:
 # Private chats -------------------------------------------------------------------------------
 
 
-def test_start_up_asks_telegram_who_the_bot_is(talk: Talk) -> None:
-    conversation = talk()
-    assert [call.method for call in conversation.request.calls] == ["getMe"]
-    assert conversation.request.calls[0].url.endswith(f"/bot{TOKEN}/getMe")
+def test_start_up_asks_telegram_who_the_bot_is(fake: FakeBotApi, talk: Talk) -> None:
+    # The fake answers only requests with the bot's token (401 otherwise).
+    assert [call.method for call in fake.calls][:1] == ["getMe"]
+    assert all(call.ok for call in fake.calls)
+    [menu] = fake.calls_to("setMyCommands")
+    commands = [(item["command"], item["description"]) for item in menu.params["commands"]]
+    assert commands == list(bot_texts.COMMAND_MENU)
+    assert talk().made == []  # nothing more until a customer writes
 
 
-def test_private_question_gets_the_answer(talk: Talk) -> None:
+def test_private_question_gets_the_answer(talk: Talk, holder: KnowledgeBaseHolder) -> None:
     conversation = talk(message_update(ANSWERED))
     [reply] = conversation.sent
     assert reply["chat_id"] == CUSTOMER_ID
     assert reply["parse_mode"] == "HTML"
-    assert reply["text"].startswith("<b>Wie vermeide ich Kommentar-Spam in Blogs?</b>\n\n")
+    assert reply["text"].startswith(title(holder, "kommentar-spam") + "\n\n")
     assert buttons(reply) == [
         [("👍 Hilfreich", "f+:kommentar-spam"), ("👎 Nicht hilfreich", "f-:kommentar-spam")]
     ]
@@ -286,24 +218,27 @@ def test_private_unanswerable_question_offers_contact(talk: Talk) -> None:
     assert conversation.stats.unanswered["wie backe ich einen apfelkuchen?"] == 1
 
 
-def test_private_answer_links_are_clickable(talk: Talk) -> None:
-    conversation = talk(message_update("Was ist ein Corporate Blog?"))
+def test_private_answer_links_are_clickable(talk: Talk, holder: KnowledgeBaseHolder) -> None:
+    blog = entry(holder, "corporate-blog")
+    assert blog.links, "the test needs an entry with links"
+    conversation = talk(message_update(blog.question))
     [reply] = conversation.sent
     assert reply["text"].endswith(
         "Mehr dazu:\n"
-        '• <a href="https://developers.google.com/search/docs/fundamentals/'
-        'creating-helpful-content?hl=de">'
-        "Google Search Central: Hilfreiche, zuverlässige Inhalte erstellen</a>"
+        + "\n".join(
+            f'• <a href="{html.escape(link.url)}">{html.escape(link.title)}</a>'
+            for link in blog.links
+        )
     )
 
 
-def test_private_edited_question_is_answered_again(talk: Talk) -> None:
+def test_private_edited_question_is_answered_again(talk: Talk, holder: KnowledgeBaseHolder) -> None:
     edited = message_update(ANSWERED)
     edited["edited_message"] = edited.pop("message")
     edited["edited_message"]["edit_date"] = 1_700_000_100
     conversation = talk(edited)
     [reply] = conversation.sent
-    assert "Kommentar-Spam" in reply["text"]
+    assert reply["text"].startswith(title(holder, "kommentar-spam"))
 
 
 def test_start_welcomes_with_the_categories(talk: Talk, holder: KnowledgeBaseHolder) -> None:
@@ -313,18 +248,19 @@ def test_start_welcomes_with_the_categories(talk: Talk, holder: KnowledgeBaseHol
 
 
 @pytest.mark.parametrize(
-    ("command", "first_text", "count"),
+    ("command", "opened", "count"),
     [
-        ("/start dnssec", "<b>Was ist DNSSEC und wozu dient es?</b>", 1),
-        ("/start DNSSEC", "<b>Was ist DNSSEC und wozu dient es?</b>", 1),
-        ("/start gibt-es-nicht", bot_texts.UNKNOWN_ENTRY, 2),
+        ("/start dnssec", "dnssec", 1),
+        ("/start DNSSEC", "dnssec", 1),
+        ("/start gibt-es-nicht", None, 2),
     ],
 )
 def test_start_deep_link_opens_the_entry(
-    command: str, first_text: str, count: int, talk: Talk
+    command: str, opened: str | None, count: int, talk: Talk, holder: KnowledgeBaseHolder
 ) -> None:
     conversation = talk(message_update(command))
     assert len(conversation.sent) == count
+    first_text = bot_texts.UNKNOWN_ENTRY if opened is None else title(holder, opened)
     assert conversation.texts[0].startswith(first_text)
 
 
@@ -355,7 +291,7 @@ def test_sticker_gets_a_text_only_notice(talk: Talk) -> None:
 
 
 def test_flooding_customer_gets_one_notice_then_silence(talk: Talk) -> None:
-    conversation = talk(*(message_update("dnssec", message_id=n) for n in range(25)))
+    conversation = talk(*(message_update("dnssec") for _ in range(25)))
     assert len(conversation.sent) == 21
     assert conversation.texts[20] == bot_texts.FLOOD_NOTICE
 
@@ -369,35 +305,38 @@ def test_group_message_without_mention_is_ignored(talk: Talk) -> None:
     assert sum(conversation.stats.decisions.values()) == 0
 
 
-def test_group_mention_answers_quoting_the_asker(talk: Talk) -> None:
+def test_group_mention_answers_quoting_the_asker(talk: Talk, holder: KnowledgeBaseHolder) -> None:
     text = f"@{BOT_USERNAME} {ANSWERED}"
     conversation = talk(
         message_update(text, chat=GROUP_CHAT, message_id=321, entities=mention(text))
     )
     [reply] = conversation.sent
     assert reply["chat_id"] == GROUP_ID
-    assert "Kommentar-Spam" in reply["text"]
+    assert reply["text"].startswith(title(holder, "kommentar-spam"))
     assert reply["reply_parameters"] == {"message_id": 321, "allow_sending_without_reply": True}
 
 
-def test_group_reply_to_the_bot_is_answered(talk: Talk) -> None:
-    bots_message = {
-        "message_id": 300,
-        "date": 1_700_000_000,
-        "chat": GROUP_CHAT,
-        "from": BOT_USER,
-        "text": "Meinten Sie eine dieser Fragen?",
-    }
-    conversation = talk(message_update("dnssec", chat=GROUP_CHAT, reply_to=bots_message))
-    [reply] = conversation.sent
-    assert "DNSSEC" in reply["text"]
-    assert reply["reply_parameters"]["message_id"] == 10
+def test_group_reply_to_the_bot_is_answered(
+    fake: FakeBotApi, talk: Talk, holder: KnowledgeBaseHolder
+) -> None:
+    text = f"@{BOT_USERNAME} {SUGGESTED}"
+    talk(message_update(text, chat=GROUP_CHAT, entities=mention(text)))
+    bots_message = on_screen(fake, GROUP_ID)
+    question = fake.send_text(
+        "dnssec",
+        chat_id=GROUP_ID,
+        chat_type=GROUP_CHAT["type"],
+        reply_to_bot_message_id=bots_message["message_id"],
+    )
+    [reply] = talk(question).sent
+    assert reply["text"].startswith(title(holder, "dnssec"))
+    assert reply["reply_parameters"]["message_id"] == question["message"]["message_id"]
 
 
-def test_group_ask_command_is_answered(talk: Talk) -> None:
+def test_group_ask_command_is_answered(talk: Talk, holder: KnowledgeBaseHolder) -> None:
     conversation = talk(message_update(f"/frage@{BOT_USERNAME} dnssec", chat=GROUP_CHAT))
     [reply] = conversation.sent
-    assert "DNSSEC" in reply["text"]
+    assert reply["text"].startswith(title(holder, "dnssec"))
 
 
 def test_group_sticker_not_for_the_bot_is_ignored(talk: Talk) -> None:
@@ -417,13 +356,12 @@ def test_admin_command_from_a_customer_is_refused(command: str, talk: Talk) -> N
 
 
 def test_stats_for_an_admin_reports_in_german(talk: Talk) -> None:
-    conversation = talk(
-        message_update(ANSWERED),
-        message_update(UNANSWERED),
-        message_update("/stats", sender=ADMIN_ID),
-    )
-    report = conversation.texts[-1]
-    assert conversation.sent[-1]["chat_id"] == ADMIN_ID
+    talk(message_update(ANSWERED), message_update(UNANSWERED))
+    # A step of its own: replies to different chats may reach Telegram in any order.
+    conversation = talk(message_update("/stats", sender=ADMIN_ID))
+    [reply] = conversation.sent
+    report = reply["text"]
+    assert reply["chat_id"] == ADMIN_ID
     assert "Fragen gesamt: 2" in report
     assert "1× kommentar-spam" in report
     assert "1× wie backe ich einen apfelkuchen?" in report
@@ -438,54 +376,37 @@ def test_debug_for_an_admin_shows_the_decision(talk: Talk) -> None:
 # Buttons -------------------------------------------------------------------------------------
 
 
-def callback_update(
-    data: str, *, markup: list[list[tuple[str, str]]] | None = None
-) -> dict[str, Any]:
-    message: dict[str, Any] = {
-        "message_id": 77,
-        "date": 1_700_000_000,
-        "chat": private_chat(),
-        "from": BOT_USER,
-        "text": "Antwort",
-    }
-    if markup is not None:
-        message["reply_markup"] = {
-            "inline_keyboard": [
-                [{"text": text, "callback_data": action} for text, action in row] for row in markup
-            ]
-        }
-    return {
-        "update_id": next(_update_ids),
-        "callback_query": {
-            "id": "cb-1",
-            "from": user(),
-            "chat_instance": "ci-1",
-            "data": data,
-            "message": message,
-        },
-    }
-
-
-def test_button_suggestion_opens_the_entry_in_place(talk: Talk) -> None:
-    conversation = talk(callback_update("e:dnssec"))
+def test_button_suggestion_opens_the_entry_in_place(
+    fake: FakeBotApi, talk: Talk, holder: KnowledgeBaseHolder
+) -> None:
+    talk(message_update(SUGGESTED))
+    suggestions = on_screen(fake)
+    fake.press(suggestions, "e:dnssec")
+    conversation = talk()
     [edit] = conversation.calls("editMessageText")
-    assert edit["message_id"] == 77
-    assert edit["text"].startswith("<b>Was ist DNSSEC und wozu dient es?</b>")
+    assert edit["message_id"] == suggestions["message_id"]
+    assert edit["text"].startswith(title(holder, "dnssec"))
     assert len(conversation.calls("answerCallbackQuery")) == 1
     assert conversation.stats.entries["dnssec"] == 1
 
 
-def test_button_browsed_entry_has_a_way_back(talk: Talk) -> None:
-    [edit] = talk(callback_update("o:dnssec")).calls("editMessageText")
-    assert edit["text"].startswith("<b>Was ist DNSSEC und wozu dient es?</b>")
-    assert buttons(edit)[-1] == [("« Zurück", "c:web-technik")]
+def test_button_browsed_entry_has_a_way_back(
+    fake: FakeBotApi, talk: Talk, holder: KnowledgeBaseHolder
+) -> None:
+    talk(message_update("/themen"))
+    fake.press(on_screen(fake), "o:dnssec")
+    [edit] = talk().calls("editMessageText")
+    assert edit["text"].startswith(title(holder, "dnssec"))
+    assert buttons(edit)[-1] == back_row(holder, "dnssec")
 
 
 @pytest.mark.parametrize("data", ["e:gibt-es-nicht", "t"])
 def test_button_gone_entry_or_topics_shows_the_topics(
-    data: str, talk: Talk, holder: KnowledgeBaseHolder
+    data: str, fake: FakeBotApi, talk: Talk, holder: KnowledgeBaseHolder
 ) -> None:
-    [edit] = talk(callback_update(data)).calls("editMessageText")
+    talk(message_update(SUGGESTED))
+    fake.press(on_screen(fake), data)
+    [edit] = talk().calls("editMessageText")
     assert edit["text"] == "Zu diesen Themen kann ich Ihnen Auskunft geben:"
     assert [label for row in buttons(edit) for label, _ in row] == topic_labels(holder.current.kb)
 
@@ -493,9 +414,11 @@ def test_button_gone_entry_or_topics_shows_the_topics(
 # "c:3": a button from before categories had ids; "c:agentur": a category since removed.
 @pytest.mark.parametrize("data", ["c:3", "c:agentur"])
 def test_button_stale_category_says_so_with_fresh_topics(
-    data: str, talk: Talk, holder: KnowledgeBaseHolder
+    data: str, fake: FakeBotApi, talk: Talk, holder: KnowledgeBaseHolder
 ) -> None:
-    [edit] = talk(callback_update(data)).calls("editMessageText")
+    talk(message_update("/themen"))
+    fake.press(on_screen(fake), data)
+    [edit] = talk().calls("editMessageText")
     assert edit["text"] == (
         "Dieses Menü ist nicht mehr aktuell. Hier ist die aktuelle Übersicht.\n\n"
         "Zu diesen Themen kann ich Ihnen Auskunft geben:"
@@ -503,34 +426,54 @@ def test_button_stale_category_says_so_with_fresh_topics(
     assert [label for row in buttons(edit) for label, _ in row] == topic_labels(holder.current.kb)
 
 
-def test_button_none_of_these_offers_contact(talk: Talk) -> None:
-    [edit] = talk(callback_update("x")).calls("editMessageText")
+def test_button_none_of_these_offers_contact(fake: FakeBotApi, talk: Talk) -> None:
+    talk(message_update(SUGGESTED))
+    fake.click(on_screen(fake), "x")
+    [edit] = talk().calls("editMessageText")
     assert CONTACT in edit["text"]
 
 
 FEEDBACK_ROW = [("👍 Hilfreich", "f+:dnssec"), ("👎 Nicht hilfreich", "f-:dnssec")]
-BACK_ROW = [("« Zurück", "c:web-technik")]
 
 
-@pytest.mark.parametrize(
-    ("markup", "left"),
-    [([FEEDBACK_ROW], []), ([FEEDBACK_ROW, BACK_ROW], [BACK_ROW])],
-)
+def answer_on_screen(
+    fake: FakeBotApi, talk: Talk, holder: KnowledgeBaseHolder, *, browsed: bool
+) -> JSON:
+    """The DNSSEC answer as the customer sees it: asked for, or opened from its topic."""
+    if browsed:
+        talk(message_update("/themen"))
+        [(_, topic)] = back_row(holder, "dnssec")
+        fake.click(on_screen(fake), topic)
+        talk()
+        fake.click(on_screen(fake), "o:dnssec")
+        talk()
+    else:
+        talk(message_update("/start dnssec"))
+    return on_screen(fake)
+
+
+@pytest.mark.parametrize("browsed", [False, True], ids=["asked", "browsed"])
 def test_button_feedback_thanks_and_drops_the_feedback_buttons(
-    markup: list[list[tuple[str, str]]], left: list[list[tuple[str, str]]], talk: Talk
+    browsed: bool, fake: FakeBotApi, talk: Talk, holder: KnowledgeBaseHolder
 ) -> None:
-    conversation = talk(callback_update("f+:dnssec", markup=markup))
-    [answer] = conversation.calls("answerCallbackQuery")
-    assert answer["text"] == "Danke für Ihr Feedback!"
+    answer = answer_on_screen(fake, talk, holder, browsed=browsed)
+    left = [back_row(holder, "dnssec")] if browsed else []
+    assert buttons(answer) == [FEEDBACK_ROW, *left]
+    fake.click(answer, "f+:dnssec")
+    conversation = talk()
+    [thanks] = conversation.calls("answerCallbackQuery")
+    assert thanks["text"] == "Danke für Ihr Feedback!"
     [edit] = conversation.calls("editMessageReplyMarkup")
     assert buttons(edit) == left
     assert conversation.sent == []
     assert conversation.stats.helpful["dnssec"] == 1
 
 
-def test_button_unhelpful_feedback_offers_contact(talk: Talk) -> None:
-    markup = [[("👍 Hilfreich", "f+:dnssec"), ("👎 Nicht hilfreich", "f-:dnssec")]]
-    conversation = talk(callback_update("f-:dnssec", markup=markup))
+def test_button_unhelpful_feedback_offers_contact(
+    fake: FakeBotApi, talk: Talk, holder: KnowledgeBaseHolder
+) -> None:
+    fake.click(answer_on_screen(fake, talk, holder, browsed=False), "f-:dnssec")
+    conversation = talk()
     [reply] = conversation.sent
     assert CONTACT in reply["text"]
     assert conversation.stats.not_helpful["dnssec"] == 1
@@ -539,26 +482,21 @@ def test_button_unhelpful_feedback_offers_contact(talk: Talk) -> None:
 # Inline mode ---------------------------------------------------------------------------------
 
 
-def inline_update(query: str) -> dict[str, Any]:
-    return {
-        "update_id": next(_update_ids),
-        "inline_query": {"id": "iq-1", "from": user(), "query": query, "offset": ""},
-    }
-
-
-def test_inline_query_offers_matching_answers_to_post(talk: Talk) -> None:
-    [answer] = talk(inline_update("dnssec")).calls("answerInlineQuery")
+def test_inline_query_offers_matching_answers_to_post(
+    fake: FakeBotApi, talk: Talk, holder: KnowledgeBaseHolder
+) -> None:
+    [answer] = talk(fake.inline_query("dnssec")).calls("answerInlineQuery")
     first = answer["results"][0]
     assert first["id"] == "dnssec"
-    assert first["title"] == "Was ist DNSSEC und wozu dient es?"
+    assert first["title"] == entry(holder, "dnssec").question
     content = first["input_message_content"]
     assert content["parse_mode"] == "HTML"
-    assert content["message_text"].startswith("<b>Was ist DNSSEC und wozu dient es?</b>")
+    assert content["message_text"].startswith(title(holder, "dnssec"))
     assert len(answer["results"]) <= inline.INLINE_RESULTS
 
 
-def test_inline_query_empty_lists_the_first_entries(talk: Talk) -> None:
-    [answer] = talk(inline_update("")).calls("answerInlineQuery")
+def test_inline_query_empty_lists_the_first_entries(fake: FakeBotApi, talk: Talk) -> None:
+    [answer] = talk(fake.inline_query("")).calls("answerInlineQuery")
     assert len(answer["results"]) == inline.INLINE_RESULTS
     assert all(
         len(result["description"]) <= inline.INLINE_DESCRIPTION for result in answer["results"]

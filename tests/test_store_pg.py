@@ -13,7 +13,8 @@ from urllib.parse import urlsplit
 import psycopg
 import pytest
 
-from bot.cli import _secrets, main
+from bot.cli import main
+from bot.commands_run import secrets_to_redact
 from bot.config import load_store_settings
 from bot.errors import ConfigError
 from bot.handoff_store import HandoffRepository
@@ -246,7 +247,7 @@ def test_pg_restarted_mid_run_reconnects_and_loses_nothing(
 
 def test_database_url_password_never_reaches_a_log_line() -> None:
     url = "postgresql://faqbot:S3cr%21t-pw@db.internal:5432/faqbot"
-    redactor = SecretRedactor(_secrets({"DATABASE_URL": url}))
+    redactor = SecretRedactor(secrets_to_redact({"DATABASE_URL": url}))
     record = logging.LogRecord("x", logging.ERROR, "f", 1, "connect %s failed", (url,), None)
     redactor.filter(record)
     assert "S3cr" not in record.getMessage()

@@ -1,0 +1,53 @@
+"""What the faqbot commands share: their settings, the knowledge base and the matcher.
+
+Options on the command line win over the environment and ``.env``; the matcher is
+built as ``faqbot run`` builds it, so a question answers the same in every command.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+from bot.config import CommonSettings, load_common_settings, read_environment
+from bot.knowledge import KnowledgeBase, load_knowledge_base
+from bot.matcher import Matcher
+from bot.semantic import SemanticStatus
+
+
+def common_settings(args: argparse.Namespace) -> CommonSettings:
+    """The settings every command shares, from the options, the environment and .env."""
+    return load_common_settings(
+        read_environment(), faq_dir=args.faq_dir, data_dir=getattr(args, "data_dir", None)
+    )
+
+
+def resolve_faq_dir(args: argparse.Namespace) -> Path:
+    """--faq-dir, else $FAQ_DIR, else ./faq."""
+    return common_settings(args).faq_dir
+
+
+def resolve_data_dir(args: argparse.Namespace) -> Path:
+    """--data-dir, else $DATA_DIR, else ./data."""
+    return common_settings(args).data_dir
+
+
+def load(args: argparse.Namespace) -> tuple[KnowledgeBase, Matcher]:
+    """The knowledge base of --faq-dir and its matcher."""
+    kb = load_knowledge_base(resolve_faq_dir(args))
+    matcher, _ = semantic_matcher(kb)
+    return kb, matcher
+
+
+def semantic_matcher(kb: KnowledgeBase) -> tuple[Matcher, SemanticStatus]:
+    """The matcher as the bot runs it: SEMANTIC decides, vectors cached in DATA_DIR."""
+    from bot.matcher import build_matcher
+    from bot.progress import ProgressReport
+    from bot.semantic import load_encoder, parse_mode
+
+    encoder, status = load_encoder(parse_mode(os.environ.get("SEMANTIC")))
+    data_dir = Path(os.environ.get("DATA_DIR", "").strip() or "data")
+    progress = ProgressReport("Embedding the knowledge base")
+    matcher = build_matcher(kb, encoder=encoder, cache_folder=data_dir, progress=progress)
+    return matcher, status
