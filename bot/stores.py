@@ -40,8 +40,7 @@ class PgStore(Store):
         """Nothing yet: the salt is the database's, read when it is first reached."""
 
     def _open(self) -> SqlConnection:
-        self._salt = self.database.prepare(salt_candidate=_salt_file(self.data_dir))
-        self._hashes.clear()
+        self._hashes.salt = self.database.prepare(salt_candidate=_salt_file(self.data_dir))
         self._connection = self.database.connection()
         return self._connection
 
