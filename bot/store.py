@@ -34,8 +34,11 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from bot.errors import ReportUnavailable
 from bot.logs import ThrottledLog
 from bot.private_files import create_private, private_dir, private_file
+from bot.report import Report
+from bot.report_queries import build_report
 from bot.store_events import ChoiceEvent, Event, FeedbackEvent, QuestionEvent, now_iso
 from bot.store_faults import is_locked, is_store_error, make_writable, side_files
 from bot.store_rows import Row, UserHashes, event_row, forget_texts, insert_row, insert_rows
@@ -136,6 +139,14 @@ class Store:
         report = self.state.report()
         report["queued"] = self._queue.qsize()
         return report
+
+    def report(self, *, days: int | None = 30) -> Report:
+        """The report of `faqbot stats`, read from the file beside the writer (WAL)."""
+        try:
+            with reader(self.data_dir) as connection:
+                return build_report(connection, days=days)
+        except (sqlite3.Error, OSError) as exc:
+            raise ReportUnavailable(f"cannot read {self.path}: {exc}") from exc
 
     # Life cycle ------------------------------------------------------------------
 

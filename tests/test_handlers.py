@@ -22,8 +22,9 @@ from telegram.request import BaseRequest, RequestData
 
 from bot import texts as bot_texts
 from bot.config import Settings
+from bot.grouping import normalise
+from bot.memory_store import MemoryStore
 from bot.reloader import KnowledgeBaseHolder
-from bot.stats import Stats
 from bot.telegram import app as wiring
 from bot.telegram import handlers, inline
 from tests.conftest import FAQ_DIR, overview, topic_labels
@@ -115,7 +116,7 @@ class Conversation:
     """A running bot and what it sent."""
 
     request: RecordingRequest
-    stats: Stats
+    recorder: MemoryStore
     errors: list[BaseException] = field(default_factory=list)
 
     def calls(self, method: str) -> list[dict[str, Any]]:
@@ -155,7 +156,7 @@ def talk(settings: Settings, holder: KnowledgeBaseHolder) -> Talk:
     """Feed updates to the real Application; returns everything it sent."""
 
     def run(*updates: dict[str, Any]) -> Conversation:
-        conversation = Conversation(RecordingRequest(), Stats())
+        conversation = Conversation(RecordingRequest(), MemoryStore())
 
         async def record_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
             assert context.error is not None
@@ -166,7 +167,7 @@ def talk(settings: Settings, holder: KnowledgeBaseHolder) -> Talk:
             application = wiring.build_application(
                 settings,
                 holder,
-                conversation.stats,
+                conversation.recorder,
                 request=conversation.request,
                 updates_request=RecordingRequest(),
             )
@@ -175,6 +176,7 @@ def talk(settings: Settings, holder: KnowledgeBaseHolder) -> Talk:
             try:
                 for update in updates:
                     await application.process_update(Update.de_json(update, application.bot))
+                    await wiring.outbox_of(application).flush()  # replied (and recorded)
             finally:
                 await wiring.outbox_of(application).close(5)  # every reply is out
                 await application.shutdown()
@@ -262,8 +264,9 @@ def test_private_question_gets_the_answer(talk: Talk) -> None:
         [("👍 Hilfreich", "f+:kommentar-spam"), ("👎 Nicht hilfreich", "f-:kommentar-spam")]
     ]
     assert "reply_parameters" not in reply
-    assert conversation.stats.decisions["answer"] == 1
-    assert conversation.stats.entries["kommentar-spam"] == 1
+    report = conversation.recorder.report()
+    assert (report.totals.questions, report.totals.answered) == (1, 1)
+    assert [(entry.entry_id, entry.hits) for entry in report.entries] == [("kommentar-spam", 1)]
 
 
 def test_private_vague_question_gets_suggestions(talk: Talk) -> None:
@@ -283,7 +286,8 @@ def test_private_unanswerable_question_offers_contact(talk: Talk) -> None:
     assert "keine passende Antwort" in reply["text"]
     assert CONTACT in reply["text"]
     assert buttons(reply)[-1] == [("Alle Themen", "t")]
-    assert conversation.stats.unanswered["wie backe ich einen apfelkuchen?"] == 1
+    [unanswered] = conversation.recorder.report().unanswered_groups
+    assert (unanswered.count, unanswered.example) == (1, UNANSWERED)
 
 
 def test_private_answer_links_are_clickable(talk: Talk) -> None:
@@ -366,7 +370,7 @@ def test_flooding_customer_gets_one_notice_then_silence(talk: Talk) -> None:
 def test_group_message_without_mention_is_ignored(talk: Talk) -> None:
     conversation = talk(message_update(ANSWERED, chat=GROUP_CHAT))
     assert conversation.sent == []
-    assert sum(conversation.stats.decisions.values()) == 0
+    assert conversation.recorder.report().totals.questions == 0
 
 
 def test_group_mention_answers_quoting_the_asker(talk: Talk) -> None:
@@ -424,9 +428,9 @@ def test_stats_for_an_admin_reports_in_german(talk: Talk) -> None:
     )
     report = conversation.texts[-1]
     assert conversation.sent[-1]["chat_id"] == ADMIN_ID
-    assert "Fragen gesamt: 2" in report
+    assert report.startswith("Fragen (letzte 30 Tage): 2 · beantwortet 50 %")
     assert "1× kommentar-spam" in report
-    assert "1× wie backe ich einen apfelkuchen?" in report
+    assert f"1× {normalise(UNANSWERED)}" in report
 
 
 def test_debug_for_an_admin_shows_the_decision(talk: Talk) -> None:
@@ -472,7 +476,9 @@ def test_button_suggestion_opens_the_entry_in_place(talk: Talk) -> None:
     assert edit["message_id"] == 77
     assert edit["text"].startswith("<b>Was ist DNSSEC und wozu dient es?</b>")
     assert len(conversation.calls("answerCallbackQuery")) == 1
-    assert conversation.stats.entries["dnssec"] == 1
+    assert [(entry.entry_id, entry.hits) for entry in conversation.recorder.report().entries] == [
+        ("dnssec", 1)
+    ]
 
 
 def test_button_browsed_entry_has_a_way_back(talk: Talk) -> None:
@@ -525,7 +531,8 @@ def test_button_feedback_thanks_and_drops_the_feedback_buttons(
     [edit] = conversation.calls("editMessageReplyMarkup")
     assert buttons(edit) == left
     assert conversation.sent == []
-    assert conversation.stats.helpful["dnssec"] == 1
+    [rated] = conversation.recorder.report().entries
+    assert (rated.entry_id, rated.helpful, rated.not_helpful) == ("dnssec", 1, 0)
 
 
 def test_button_unhelpful_feedback_offers_contact(talk: Talk) -> None:
@@ -533,7 +540,8 @@ def test_button_unhelpful_feedback_offers_contact(talk: Talk) -> None:
     conversation = talk(callback_update("f-:dnssec", markup=markup))
     [reply] = conversation.sent
     assert CONTACT in reply["text"]
-    assert conversation.stats.not_helpful["dnssec"] == 1
+    [rated] = conversation.recorder.report().entries
+    assert (rated.entry_id, rated.helpful, rated.not_helpful) == ("dnssec", 0, 1)
 
 
 # Inline mode ---------------------------------------------------------------------------------
