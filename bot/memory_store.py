@@ -29,7 +29,7 @@ from bot.logs import ThrottledLog
 from bot.report import Report
 from bot.report_queries import build_report
 from bot.store_events import Event
-from bot.store_rows import UserHashes, event_row, forget_texts, insert_row
+from bot.store_rows import UserHashes, event_row, forget_texts, insert_rows
 from bot.store_schema import SQLITE_MIGRATIONS
 
 logger = logging.getLogger(__name__)
@@ -72,7 +72,7 @@ class MemoryStore:
         try:
             row = event_row(event, self._hashes, keep_texts=self.keep_texts)
             with self._lock, self._connection:
-                insert_row(self._connection, row)
+                insert_rows(self._connection, [row])
                 self._housekeeping(row.kind)
         except Exception as exc:  # analytics never costs an answer
             self.dropped += 1

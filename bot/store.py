@@ -41,7 +41,7 @@ from bot.report import Report
 from bot.report_queries import build_report
 from bot.store_events import ChoiceEvent, Event, FeedbackEvent, QuestionEvent, now_iso
 from bot.store_faults import is_locked, is_store_error, make_writable, side_files
-from bot.store_rows import Row, UserHashes, event_row, forget_texts, insert_row, insert_rows
+from bot.store_rows import Row, UserHashes, event_row, forget_texts, insert_rows
 from bot.store_sqlite import (
     DATABASE_FILE,
     MIGRATIONS,
@@ -299,29 +299,31 @@ class Store:
         Rows written are removed from ``pending``, so a retry never writes one twice.
         Returns how many were written.
         """
-        try:
-            with connection:
-                insert_rows(connection, pending)
-        except Exception as exc:
-            if self._is_store_error(exc):
-                raise
-        else:
+        if self._try_insert(connection, pending) is None:
             written = len(pending)
             pending.clear()
             return written
         written = 0
         for row in list(pending):
-            try:
-                with connection:
-                    insert_row(connection, row)
-            except Exception as exc:
-                if self._is_store_error(exc):
-                    raise
-                self._drop_unstorable(row.kind, exc)
-            else:
+            error = self._try_insert(connection, [row])
+            if error is None:
                 written += 1
+            else:
+                self._drop_unstorable(row.kind, error)
             pending.remove(row)
         return written
+
+    def _try_insert(self, connection: SqlConnection, rows: list[Row]) -> Exception | None:
+        """Insert ``rows`` in one transaction; the error if it is theirs, not the store's
+        (a store error is raised: the caller retries the whole batch)."""
+        try:
+            with connection:
+                insert_rows(connection, rows)
+        except Exception as exc:
+            if self._is_store_error(exc):
+                raise
+            return exc
+        return None
 
     def _drop_unstorable(self, kind: str, exc: BaseException) -> None:
         self.state.lose("unstorable")

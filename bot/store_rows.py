@@ -115,14 +115,6 @@ def insert_rows(connection: SqlConnection, rows: list[Row]) -> None:
             insert_click(connection, row)
 
 
-def insert_row(connection: SqlConnection, row: Row) -> None:
-    """Insert one row of any kind."""
-    if row.kind == "question":
-        connection.execute(INSERT_QUESTION, row.values)
-    else:
-        insert_click(connection, row)
-
-
 def insert_click(connection: SqlConnection, row: Row) -> None:
     """A vote or a choice, linked to the question whose reply carried the button."""
     at, user_hash, chat_hash, message_id, entry_id, helpful = row.values
