@@ -11,8 +11,10 @@ no question texts with STORE_QUESTIONS=false, texts forgotten after RETENTION_DA
 Memory is bounded: beyond MAX_QUESTIONS the oldest questions go, with the clicks of
 their time.
 
-Recording is a single insert on the caller's thread (a few microseconds); a report is
-built on a copy taken under the lock, so answers never wait for a report.
+Recording is one insert on the caller's thread: ~40 µs an event (50,000 questions
+measured on the 2-core machine), against ~1.5 ms of CPU an update costs in all. A
+report is built on a copy taken under the lock (~6 ms for 50,000 questions; the report
+itself took 0.55 s), so answers never wait for a report.
 """
 
 from __future__ import annotations
