@@ -3,7 +3,8 @@
     FaqError
      ├── KnowledgeBaseError   the FAQ files cannot be loaded as a whole
      ├── LabelledSetError     an evaluation file is malformed
-     └── ConfigError          a setting from the environment is missing or invalid
+     ├── ConfigError          a setting from the environment is missing or invalid
+     └── ReportUnavailable    the analytics store cannot be read just now
 
 Every message says what is wrong, where, and what to do. The CLI turns these into
 clean exits; nothing else should need to catch them.
@@ -78,3 +79,7 @@ class LabelledSetError(FaqError):
 
 class ConfigError(FaqError):
     """An environment setting is missing or has a bad value."""
+
+
+class ReportUnavailable(FaqError):
+    """The analytics store cannot be read just now (locked, missing, database down)."""

@@ -28,7 +28,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from bot.store import DATABASE_FILE, SqlConnection, connect, load_salt, migrate, now_iso
+from bot.store_events import now_iso
+from bot.store_sqlite import DATABASE_FILE, SqlConnection, connect, load_salt, migrate
 
 if TYPE_CHECKING:
     from bot.store_pg import PgDatabase

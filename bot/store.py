@@ -2,7 +2,7 @@
 
 SQLite in DATA_DIR by default (file, schema, migrations, salt: bot/store_sqlite.py);
 PostgreSQL with DATABASE_URL (bot/store_pg.py, bot/stores.py). The events recorded are
-in bot/store_events.py.
+in bot/store_events.py, the rows they become (and the privacy rules) in bot/store_rows.py.
 
 What is kept per question: time, chat type, a salted hash of the user (the salt is a
 random file in DATA_DIR; no names, no raw ids), the text (unless STORE_QUESTIONS is
@@ -25,9 +25,6 @@ dialect in bot/store_pg.py): only opening, the salt and the error classes differ
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import hmac
-import json
 import logging
 import os
 import queue
@@ -35,21 +32,16 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from bot.errors import ReportUnavailable
 from bot.logs import ThrottledLog
 from bot.private_files import create_private, private_dir, private_file
+from bot.report import Report
+from bot.report_queries import build_report
 from bot.store_events import ChoiceEvent, Event, FeedbackEvent, QuestionEvent, now_iso
-from bot.store_faults import (
-    SQLITE_INTEGER,
-    is_locked,
-    is_store_error,
-    make_writable,
-    side_files,
-    storable,
-)
+from bot.store_faults import is_locked, is_store_error, make_writable, side_files
+from bot.store_rows import Row, UserHashes, event_row, forget_texts, insert_rows
 from bot.store_sqlite import (
     DATABASE_FILE,
     MIGRATIONS,
@@ -99,11 +91,6 @@ MAX_QUEUE = 100_000
 """Events waiting for the writer at most (~300 bytes each, so ~30 MB): a store that is
 down for long loses the newest events, counted, instead of growing without end."""
 
-INSERT_QUESTION = (
-    "INSERT INTO questions (asked_at, chat_type, user_hash, text, decision, top_entry,"
-    " top_score, suggestions, chat_hash, reply_message_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-)
-
 
 class Store:
     """Queues events and writes them from one background thread."""
@@ -131,8 +118,7 @@ class Store:
         self._on_failure = on_failure
         # Unbounded underneath so the stop marker always fits; record() keeps the bound.
         self._queue: queue.Queue[Event | None] = queue.Queue()
-        self._salt = b""
-        self._hashes: dict[int, str] = {}
+        self._hashes = UserHashes()
         self._stopping = threading.Event()
         self._stop_deadline = float("inf")
         self._connection: SqlConnection | None = None
@@ -154,6 +140,14 @@ class Store:
         report["queued"] = self._queue.qsize()
         return report
 
+    def report(self, *, days: int | None = 30) -> Report:
+        """The report of `faqbot stats`, read from the file beside the writer (WAL)."""
+        try:
+            with reader(self.data_dir) as connection:
+                return build_report(connection, days=days)
+        except (sqlite3.Error, OSError) as exc:
+            raise ReportUnavailable(f"cannot read {self.path}: {exc}") from exc
+
     # Life cycle ------------------------------------------------------------------
 
     def start(self) -> None:
@@ -171,10 +165,10 @@ class Store:
     def _load_salt(self) -> None:
         try:
             private_dir(self.data_dir)
-            self._salt = load_salt(self.data_dir)
+            self._hashes.salt = load_salt(self.data_dir)
         except OSError as exc:
             logger.error("Cannot read or create the salt in %s: %s", self.data_dir, exc)
-            self._salt = os.urandom(32)  # hashes still unlinkable, just not stable
+            self._hashes.salt = os.urandom(32)  # hashes still unlinkable, just not stable
 
     @staticmethod
     def _is_store_error(exc: BaseException) -> bool:
@@ -213,14 +207,8 @@ class Store:
         self._queue.put_nowait(event)
 
     def user_hash(self, user_id: int) -> str:
-        """The salted, unlinkable stand-in for a Telegram id (cached: users come back)."""
-        cached = self._hashes.get(user_id)
-        if cached is None:
-            if len(self._hashes) > 100_000:
-                self._hashes.clear()
-            digest = hmac.new(self._salt, str(user_id).encode(), hashlib.sha256)
-            cached = self._hashes[user_id] = digest.hexdigest()[:24]
-        return cached
+        """The salted, unlinkable stand-in for a Telegram id."""
+        return self._hashes(user_id)
 
     # The writer thread -------------------------------------------------------------
 
@@ -311,38 +299,31 @@ class Store:
         Rows written are removed from ``pending``, so a retry never writes one twice.
         Returns how many were written.
         """
-        try:
-            with connection:
-                # Questions first, in one statement: clicks later in the batch may
-                # point at them.
-                questions = [row.values for row in pending if row.kind == "question"]
-                connection.executemany(INSERT_QUESTION, questions)
-                for row in pending:
-                    if row.kind != "question":
-                        self._insert(connection, row)
-        except Exception as exc:
-            if self._is_store_error(exc):
-                raise
-        else:
+        if self._try_insert(connection, pending) is None:
             written = len(pending)
             pending.clear()
             return written
         written = 0
         for row in list(pending):
-            try:
-                with connection:
-                    if row.kind == "question":
-                        connection.execute(INSERT_QUESTION, row.values)
-                    else:
-                        self._insert(connection, row)
-            except Exception as exc:
-                if self._is_store_error(exc):
-                    raise
-                self._drop_unstorable(row.kind, exc)
-            else:
+            error = self._try_insert(connection, [row])
+            if error is None:
                 written += 1
+            else:
+                self._drop_unstorable(row.kind, error)
             pending.remove(row)
         return written
+
+    def _try_insert(self, connection: SqlConnection, rows: list[Row]) -> Exception | None:
+        """Insert ``rows`` in one transaction; the error if it is theirs, not the store's
+        (a store error is raised: the caller retries the whole batch)."""
+        try:
+            with connection:
+                insert_rows(connection, rows)
+        except Exception as exc:
+            if self._is_store_error(exc):
+                raise
+            return exc
+        return None
 
     def _drop_unstorable(self, kind: str, exc: BaseException) -> None:
         self.state.lose("unstorable")
@@ -359,8 +340,8 @@ class Store:
     def _open(self) -> SqlConnection:
         try:
             private_dir(self.data_dir)  # recreated if it was removed
-            if not (self.data_dir / SALT_FILE).exists() and self._salt:
-                save_salt(self.data_dir, self._salt)  # keep hashes stable across a restart
+            if not (self.data_dir / SALT_FILE).exists() and self._hashes.salt:
+                save_salt(self.data_dir, self._hashes.salt)  # keep hashes stable across a restart
             create_private(self.path)
             private_file(self.path)
             for side in side_files(self.path):
@@ -377,102 +358,15 @@ class Store:
         return connection
 
     def _prepare(self, event: Event) -> Row | None:
-        """The row for ``event``, its texts made storable; None (counted) if impossible."""
+        """The row for ``event``; None (counted) if no database can take it."""
         try:
-            if isinstance(event, QuestionEvent):
-                values = self._question_row(event)
-                kind = "question"
-            else:
-                values = self._click_row(event)
-                kind = "feedback" if isinstance(event, FeedbackEvent) else "choice"
-            for value in values:
-                if isinstance(value, int) and value not in SQLITE_INTEGER:
-                    raise OverflowError("an integer too large for SQLite")
+            return event_row(event, self._hashes, keep_texts=self.keep_texts)
         except Exception as exc:
             self._drop_unstorable(type(event).__name__, exc)
             return None
-        return Row(kind, tuple(storable(v) if isinstance(v, str) else v for v in values))
-
-    def _question_row(self, event: QuestionEvent) -> tuple[object, ...]:
-        return (
-            event.asked_at,
-            event.chat_type,
-            self.user_hash(event.user_id),
-            event.text[:1000] if self.keep_texts else None,
-            event.decision,
-            event.top_entry,
-            round(event.top_score, 4),
-            json.dumps(list(event.suggestions)),
-            self.user_hash(event.chat_id),
-            event.reply_message_id,
-        )
-
-    def _click_row(self, event: FeedbackEvent | ChoiceEvent) -> tuple[object, ...]:
-        helpful = int(event.helpful) if isinstance(event, FeedbackEvent) else None
-        return (
-            event.at,
-            self.user_hash(event.user_id),
-            self.user_hash(event.chat_id),
-            event.message_id,
-            event.entry_id,
-            helpful,
-        )
-
-    def _insert(self, connection: SqlConnection, row: Row) -> None:
-        at, user_hash, chat_hash, message_id, entry_id, helpful = row.values
-        question_id = self._question_for(connection, chat_hash, message_id)
-        if row.kind == "feedback":
-            if question_id is not None:
-                # One vote per person and answer: pressing 👍 twenty times, or 👍 then
-                # 👎, leaves one row, the last. (An answer not linked to a question, one
-                # browsed in /themen, is kept apart in memory by the handler.)
-                connection.execute(
-                    "DELETE FROM feedback WHERE user_hash = ? AND entry_id = ? AND question_id = ?",
-                    (user_hash, entry_id, question_id),
-                )
-            connection.execute(
-                "INSERT INTO feedback (at, user_hash, entry_id, helpful, question_id)"
-                " VALUES (?, ?, ?, ?, ?)",
-                (at, user_hash, entry_id, helpful, question_id),
-            )
-        else:
-            connection.execute(
-                "INSERT INTO choices (at, user_hash, entry_id, question_id) VALUES (?, ?, ?, ?)",
-                (at, user_hash, entry_id, question_id),
-            )
-
-    def _question_for(
-        self, connection: SqlConnection, chat_hash: object, message_id: object
-    ) -> int | None:
-        if message_id is None:
-            return None
-        row = connection.execute(
-            "SELECT id FROM questions WHERE chat_hash = ? AND reply_message_id = ?"
-            " ORDER BY id DESC LIMIT 1",
-            (chat_hash, message_id),
-        ).fetchone()
-        return int(row[0]) if row else None
 
     def _retention(self, connection: SqlConnection) -> None:
         if time.monotonic() - self._last_retention < RETENTION_CHECK_SECONDS:
             return
         self._last_retention = time.monotonic()
         forget_texts(connection, self.retention_days)
-
-
-@dataclass(frozen=True)
-class Row:
-    """An event turned into the values its table takes."""
-
-    kind: str
-    values: tuple[object, ...]
-
-
-def forget_texts(connection: SqlConnection, retention_days: int) -> int:
-    """Delete question texts older than ``retention_days``; counts stay. Returns rows."""
-    cutoff = (datetime.now(UTC) - timedelta(days=retention_days)).isoformat(timespec="seconds")
-    with connection:
-        cursor = connection.execute(
-            "UPDATE questions SET text = NULL WHERE text IS NOT NULL AND asked_at < ?", (cutoff,)
-        )
-    return int(cursor.rowcount)

@@ -1,8 +1,9 @@
 """The SQLite side of the store: the file, its schema and migrations, the salt file.
 
 DATA_DIR/faqbot.sqlite3 in WAL mode, so `faqbot stats` can read while the bot writes.
-The schema is versioned (PRAGMA user_version) and migrated forward at start-up, one
-transaction per step; an older file is upgraded, never dropped. The salt for user
+The schema (bot/store_schema.py, shared with PostgreSQL) is versioned (PRAGMA
+user_version) and migrated forward at start-up, one transaction per step; an older
+file is upgraded, never dropped. The salt for user
 hashes is a random file in DATA_DIR, readable only by the bot. PostgreSQL's
 counterparts are in bot/store_pg.py; ``SqlConnection`` is what both backends'
 connections offer the SQL in bot/store.py, bot/handoff_store.py and the reports.
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import Any, Protocol, Self
 
 from bot.private_files import private_dir, private_file, write_private
+from bot.store_schema import SQLITE_MIGRATIONS
 
 logger = logging.getLogger("bot.store")
 
@@ -26,70 +28,7 @@ DATABASE_FILE = "faqbot.sqlite3"
 SALT_FILE = "salt"
 BUSY_TIMEOUT_MS = 2000
 
-MIGRATIONS: tuple[str, ...] = (
-    # 1: questions, feedback and choices.
-    """
-    CREATE TABLE questions (
-        id INTEGER PRIMARY KEY,
-        asked_at TEXT NOT NULL,
-        chat_type TEXT NOT NULL,
-        user_hash TEXT NOT NULL,
-        text TEXT,
-        decision TEXT NOT NULL,
-        top_entry TEXT,
-        top_score REAL NOT NULL,
-        suggestions TEXT NOT NULL DEFAULT '[]'
-    );
-    CREATE INDEX questions_asked_at ON questions (asked_at);
-    CREATE TABLE feedback (
-        id INTEGER PRIMARY KEY,
-        at TEXT NOT NULL,
-        user_hash TEXT NOT NULL,
-        entry_id TEXT NOT NULL,
-        helpful INTEGER NOT NULL
-    );
-    CREATE TABLE choices (
-        id INTEGER PRIMARY KEY,
-        at TEXT NOT NULL,
-        user_hash TEXT NOT NULL,
-        entry_id TEXT
-    );
-    """,
-    # 2: link a button press to the question whose reply carried the button, so staff
-    # learn which entry a customer meant by an ambiguous question.
-    """
-    ALTER TABLE questions ADD COLUMN chat_hash TEXT;
-    ALTER TABLE questions ADD COLUMN reply_message_id INTEGER;
-    ALTER TABLE choices ADD COLUMN question_id INTEGER REFERENCES questions (id);
-    ALTER TABLE feedback ADD COLUMN question_id INTEGER REFERENCES questions (id);
-    CREATE INDEX questions_reply ON questions (chat_hash, reply_message_id);
-    """,
-    # 3: questions handed to the team (bot/handoff_store.py). The chat id is kept only
-    # while a handoff is open; the messages link a reply in either chat to its handoff.
-    """
-    CREATE TABLE handoffs (
-        id INTEGER PRIMARY KEY,
-        reference TEXT NOT NULL UNIQUE,
-        created_at TEXT NOT NULL,
-        opened_at TEXT NOT NULL,
-        status TEXT NOT NULL,
-        question TEXT,
-        first_name TEXT,
-        guesses TEXT NOT NULL DEFAULT '[]',
-        customer_chat_id INTEGER,
-        customer_hash TEXT NOT NULL,
-        answer TEXT,
-        answered_at TEXT
-    );
-    CREATE INDEX handoffs_status ON handoffs (status, opened_at);
-    CREATE TABLE handoff_messages (
-        handoff_id INTEGER NOT NULL REFERENCES handoffs (id),
-        side TEXT NOT NULL,
-        message_id INTEGER NOT NULL
-    );
-    CREATE INDEX handoff_messages_lookup ON handoff_messages (side, message_id);
-    """,
-)
+MIGRATIONS = SQLITE_MIGRATIONS
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

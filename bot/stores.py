@@ -15,6 +15,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from bot.errors import ReportUnavailable
+from bot.report import Report
+from bot.report_queries import build_report
 from bot.store import SALT_FILE, SqlConnection, Store, reader
 from bot.store_pg import PgDatabase, database_for, is_down, pg_reader
 from bot.store_state import StoreState
@@ -40,8 +43,7 @@ class PgStore(Store):
         """Nothing yet: the salt is the database's, read when it is first reached."""
 
     def _open(self) -> SqlConnection:
-        self._salt = self.database.prepare(salt_candidate=_salt_file(self.data_dir))
-        self._hashes.clear()
+        self._hashes.salt = self.database.prepare(salt_candidate=_salt_file(self.data_dir))
         self._connection = self.database.connection()
         return self._connection
 
@@ -62,6 +64,20 @@ class PgStore(Store):
 
     def _usable_connection(self) -> SqlConnection:
         return self._connection or self._open()
+
+    def report(self, *, days: int | None = 30) -> Report:
+        """The report of `faqbot stats`, on a connection of the shared pool."""
+        connection = self.database.connection()
+        try:
+            # Migrated first: the database may have come up after the bot started.
+            self.database.prepare(salt_candidate=_salt_file(self.data_dir))
+            return build_report(connection, days=days)  # type: ignore[arg-type]
+        except Exception as exc:
+            if not is_down(exc):
+                raise
+            raise ReportUnavailable(f"cannot read {self._describe(exc)}") from exc
+        finally:
+            connection.close()
 
     @staticmethod
     def _is_store_error(exc: BaseException) -> bool:

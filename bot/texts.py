@@ -52,6 +52,15 @@ NOT_YOUR_BUTTONS = "Diese Knöpfe gehören zur Frage einer anderen Person. Frage
 UNKNOWN_ENTRY = "Diesen Eintrag gibt es leider nicht (mehr). Hier sind alle Themen:"
 OVERVIEW = "Ich kenne {count} Antworten zu: {categories}."
 ADMIN_ONLY = "Dieser Befehl ist nur für Administratoren verfügbar."
+STATS_IN_MEMORY = (
+    "Nur seit dem Start am {since} (ANALYTICS=false: nichts wird dauerhaft gespeichert)."
+)
+STATS_UNAVAILABLE = (
+    "Die Statistik kann gerade nicht gelesen werden. Die Antworten laufen weiter;"
+    " bitte versuchen Sie /stats gleich noch einmal."
+)
+STATS_STORE_FAILING = "Der Analysespeicher ist gestört seit {since}; {lost} Ereignisse verloren."
+STATS_LAST_READ = "Zuletzt gelesen am {at}:"
 FEEDBACK_THANKS = "Danke für Ihr Feedback!"
 NOT_HELPFUL_FOLLOW_UP = (
     "Schade, dass die Antwort nicht geholfen hat. Mit /themen finden Sie weitere Fragen. {contact}"

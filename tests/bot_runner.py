@@ -21,9 +21,11 @@ from pathlib import Path
 from telegram.ext import ContextTypes
 
 from bot.config import Settings
+from bot.memory_store import MemoryStore
 from bot.metrics import Metrics
+from bot.recorder import Recorder
 from bot.reloader import KnowledgeBaseHolder
-from bot.stats import Stats
+from bot.report import Report
 from bot.store import Store
 from bot.telegram.app import build_application, outbox_of
 from tests.conftest import FAQ_DIR, ROOT
@@ -66,15 +68,17 @@ class BotThread:
     ) -> None:
         self.settings = settings
         self.holder = holder or KnowledgeBaseHolder(settings.faq_dir)
-        self.stats = Stats()
         self.metrics = Metrics(entries=lambda: len(self.holder.current.kb))
         self.store: Store | None = None
+        """The SQLite store when asked for (``store=True``), else None."""
+        self.recorder: Recorder = MemoryStore(keep_texts=settings.store_questions)
         if store:
             settings.data_dir.mkdir(parents=True, exist_ok=True)
             self.store = Store(settings.data_dir, on_failure=self.metrics.store_failures.inc)
             self.store.start()
+            self.recorder = self.store
         self.application = build_application(
-            settings, self.holder, self.stats, metrics=self.metrics, store=self.store
+            settings, self.holder, self.recorder, metrics=self.metrics
         )
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop: asyncio.Event | None = None
@@ -93,8 +97,12 @@ class BotThread:
         if self._loop is not None and self._stop is not None:
             self._loop.call_soon_threadsafe(self._stop.set)
         self._thread.join(15)
-        if self.store is not None:
-            self.store.close()
+        self.recorder.close()
+
+    def report(self, days: int | None = None) -> Report:
+        """What /stats and `faqbot stats` would report now, every recorded event kept."""
+        assert self.recorder.flush(), "the recorder did not keep up within 5 s"
+        return self.recorder.report(days=days)
 
     def _run(self) -> None:
         try:
@@ -136,8 +144,8 @@ class SteppedBot:
     ) -> None:
         self.fake = fake
         self.holder = holder or KnowledgeBaseHolder(settings.faq_dir)
-        self.stats = Stats()
-        self.application = build_application(settings, self.holder, self.stats)
+        self.recorder = MemoryStore(keep_texts=settings.store_questions)
+        self.application = build_application(settings, self.holder, self.recorder)
         self.errors: list[BaseException] = []  # what reached the error handlers
         self.application.add_error_handler(self._record_error)
         self._offset = 0
@@ -151,6 +159,7 @@ class SteppedBot:
             self._runner.run(self._stop())
         finally:
             self._runner.close()
+            self.recorder.close()
 
     def step(self) -> list[Call]:
         """Handle every queued update to its end; the Bot API calls that made."""
@@ -192,6 +201,20 @@ def stepped_bot(
         yield bot
     finally:
         bot.stop()
+
+
+def wait_recorded(fake: FakeBotApi, bot: BotThread, *, questions: int) -> Report:
+    """The report once the recorder holds ``questions`` messages (small talk included).
+
+    A question is recorded when its reply is out, a moment after the fake received it.
+    """
+
+    def recorded() -> int:
+        totals = bot.report().totals
+        return totals.questions + totals.smalltalk
+
+    fake.wait_for(lambda _: recorded() >= questions, what=f"{questions} question(s) recorded")
+    return bot.report()
 
 
 @contextmanager

@@ -88,7 +88,7 @@ def test_feedback_for_an_entry_that_does_not_exist_is_not_stored(
 
     assert callback_answer(fake, press)["text"] == bot_texts.ENTRY_GONE
     assert feedback_rows(bot, data_dir) == []
-    assert sum(bot.stats.helpful.values()) == 0
+    assert not any(entry.helpful or entry.not_helpful for entry in bot.report().entries)
 
 
 def test_the_same_thumb_pressed_twenty_times_is_one_vote_and_the_last_counts(
@@ -107,7 +107,8 @@ def test_the_same_thumb_pressed_twenty_times_is_one_vote_and_the_last_counts(
     callback_answer(fake, last)
     round_trip(fake)
     assert feedback_rows(bot, data_dir) == [(entry, 0)]
-    assert (bot.stats.helpful[entry], bot.stats.not_helpful[entry]) == (0, 1)
+    [rated] = [stats for stats in bot.report().entries if stats.entry_id == entry]
+    assert (rated.helpful, rated.not_helpful) == (0, 1)  # what /stats shows
     sorry = [text for text in texts(fake, CUSTOMER) if text.startswith("Schade")]
     assert len(sorry) == 1
 

@@ -20,9 +20,10 @@ import pytest
 from telegram import Chat, Message, MessageEntity, User
 
 from bot import texts as bot_texts
+from bot.grouping import normalise
 from bot.knowledge import Entry
+from bot.memory_store import MemoryStore
 from bot.reloader import KnowledgeBaseHolder
-from bot.stats import Stats
 from bot.telegram import handlers, inline
 from tests.bot_runner import ADMIN_ID, SteppedBot, settings_for, stepped_bot
 from tests.conftest import FAQ_DIR, overview, topic_labels
@@ -43,10 +44,17 @@ UNANSWERED = "Wie backe ich einen Apfelkuchen?"
 
 @dataclass
 class Conversation:
-    """What the bot sent to Telegram in one step, and its counts so far."""
+    """What the bot sent to Telegram in one step, and what it recorded so far."""
 
     made: list[Call]
-    stats: Stats
+    recorder: MemoryStore
+
+    def hits(self) -> list[tuple[str, int]]:
+        return [(entry.entry_id, entry.hits) for entry in self.recorder.report().entries]
+
+    def ratings(self, entry_id: str) -> tuple[int, int]:
+        [rated] = [e for e in self.recorder.report().entries if e.entry_id == entry_id]
+        return rated.helpful, rated.not_helpful
 
     def calls(self, method: str) -> list[dict[str, Any]]:
         return [call.params for call in self.made if call.method == method]
@@ -85,7 +93,7 @@ def talk(fake: FakeBotApi, bot: SteppedBot) -> Talk:
         for update in updates:
             if update.get("update_id") not in pending:
                 fake.add_update(update)
-        conversation = Conversation(bot.step(), bot.stats)
+        conversation = Conversation(bot.step(), bot.recorder)
         assert bot.errors == []
         assert [call for call in conversation.made if not call.ok] == []
         return conversation
@@ -194,8 +202,9 @@ def test_private_question_gets_the_answer(talk: Talk, holder: KnowledgeBaseHolde
         [("👍 Hilfreich", "f+:kommentar-spam"), ("👎 Nicht hilfreich", "f-:kommentar-spam")]
     ]
     assert "reply_parameters" not in reply
-    assert conversation.stats.decisions["answer"] == 1
-    assert conversation.stats.entries["kommentar-spam"] == 1
+    report = conversation.recorder.report()
+    assert (report.totals.questions, report.totals.answered) == (1, 1)
+    assert conversation.hits() == [("kommentar-spam", 1)]
 
 
 def test_private_vague_question_gets_suggestions(talk: Talk) -> None:
@@ -215,7 +224,8 @@ def test_private_unanswerable_question_offers_contact(talk: Talk) -> None:
     assert "keine passende Antwort" in reply["text"]
     assert CONTACT in reply["text"]
     assert buttons(reply)[-1] == [("Alle Themen", "t")]
-    assert conversation.stats.unanswered["wie backe ich einen apfelkuchen?"] == 1
+    [unanswered] = conversation.recorder.report().unanswered_groups
+    assert (unanswered.count, unanswered.example) == (1, UNANSWERED)
 
 
 def test_private_answer_links_are_clickable(talk: Talk, holder: KnowledgeBaseHolder) -> None:
@@ -302,7 +312,7 @@ def test_flooding_customer_gets_one_notice_then_silence(talk: Talk) -> None:
 def test_group_message_without_mention_is_ignored(talk: Talk) -> None:
     conversation = talk(message_update(ANSWERED, chat=GROUP_CHAT))
     assert conversation.sent == []
-    assert sum(conversation.stats.decisions.values()) == 0
+    assert conversation.recorder.report().totals.questions == 0
 
 
 def test_group_mention_answers_quoting_the_asker(talk: Talk, holder: KnowledgeBaseHolder) -> None:
@@ -362,9 +372,9 @@ def test_stats_for_an_admin_reports_in_german(talk: Talk) -> None:
     [reply] = conversation.sent
     report = reply["text"]
     assert reply["chat_id"] == ADMIN_ID
-    assert "Fragen gesamt: 2" in report
+    assert report.startswith("Fragen (letzte 30 Tage): 2 · beantwortet 50 %")
     assert "1× kommentar-spam" in report
-    assert "1× wie backe ich einen apfelkuchen?" in report
+    assert f"1× {normalise(UNANSWERED)}" in report
 
 
 def test_debug_for_an_admin_shows_the_decision(talk: Talk) -> None:
@@ -387,7 +397,7 @@ def test_button_suggestion_opens_the_entry_in_place(
     assert edit["message_id"] == suggestions["message_id"]
     assert edit["text"].startswith(title(holder, "dnssec"))
     assert len(conversation.calls("answerCallbackQuery")) == 1
-    assert conversation.stats.entries["dnssec"] == 1
+    assert conversation.hits() == [("dnssec", 1)]
 
 
 def test_button_browsed_entry_has_a_way_back(
@@ -466,7 +476,7 @@ def test_button_feedback_thanks_and_drops_the_feedback_buttons(
     [edit] = conversation.calls("editMessageReplyMarkup")
     assert buttons(edit) == left
     assert conversation.sent == []
-    assert conversation.stats.helpful["dnssec"] == 1
+    assert conversation.ratings("dnssec") == (1, 0)
 
 
 def test_button_unhelpful_feedback_offers_contact(
@@ -476,7 +486,7 @@ def test_button_unhelpful_feedback_offers_contact(
     conversation = talk()
     [reply] = conversation.sent
     assert CONTACT in reply["text"]
-    assert conversation.stats.not_helpful["dnssec"] == 1
+    assert conversation.ratings("dnssec") == (0, 1)
 
 
 # Inline mode ---------------------------------------------------------------------------------

@@ -16,10 +16,11 @@ import pytest
 from bot.cli import main
 from bot.commands_run import secrets_to_redact
 from bot.config import load_store_settings
-from bot.errors import ConfigError
+from bot.errors import ConfigError, ReportUnavailable
 from bot.handoff_store import HandoffRepository
 from bot.knowledge import load_knowledge_base
 from bot.logs import QUIET_LOGGERS, SecretRedactor
+from bot.memory_store import MemoryStore
 from bot.report_queries import build_report
 from bot.store import ChoiceEvent, FeedbackEvent, QuestionEvent
 from bot.store_pg import PG_SCHEMA_VERSION, PgDatabase, migrate, redact_url
@@ -181,6 +182,29 @@ def test_pg_reader_for_reports_reads_what_was_written(pg_store: PgStore, tmp_pat
     with reader_for(tmp_path, pg_store.database.url) as connection:
         row = connection.execute("SELECT COUNT(*) FROM questions WHERE asked_at >= ?", ("",))
         assert row.fetchone()[0] == 3
+
+
+def test_pg_store_reports_what_the_in_memory_recorder_reports(pg_store: PgStore) -> None:
+    memory = MemoryStore()
+    for item in events():
+        pg_store.record(item)
+        memory.record(item)
+    assert pg_store.flush(10)
+
+    report = pg_store.report(days=None)  # what /stats reads with DATABASE_URL
+
+    assert report == memory.report(days=None)
+    assert report.totals.questions > 0
+
+
+def test_pg_store_report_while_the_database_is_down_is_unavailable(tmp_path: Path) -> None:
+    store = PgStore(PgDatabase("postgresql://faqbot:pw@127.0.0.1:9/faqbot"), tmp_path)
+    try:
+        with pytest.raises(ReportUnavailable, match=r"faqbot:\*\*\*@127\.0\.0\.1:9") as raised:
+            store.report()
+    finally:
+        store.database.close()
+    assert "pw@" not in str(raised.value)
 
 
 def test_pg_wrong_password_is_one_clear_line_naming_database_url(

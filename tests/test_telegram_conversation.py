@@ -11,8 +11,16 @@ from typing import Any
 import pytest
 
 from bot import texts as bot_texts
+from bot.grouping import normalise
 from bot.matcher import Matcher, MatchResult
-from tests.bot_runner import ADMIN_ID, BotThread, copy_faq, running_bot, settings_for
+from tests.bot_runner import (
+    ADMIN_ID,
+    BotThread,
+    copy_faq,
+    running_bot,
+    settings_for,
+    wait_recorded,
+)
 from tests.conftest import (
     BOT_MENTION,
     CUSTOMER,
@@ -64,6 +72,20 @@ def question_of(bot: BotThread, entry_id: str) -> str:
 def button_label(question: str) -> str:
     """How a question looks on a button (long ones are shortened)."""
     return question if len(question) <= 60 else question[:59] + "…"
+
+
+def hits(bot: BotThread) -> dict[str, int]:
+    """The report's hits per entry (answered questions and choices from suggestions)."""
+    return {entry.entry_id: entry.hits for entry in bot.report().entries if entry.hits}
+
+
+def votes(bot: BotThread) -> dict[str, tuple[int, int]]:
+    """The report's (👍, 👎) per entry that has any."""
+    return {
+        entry.entry_id: (entry.helpful, entry.not_helpful)
+        for entry in bot.report().entries
+        if entry.helpful or entry.not_helpful
+    }
 
 
 def ask(fake: FakeBotApi, text: str, *, user_id: int = CUSTOMER) -> JSON:
@@ -146,7 +168,7 @@ def test_private_suggestion_click_edits_the_message_into_the_answer(
         ("👎 Nicht hilfreich", "f-:wordpress-theme"),
     ]
     assert len(fake.sent_messages(CUSTOMER)) == 1
-    assert bot.stats.entries["wordpress-theme"] == 1
+    assert hits(bot) == {"wordpress-theme": 1}  # /stats counts the entry chosen
 
 
 def test_private_none_of_these_click_edits_into_the_contact_text(
@@ -226,7 +248,7 @@ def test_start_deep_link_opens_the_entry(fake: FakeBotApi, bot: BotThread) -> No
 
     assert answer["source_text"].startswith(DNSSEC_TITLE)
     assert labels(answer) == FEEDBACK_LABELS
-    assert bot.stats.entries["dnssec"] == 1
+    assert hits(bot) == {}  # a link opened is neither a question nor a choice from a list
 
 
 def test_start_unknown_deep_link_gets_a_notice_and_the_topics(
@@ -300,7 +322,7 @@ def test_topics_browse_category_question_and_back(fake: FakeBotApi, bot: BotThre
     )
 
     assert len(fake.sent_messages(CUSTOMER)) == 1  # everything happened in one message
-    assert bot.stats.entries["dnssec"] == 1
+    assert hits(bot) == {}  # browsing is not asking: /stats counts no hit
 
 
 # 4. Feedback ---------------------------------------------------------------------------------
@@ -316,8 +338,7 @@ def test_feedback_helpful_thanks_and_removes_the_buttons(fake: FakeBotApi, bot: 
     assert without["text"] == answer["text"]
     round_trip(fake)
     assert len(fake.sent_messages(CUSTOMER)) == 1
-    assert bot.stats.helpful["dnssec"] == 1
-    assert not bot.stats.not_helpful
+    assert votes(bot) == {"dnssec": (1, 0)}
 
 
 def test_feedback_not_helpful_offers_the_contact(fake: FakeBotApi, bot: BotThread) -> None:
@@ -331,8 +352,7 @@ def test_feedback_not_helpful_offers_the_contact(fake: FakeBotApi, bot: BotThrea
     assert "/themen" in sorry["text"]
     assert sorry["text"].endswith(CONTACT)
     wait_for_edit(fake, answer, lambda m: not buttons(m), "the buttons removed")
-    assert bot.stats.not_helpful["dnssec"] == 1
-    assert not bot.stats.helpful
+    assert votes(bot) == {"dnssec": (0, 1)}
 
 
 def test_feedback_on_a_browsed_answer_keeps_the_way_back(fake: FakeBotApi, bot: BotThread) -> None:
@@ -351,7 +371,7 @@ def test_feedback_on_a_browsed_answer_keeps_the_way_back(fake: FakeBotApi, bot: 
 
     after = wait_for_edit(fake, topics, lambda m: len(buttons(m)) == 1, "feedback row removed")
     assert buttons(after) == [("« Zurück", "c:web-technik")]
-    assert bot.stats.helpful["dnssec"] == 1
+    assert votes(bot) == {"dnssec": (1, 0)}
 
 
 # 5. Groups -----------------------------------------------------------------------------------
@@ -642,18 +662,24 @@ def test_long_answer_shared_inline_fits_one_message(fake: FakeBotApi, long_bot: 
 def test_stats_shows_the_admin_what_customers_asked(fake: FakeBotApi, bot: BotThread) -> None:
     ask(fake, "Was ist DNSSEC?")
     ask(fake, "wordpress")
-    ask(fake, "Was ist eine <b>Photovoltaikanlage</b> & Co?", user_id=OTHER_CUSTOMER)
+    unknown = "Was ist eine <b>Photovoltaikanlage</b> & Co?"
+    ask(fake, unknown, user_id=OTHER_CUSTOMER)
+    wait_recorded(fake, bot, questions=3)
 
     fake.send_command("/stats", user_id=ADMIN_ID)
 
     [report] = fake.wait_for_messages(1, chat_id=ADMIN_ID)
-    text = report["text"]
-    assert "Fragen gesamt: 3" in text
-    assert "beantwortet: 1, Vorschläge: 1, keine Antwort: 1" in text
-    assert "1× dnssec" in text
-    assert "Häufigste unbeantwortete Fragen:" in text
-    assert "photovoltaikanlage & co" in text  # the customer's markup is gone, & escaped
+    lines = [line for line in report["text"].split("\n") if line]
+    assert lines[0] == (
+        "Fragen (letzte 30 Tage): 3 · beantwortet 33 % · Vorschläge 33 % · keine Antwort 33 %"
+    )
+    assert lines[lines.index("Häufigste Einträge:") + 1] == "  1× dnssec"
+    # The question as the report groups it: the customer's markup is gone.
+    assert lines[lines.index("Unbeantwortet:") + 1] == f"  1× {normalise(unknown)}"
     assert "<b>" not in report["source_text"]
+    # ANALYTICS is off in this bot: the admin learns the numbers are this run's only.
+    assert lines[-1].startswith("Nur seit dem Start am ")
+    assert "ANALYTICS=false" in lines[-1]
 
 
 @pytest.mark.parametrize("command", ["/stats", "/reload", "/debug dnssec"])
@@ -669,7 +695,7 @@ def test_admin_command_by_a_customer_is_refused(
     assert [m["text"] for m in fake.sent_messages(OTHER_CUSTOMER)] == [
         "Dieser Befehl ist nur für Administratoren verfügbar."
     ]
-    assert "Fragen gesamt" not in refusal["text"]
+    assert "Fragen (" not in refusal["text"]
     assert "decision" not in refusal["text"]
     assert "Knowledge base" not in refusal["text"]
 
@@ -684,7 +710,8 @@ def test_debug_shows_the_admin_the_decision_and_candidates(
     assert lines[0].startswith("decision: answer (confidence ")
     assert lines[1].endswith(" dnssec")
     assert lines[-1].startswith("words: ")
-    assert not bot.stats.decisions  # debugging is not a customer question
+    totals = bot.report().totals
+    assert totals.questions == totals.smalltalk == 0  # debugging is not a customer question
 
 
 def test_reload_by_the_admin_reports_the_entries(fake: FakeBotApi, bot: BotThread) -> None:
@@ -949,7 +976,7 @@ def test_feedback_double_tap_does_not_apologise(fake: FakeBotApi, bot: BotThread
     round_trip(fake)
     assert bot_texts.APOLOGY not in texts(fake, CUSTOMER)
     assert len(fake.calls_to("editMessageReplyMarkup")) == 1  # the second tap is no new vote
-    assert bot.stats.helpful["dnssec"] == 1
+    assert votes(bot) == {"dnssec": (1, 0)}
 
 
 def test_button_pressed_while_the_bot_was_busy_still_navigates(

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from bot import texts as bot_texts
 from bot.store import reader
 from tests.bot_runner import ADMIN_ID, BotThread, copy_faq, running_bot, settings_for
 from tests.fake_bot_api import FakeBotApi
@@ -107,3 +108,37 @@ def test_admin_stats_reads_the_store(fake: FakeBotApi, bot: BotThread) -> None:
     text = str(report["text"])
     assert "3" in text
     assert "website" in text.lower()
+
+
+def test_admin_stats_while_the_store_cannot_be_read_shows_the_last_report(
+    fake: FakeBotApi, bot: BotThread, data_dir: Path
+) -> None:
+    fake.add_chat(ADMIN_ID)
+    fake.send_text("Was kostet eine neue Website bei euch?", user_id=5500)
+    fake.wait_for_messages(1, chat_id=5500)
+    wait_written(fake, bot, 1)
+    fake.send_command("/stats", user_id=ADMIN_ID)
+    [first] = fake.wait_for_messages(1, chat_id=ADMIN_ID)
+
+    shutil.rmtree(data_dir)  # the volume unmounted under the bot, say
+    fake.send_command("/stats", user_id=ADMIN_ID)
+
+    _, second = fake.wait_for_messages(2, chat_id=ADMIN_ID)
+    text = str(second["text"])
+    assert text.startswith(bot_texts.STATS_UNAVAILABLE)
+    assert bot_texts.APOLOGY not in text
+    last = text.split("\n\n")
+    assert any(line.startswith("Zuletzt gelesen am ") for line in last)
+    assert str(first["text"]) in text  # the last report read, as it was
+
+
+def test_admin_stats_before_any_report_was_read_says_the_store_cannot_be_read(
+    fake: FakeBotApi, bot: BotThread, data_dir: Path
+) -> None:
+    fake.add_chat(ADMIN_ID)
+    shutil.rmtree(data_dir)
+
+    fake.send_command("/stats", user_id=ADMIN_ID)
+
+    [reply] = fake.wait_for_messages(1, chat_id=ADMIN_ID)
+    assert reply["text"] == bot_texts.STATS_UNAVAILABLE

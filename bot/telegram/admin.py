@@ -7,49 +7,82 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sqlite3
+from datetime import UTC, datetime
 
 from telegram import Update
 
 from bot import texts
+from bot.errors import ReportUnavailable
+from bot.memory_store import MemoryStore
 from bot.replies import Block, Reply
-from bot.report_queries import build_report
 from bot.smalltalk import understand
-from bot.stores import reader_for
-from bot.telegram.handlers import BotContext, Context, bot_context_of, send_reply, text_reply
+from bot.telegram.handlers import (
+    BotContext,
+    Context,
+    StatsSnapshot,
+    bot_context_of,
+    send_reply,
+    text_reply,
+)
 
 logger = logging.getLogger(__name__)
 
+STATS_DAYS = 30
+TIME_FORMAT = "%d.%m.%Y %H:%M UTC"
+
 
 async def stats_command(update: Update, context: Context) -> None:
-    """/stats (admins): questions by decision, top entries, top unanswered questions."""
+    """/stats (admins): the short report of `faqbot stats` over the last 30 days."""
     bot_context = bot_context_of(context)
     if not bot_context.is_admin(update):
         await send_reply(update, context, text_reply(texts.ADMIN_ONLY))
         return
-    report = await asyncio.to_thread(stored_report, bot_context)
-    await send_reply(update, context, preformatted(report or bot_context.stats.report()))
+    report = await asyncio.to_thread(stats_text, bot_context)
+    await send_reply(update, context, preformatted(report))
 
 
-def stored_report(bot_context: BotContext) -> str | None:
-    """The short report of `faqbot stats` from the store, or None if it cannot be read.
+def stats_text(bot_context: BotContext) -> str:
+    """The recorder's report; while the store cannot be read, the last one read and why.
 
-    A store that cannot be read (locked, corrupt, gone) is expected now and then;
-    anything else is a bug and reaches the error handler.
+    A store that cannot be read (locked by a backup, its file gone, the database down)
+    is expected now and then and answered; anything else is a bug and reaches the
+    error handler.
     """
-    if bot_context.store is None:
-        return None
+    recorder = bot_context.recorder
     try:
-        settings = bot_context.settings
-        with reader_for(settings.data_dir, settings.database_url) as connection:
-            return build_report(connection, days=30).text(short=True)
-    except (sqlite3.Error, OSError) as exc:
-        logger.warning(
-            "The analytics store cannot be read (%s); /stats shows this run's counts",
-            type(exc).__name__,
-            exc_info=True,
+        text = recorder.report(days=STATS_DAYS).text(short=True)
+    except ReportUnavailable as exc:
+        logger.warning("/stats cannot read the analytics store: %s", exc, exc_info=True)
+        return unavailable_text(bot_context)
+    if isinstance(recorder, MemoryStore):
+        started = recorder.started_at.strftime(TIME_FORMAT)
+        text += "\n" + texts.STATS_IN_MEMORY.format(since=started)
+    bot_context.last_stats = StatsSnapshot(text, datetime.now(UTC))
+    return text
+
+
+def unavailable_text(bot_context: BotContext) -> str:
+    """What /stats says while the store cannot be read: that, the store's state, and
+    the last report read in this run (marked with its time), if any."""
+    lines = [texts.STATS_UNAVAILABLE]
+    health = bot_context.recorder.health()
+    if health.get("state") == "failing":
+        lines.append(
+            texts.STATS_STORE_FAILING.format(
+                since=_local_time(str(health.get("since"))), lost=health.get("events_lost", 0)
+            )
         )
-        return None
+    last = bot_context.last_stats
+    if last is not None:
+        lines += ["", texts.STATS_LAST_READ.format(at=last.at.strftime(TIME_FORMAT)), last.text]
+    return "\n".join(lines)
+
+
+def _local_time(iso: str) -> str:
+    try:
+        return datetime.fromisoformat(iso).strftime(TIME_FORMAT)
+    except ValueError:
+        return iso
 
 
 async def reload_command(update: Update, context: Context) -> None:

@@ -34,9 +34,8 @@ from bot import texts
 from bot.config import Settings
 from bot.health import Heartbeat
 from bot.metrics import Metrics
+from bot.recorder import Recorder
 from bot.reloader import KnowledgeBaseHolder, ReloadResult
-from bot.stats import Stats
-from bot.store import Store
 from bot.telegram import admin, buttons, handlers, inline
 from bot.telegram.delivery import Outgoing, Undeliverable, deliver
 from bot.telegram.handoff import add_handoff_handlers, handoff_desk
@@ -87,11 +86,10 @@ class BotObserver:
 def build_application(
     settings: Settings,
     holder: KnowledgeBaseHolder,
-    stats: Stats,
+    recorder: Recorder,
     *,
     metrics: Metrics | None = None,
     heartbeat: Heartbeat | None = None,
-    store: Store | None = None,
     request: BaseRequest | None = None,
     updates_request: BaseRequest | None = None,
 ) -> AnyApplication:
@@ -129,9 +127,8 @@ def build_application(
     application.bot_data.faqbot = handlers.BotContext(
         settings,
         holder,
-        stats,
+        recorder,
         metrics,
-        store=store,
         outbox=outbox,
         handoffs=handoff_desk(settings),
     )
@@ -154,7 +151,7 @@ def health_report(bot_context: handlers.BotContext, mode: str) -> dict[str, Any]
             "ok": result.ok,
             "problems": [str(problem) for problem in result.problems[:20]],
         },
-        "store": bot_context.store.health() if bot_context.store else {"state": "off"},
+        "store": bot_context.recorder.health(),
     }
 
 

@@ -16,7 +16,7 @@ from telegram.constants import ChatType
 from bot import texts
 from bot.conversation import NAVIGATION, respond
 from bot.replies import parse_action
-from bot.store import ChoiceEvent, FeedbackEvent
+from bot.store_events import ChoiceEvent, FeedbackEvent
 from bot.telegram import handlers
 from bot.telegram.delivery import Outgoing
 
@@ -54,10 +54,9 @@ async def button(update: Update, context: handlers.Context) -> None:
     outcome = respond(
         bot_context.kb, action, contact_text=bot_context.settings.contact_text, handoff=handoff
     )
-    if outcome.opened is not None:
-        bot_context.stats.record_choice(outcome.opened.id)
-        if action.kind == "entry":  # chosen from "Meinten Sie …?"
-            bot_context.record(_choice(query, outcome.opened.id))
+    # Chosen from "Meinten Sie …?"; an entry opened while browsing is no choice.
+    if outcome.opened is not None and action.kind == "entry":
+        bot_context.record(_choice(query, outcome.opened.id))
     await handlers.answer_button(query, outcome.notice)
     if outcome.reply is not None:
         await handlers.edit_reply(query, context, outcome.reply)
@@ -116,9 +115,6 @@ async def feedback(
         bot_context, (chat_id, message_id or 0, query.from_user.id, entry_id), helpful
     )
     if previous is not helpful:
-        if previous is not None:
-            (bot_context.stats.not_helpful if helpful else bot_context.stats.helpful)[entry_id] -= 1
-        bot_context.stats.record_feedback(entry_id, helpful=helpful)
         bot_context.record(
             FeedbackEvent(
                 user_id=query.from_user.id,

@@ -12,6 +12,7 @@ import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import partial
 from typing import Any
 
@@ -32,11 +33,11 @@ from bot.handoff import Desk
 from bot.knowledge import KnowledgeBase
 from bot.logs import current_update_id
 from bot.metrics import Metrics
+from bot.recorder import Recorder
 from bot.reloader import KnowledgeBaseHolder
 from bot.replies import Block, Reply, entry_reply, reply_to, topics_reply
 from bot.smalltalk import understand
-from bot.stats import Stats
-from bot.store import Event, QuestionEvent, Store
+from bot.store_events import Event, QuestionEvent
 from bot.telegram.delivery import Outgoing, Undeliverable, deliver, transmit
 from bot.telegram.outbox import OnSent, Outbox
 from bot.telegram.render import render
@@ -47,15 +48,23 @@ INLINE_RESULTS = 10
 INLINE_DESCRIPTION = 120
 
 
+@dataclass(frozen=True)
+class StatsSnapshot:
+    """A /stats report as read at ``at``."""
+
+    text: str
+    at: datetime
+
+
 @dataclass
 class BotContext:
     """What the handlers need, passed in once at wiring time."""
 
     settings: Settings
     holder: KnowledgeBaseHolder
-    stats: Stats
+    recorder: Recorder
+    """Where every analytics event goes: the store, or this run's memory (bot/recorder.py)."""
     metrics: Metrics = field(default_factory=Metrics)
-    store: Store | None = None
     flood: FloodGuard = field(default_factory=FloodGuard)
     votes: dict[tuple[int, int, int, str], bool] = field(default_factory=dict)
     """The last 👍/👎 per (chat, message, user, entry): a vote pressed again is not new."""
@@ -64,10 +73,12 @@ class BotContext:
     handoffs: Desk | None = None
     """The team handoff, when STAFF_CHAT_ID is set."""
 
+    last_stats: StatsSnapshot | None = None
+    """The last /stats report read, shown while the store cannot be read."""
+
     def record(self, event: Event) -> None:
-        """Queue an event for the analytics store, if there is one (never blocks)."""
-        if self.store is not None:
-            self.store.record(event)
+        """Hand an event to the recorder (never blocks an answer)."""
+        self.recorder.record(event)
 
     @property
     def kb(self) -> KnowledgeBase:
@@ -170,7 +181,6 @@ async def start(update: Update, context: Context) -> None:
     if context.args:
         entry = kb.get(context.args[0].strip().lower())
         if entry is not None:
-            bot_context.stats.record_choice(entry.id)
             await send_reply(update, context, entry_reply(entry))
             return
         await send_reply(update, context, text_reply(texts.UNKNOWN_ENTRY))
@@ -259,10 +269,6 @@ async def answer_question(update: Update, context: Context, question: str) -> No
     # On a worker thread: the semantic stage encodes the question (~20 ms, GIL released).
     understanding = await asyncio.to_thread(understand, snapshot.kb, snapshot.matcher, question)
     result = understanding.result
-    if understanding.smalltalk is not None:
-        bot_context.stats.decisions["smalltalk"] += 1
-    else:
-        bot_context.stats.record_question(question, result)
     bot_context.metrics.questions.labels(understanding.decision).inc()
     logger.debug(
         "Decision %s, best %s (%.2f)",

@@ -27,11 +27,12 @@ from bot.config import Settings
 from bot.errors import ConfigError
 from bot.health import HEARTBEAT_FILE, STARTING, Heartbeat
 from bot.logs import TOKEN_REJECTED
+from bot.memory_store import MemoryStore
 from bot.metrics import Metrics
 from bot.private_files import private_dir
+from bot.recorder import Recorder
 from bot.reloader import KnowledgeBaseHolder
 from bot.semantic import load_encoder
-from bot.stats import Stats
 from bot.store_pg import database_for
 from bot.stores import UpdateClaims, make_store
 from bot.telegram import handlers
@@ -84,17 +85,18 @@ def run(settings: Settings) -> int:
         else None
     )
     if store is not None:
-        store.start()
         metrics.store_failing.set_function(lambda: 0.0 if store.state.ok else 1.0)
+    # ANALYTICS=false: the same report of this run only, by the store's privacy rules.
+    recorder: Recorder = store or MemoryStore(
+        keep_texts=settings.store_questions, retention_days=settings.retention_days
+    )
+    recorder.start()
     heartbeat = Heartbeat(
         settings.data_dir / HEARTBEAT_FILE,
-        report=lambda: {
-            "store": store.health() if store else {"state": "off"},
-            **holder.semantic_status.as_json(),
-        },
+        report=lambda: {"store": recorder.health(), **holder.semantic_status.as_json()},
     )
     application = build_application(
-        settings, holder, Stats(), metrics=metrics, heartbeat=heartbeat, store=store
+        settings, holder, recorder, metrics=metrics, heartbeat=heartbeat
     )
     try:
         if settings.webhook_url:
@@ -104,8 +106,7 @@ def run(settings: Settings) -> int:
             logger.info("Polling mode")
             asyncio.run(serve_polling(application, settings, heartbeat))
     finally:
-        if store is not None:
-            store.close()
+        recorder.close()
         if settings.database_url:
             database_for(settings.database_url).close()  # after the writer's last batch
     logger.info("faqbot stopped")
