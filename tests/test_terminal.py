@@ -146,13 +146,14 @@ def test_faqbot_chat_in_a_real_terminal_exits_0_on_ctrl_c(tmp_path: Path) -> Non
         _read_until(controller, b"Sie: ", seen)
         # Ctrl-C. CPython's readline loop loses a SIGINT that arrives after the prompt
         # is drawn but before it waits for input (a user would press again): so do we.
-        for attempt in range(5):
+        # On a loaded machine that window is wider: a few more presses.
+        for attempt in range(10):
             os.write(controller, b"\x03")
             try:
                 _read_until(controller, b"Auf Wiedersehen!", seen, timeout=3.0)
                 break
             except AssertionError:
-                if attempt == 4:
+                if attempt == 9:
                     raise
         assert process.wait(timeout=20) == 0
     finally:
