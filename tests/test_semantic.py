@@ -17,6 +17,7 @@ import pytest
 
 from bot import semantic
 from bot.errors import ConfigError
+from bot.fusion import entry_coverage
 from bot.knowledge import KnowledgeBase, load_knowledge_base
 from bot.matcher import Matcher, MatcherSettings, build_matcher
 from bot.phrasing_vectors import embed_phrasings
@@ -383,3 +384,13 @@ def test_embed_phrasings_reports_progress(kb: KnowledgeBase, tmp_path: Path) -> 
     phrasings = sum(len(entry.phrasings) for entry in kb.entries)
     assert vectors.vectors.shape == (phrasings, encoder.dimension)
     assert calls[0] == (0, phrasings) and calls[-1] == (phrasings, phrasings)
+
+
+def test_entry_coverage_is_the_share_of_the_question_an_entry_explains(kb: KnowledgeBase) -> None:
+    matcher = Matcher(kb)
+    ids = [entry.id for entry in kb.entries]
+    whole = entry_coverage(matcher.index, matcher.analyse("Fahrrad finden").units, len(ids))
+    half = entry_coverage(matcher.index, matcher.analyse("Fahrrad Zebrastreifen").units, len(ids))
+    assert whole[ids.index("fahrrad-kaufen")] == pytest.approx(1.0)
+    assert 0 < half[ids.index("fahrrad-kaufen")] < 1  # the unknown word stays unexplained
+    assert half[ids.index("steuer-frist")] == 0
