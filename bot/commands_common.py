@@ -7,7 +7,6 @@ built as ``faqbot run`` builds it, so a question answers the same in every comma
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 
 from bot.config import CommonSettings, load_common_settings, read_environment
@@ -35,19 +34,19 @@ def resolve_data_dir(args: argparse.Namespace) -> Path:
 
 def load(args: argparse.Namespace) -> tuple[KnowledgeBase, Matcher]:
     """The knowledge base of --faq-dir and its matcher."""
-    kb = load_knowledge_base(resolve_faq_dir(args))
-    matcher, _ = semantic_matcher(kb)
+    settings = common_settings(args)
+    kb = load_knowledge_base(settings.faq_dir)
+    matcher, _ = semantic_matcher(kb, settings)
     return kb, matcher
 
 
-def semantic_matcher(kb: KnowledgeBase) -> tuple[Matcher, SemanticStatus]:
+def semantic_matcher(kb: KnowledgeBase, settings: CommonSettings) -> tuple[Matcher, SemanticStatus]:
     """The matcher as the bot runs it: SEMANTIC decides, vectors cached in DATA_DIR."""
     from bot.matcher import build_matcher
     from bot.progress import ProgressReport
-    from bot.semantic import load_encoder, parse_mode
+    from bot.semantic import load_encoder
 
-    encoder, status = load_encoder(parse_mode(os.environ.get("SEMANTIC")))
-    data_dir = Path(os.environ.get("DATA_DIR", "").strip() or "data")
+    encoder, status = load_encoder(settings.semantic)
     progress = ProgressReport("Embedding the knowledge base")
-    matcher = build_matcher(kb, encoder=encoder, cache_folder=data_dir, progress=progress)
+    matcher = build_matcher(kb, encoder=encoder, cache_folder=settings.data_dir, progress=progress)
     return matcher, status

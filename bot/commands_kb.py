@@ -88,7 +88,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     semantic = None
     if report.kb is not None:
         # Embeds new phrasings into the cache now (with a progress bar), not at the bot's start.
-        _, status = semantic_matcher(report.kb)
+        _, status = semantic_matcher(report.kb, common_settings(args))
         semantic = "Semantische Suche: " + (
             "aktiv." if status.active else f"aus ({status.reason})."
         )

@@ -75,13 +75,15 @@ class CommonSettings:
     faq_dir: Path = Path("faq")
     data_dir: Path = Path("data")
     contact_text: str = DEFAULT_CONTACT_TEXT
+    semantic: SemanticMode = "auto"
+    """SEMANTIC: whether every command matches as ``faqbot run`` does, with the encoder."""
 
 
 def load_common_settings(
     environ: Mapping[str, str], *, faq_dir: Path | None = None, data_dir: Path | None = None
 ) -> CommonSettings:
-    """FAQ_DIR, DATA_DIR and CONTACT_TEXT; ``faq_dir``/``data_dir`` (command-line
-    options) win over the environment."""
+    """FAQ_DIR, DATA_DIR, CONTACT_TEXT and SEMANTIC; ``faq_dir``/``data_dir``
+    (command-line options) win over the environment."""
 
     def get(name: str) -> str | None:
         return environ.get(name, "").strip() or None
@@ -90,6 +92,7 @@ def load_common_settings(
         faq_dir=faq_dir if faq_dir is not None else Path(get("FAQ_DIR") or "faq"),
         data_dir=data_dir if data_dir is not None else Path(get("DATA_DIR") or "data"),
         contact_text=get("CONTACT_TEXT") or DEFAULT_CONTACT_TEXT,
+        semantic=parse_mode(get("SEMANTIC")),
     )
 
 

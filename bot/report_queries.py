@@ -166,8 +166,7 @@ def _move_handoffs(
     if not has_handoffs(connection):
         return
     for row in connection.execute(
-        "SELECT substr(created_at, 1, 10), COUNT(*) FROM handoffs"
-        " WHERE created_at >= ? GROUP BY 1",
+        "SELECT substr(created_at, 1, 10), COUNT(*) FROM handoffs WHERE created_at >= ? GROUP BY 1",
         (since or "",),
     ):
         day, handed = counts[str(row[0])], int(row[1])

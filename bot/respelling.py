@@ -100,4 +100,3 @@ class Respeller:
             return self.with_umlauts(token) or token
 
         return _TOKEN.sub(replace, text)
-

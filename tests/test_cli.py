@@ -239,8 +239,10 @@ def test_eval_unknown_expected_id_is_a_clear_error(
 def _none_of_these_number(question: str) -> int:
     """Where "Keine davon" is listed: after the suggestions the bot makes (as configured)."""
     from bot.commands_common import semantic_matcher
+    from bot.config import load_common_settings
 
-    matcher, _ = semantic_matcher(load_knowledge_base(FAQ_DIR))
+    settings = load_common_settings(os.environ)
+    matcher, _ = semantic_matcher(load_knowledge_base(FAQ_DIR), settings)
     return len(matcher.match(question).suggestions) + 1
 
 
@@ -294,6 +296,18 @@ def test_ask_uses_contact_text(env_file_folder: Path, capsys: pytest.CaptureFixt
     out = capsys.readouterr().out
     assert out.startswith("decision: none")
     assert CONTACT_IN_ENV_FILE in out
+
+
+def test_ask_reads_semantic_and_data_dir_from_env_file(
+    env_file_folder: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("SEMANTIC", raising=False)
+    monkeypatch.delenv("DATA_DIR", raising=False)
+    with (env_file_folder / ".env").open("a", encoding="utf-8") as env_file:
+        env_file.write("SEMANTIC=off\nDATA_DIR=elsewhere\n")
+    assert main(["ask", "--json", "Was ist DNSSEC?"]) == 0
+    assert json.loads(capsys.readouterr().out)["semantic"] is False
+    assert not (env_file_folder / "data").exists()
 
 
 def test_run_without_token_points_to_chat() -> None:

@@ -64,6 +64,8 @@ def test_load_settings_handoff() -> None:
         }
     )
     assert (settings.staff_chat_id, settings.handoff_retention_days) == (-1001234567890, 7)
+
+
 def test_load_settings_semantic_defaults_to_auto_and_rejects_other_values() -> None:
     assert load_settings({"TELEGRAM_BOT_TOKEN": TOKEN}).semantic == "auto"
     assert load_settings({"TELEGRAM_BOT_TOKEN": TOKEN, "SEMANTIC": "OFF"}).semantic == "off"
@@ -145,6 +147,8 @@ def test_admin_ids_that_list_no_one_are_a_warning(value: str) -> None:
 
 def test_no_admin_ids_at_all_is_no_warning() -> None:
     assert load_settings({"TELEGRAM_BOT_TOKEN": "1:x"}).warnings == ()
+
+
 def test_load_settings_shutdown_timeout_defaults_below_compose_grace_period() -> None:
     assert load_settings({"TELEGRAM_BOT_TOKEN": TOKEN}).shutdown_timeout == 10
     settings = load_settings({"TELEGRAM_BOT_TOKEN": TOKEN, "SHUTDOWN_TIMEOUT": "25"})
