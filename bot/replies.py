@@ -33,13 +33,15 @@ ReplyKind = Literal[
 # Button actions, short enough for Telegram's 64-byte callback data with a 60-char id:
 # "e:<id>" open an entry, "o:<id>" open it from the topic list (with a way back),
 # "c:<category id>" a category (the slug of its file's name), "t" the topics, "x" none
-# of the suggestions, "f+:<id>" / "f-:<id>" feedback on an answer, "h:<draft>" hand
-# the question to the team, "h+:<draft>" / "h-:<draft>" confirm or cancel that.
+# of the suggestions ("x:<draft>" where the team can take the question), "f+:<id>" /
+# "f-:<id>" feedback on an answer, "h:<draft>" hand the question to the team,
+# "h+:<draft>" / "h-:<draft>" confirm or cancel that.
 ENTRY_ACTION = "e:"
 BROWSE_ENTRY_ACTION = "o:"
 CATEGORY_ACTION = "c:"
 TOPICS_ACTION = "t"
 NONE_OF_THESE_ACTION = "x"
+NONE_OF_THESE_DRAFT_ACTION = "x:"
 HELPFUL_ACTION = "f+:"
 NOT_HELPFUL_ACTION = "f-:"
 TEAM_ACTION = "h:"
@@ -80,6 +82,7 @@ _PREFIXED: tuple[tuple[str, ActionKind], ...] = (
     (CATEGORY_ACTION, "category"),
     (HELPFUL_ACTION, "helpful"),
     (NOT_HELPFUL_ACTION, "not_helpful"),
+    (NONE_OF_THESE_DRAFT_ACTION, "none_of_these"),
     (TEAM_ACTION, "team"),
     (TEAM_SEND_ACTION, "team_send"),
     (TEAM_CANCEL_ACTION, "team_cancel"),
@@ -258,7 +261,10 @@ def compose_reply(
         )
     if result.decision == "suggest":
         buttons = [Button(c.entry.question, ENTRY_ACTION + c.entry.id) for c in result.suggestions]
-        buttons.append(Button(texts.NONE_OF_THESE_BUTTON, NONE_OF_THESE_ACTION))
+        # The draft travels on the button itself: a press the instant the reply
+        # arrives must not depend on the front end having linked reply and draft yet.
+        none_of_these = NONE_OF_THESE_DRAFT_ACTION + handoff if handoff else NONE_OF_THESE_ACTION
+        buttons.append(Button(texts.NONE_OF_THESE_BUTTON, none_of_these))
         return Reply(
             kind="suggest",
             blocks=(Block((texts.SUGGEST_INTRO,)),),

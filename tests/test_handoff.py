@@ -15,6 +15,7 @@ import yaml
 from bot.cli import main
 from bot.handoff_store import HandoffRepository
 from bot.knowledge import KnowledgeBase
+from bot.replies import Action, parse_action
 from bot.report_queries import build_report
 from bot.store import DATABASE_FILE, QuestionEvent, Store, reader
 from bot.suggestions import suggest_snippets
@@ -207,6 +208,18 @@ def test_handoff_offered_after_none_of_these(fake: FakeBotApi, bot: BotThread) -
     contact = press(fake, reply, "Keine davon", "Schade")
     assert any("Team" in label for label, _ in buttons(contact))
     press(fake, contact, "Team", question)
+
+
+def test_none_of_these_button_carries_its_draft(fake: FakeBotApi, bot: BotThread) -> None:
+    matcher = bot.holder.current.matcher
+    candidates = ["wordpress", "google", "social media", "kommentare spam", "website"]
+    question = next((q for q in candidates if matcher.match(q).decision == "suggest"), None)
+    assert question is not None, "no candidate question gets suggestions any more"
+    reply = ask(fake, question)
+    [data] = [data for label, data in buttons(reply) if label == "Keine davon"]
+    action = parse_action(data)
+    assert action is not None and action.kind == "none_of_these" and action.target
+    assert parse_action("x") == Action("none_of_these")  # buttons sent before still work
 
 
 def test_handoff_cancel_sends_nothing(fake: FakeBotApi, bot: BotThread) -> None:

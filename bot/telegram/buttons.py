@@ -50,7 +50,7 @@ async def button(update: Update, context: handlers.Context) -> None:
     handoff = None
     if action.kind == "none_of_these":
         bot_context.record(_choice(query, None))
-        handoff = _offered_draft(bot_context, update, query)
+        handoff = _offered_draft(bot_context, update, query, action.target)
     outcome = respond(
         bot_context.kb, action, contact_text=bot_context.settings.contact_text, handoff=handoff
     )
@@ -63,14 +63,18 @@ async def button(update: Update, context: handlers.Context) -> None:
 
 
 def _offered_draft(
-    bot_context: handlers.BotContext, update: Update, query: CallbackQuery
+    bot_context: handlers.BotContext, update: Update, query: CallbackQuery, token: str
 ) -> str | None:
-    """The handoff draft of the question whose suggestions were rejected, if any."""
+    """The handoff draft of the question whose suggestions were rejected, if any: the
+    one the button names, else (buttons sent before they named it) the reply's."""
     desk = bot_context.handoff_desk(update)
     message = query.message
     if desk is None or message is None:
         return None
-    draft = desk.drafts.for_message(message.chat.id, message.message_id)
+    if token:
+        draft = desk.drafts.get(token, message.chat.id)
+    else:
+        draft = desk.drafts.for_message(message.chat.id, message.message_id)
     return draft.token if draft else None
 
 
