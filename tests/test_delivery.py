@@ -172,3 +172,19 @@ def test_deliver_closed_chat_gives_none_without_retry(message: str, clock: Clock
     assert send.calls == 1
     assert plain.calls == 0
     assert clock.waits == []
+
+
+def test_deliver_short_lived_gives_up_on_a_long_flood_wait(clock: Clock) -> None:
+    send = Sender([RetryAfter(timedelta(seconds=30))])
+    result = asyncio.run(deliver(send, what="button answer", sleep=clock.sleep, patience=10))
+    assert result is None
+    assert (send.calls, clock.waits) == (1, [])
+
+
+def test_deliver_short_lived_waits_while_it_is_worth_it(clock: Clock) -> None:
+    send = Sender([RetryAfter(timedelta(seconds=2)), RetryAfter(timedelta(seconds=9))])
+    result = asyncio.run(deliver(send, what="button answer", sleep=clock.sleep, patience=10))
+    assert result is None  # 2.1 s waited; 9.1 s more would be 11.2 s in all
+    assert clock.waits == [pytest.approx(2.1)]
+    send = Sender([RetryAfter(timedelta(seconds=2))])
+    assert asyncio.run(deliver(send, sleep=clock.sleep, patience=10)) == DELIVERED

@@ -46,6 +46,9 @@ MAX_WAITS = 20
 """Flood-control waits per message before giving up (each at most MAX_RETRY_AFTER)."""
 FIRST_BACKOFF = 0.5
 MAX_RETRY_AFTER = 60.0
+SHORT_LIVED_PATIENCE = 10.0
+"""Flood-control waiting a spinner answer or inline results are worth: Telegram stops a
+button's spinner by itself after a few seconds, and a typing customer has moved on."""
 
 
 HARMLESS = (
@@ -160,19 +163,30 @@ async def deliver(
     plain: Callable[[], Awaitable[T]] | None = None,
     what: str = "message",
     sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+    patience: float | None = None,
 ) -> T | None:
-    """Call ``send`` until it succeeds; None when the chat cannot be reached at all."""
+    """Call ``send`` until it succeeds; None when the chat cannot be reached at all.
+
+    ``patience``: for what is only useful for a few seconds (a button's spinner, inline
+    results while the customer types), the most flood-control waiting it is worth;
+    a longer wait gives up at once instead of holding the handler.
+    """
     backoff = FIRST_BACKOFF
     failures = 0
+    waited = 0.0
     for _ in range(MAX_WAITS + ATTEMPTS):
         try:
             return await send()
         except RetryAfter as exc:
             # Telegram's flood control: waiting is always enough, so it does not count
             # as a failure; no reply is lost to a busy moment.
-            wait = retry_after_seconds(exc)
+            wait = min(retry_after_seconds(exc), MAX_RETRY_AFTER) + 0.1
+            if patience is not None and waited + wait > patience:
+                logger.info("Telegram asks to wait %.1f s; the %s is dropped", wait, what)
+                return None
             logger.warning("Telegram asks to wait %.1f s before the %s", wait, what)
-            await sleep(min(wait, MAX_RETRY_AFTER) + 0.1)
+            waited += wait
+            await sleep(wait)
         except Forbidden as exc:
             logger.info("Cannot send the %s, the chat is closed to the bot: %s", what, exc)
             return None

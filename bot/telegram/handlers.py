@@ -38,7 +38,13 @@ from bot.reloader import KnowledgeBaseHolder
 from bot.replies import Block, Reply, entry_reply, reply_to, topics_reply
 from bot.smalltalk import understand
 from bot.store_events import Event, QuestionEvent
-from bot.telegram.delivery import Outgoing, Undeliverable, deliver, transmit
+from bot.telegram.delivery import (
+    SHORT_LIVED_PATIENCE,
+    Outgoing,
+    Undeliverable,
+    deliver,
+    transmit,
+)
 from bot.telegram.outbox import OnSent, Outbox
 from bot.telegram.render import render
 
@@ -160,7 +166,9 @@ async def send(
 async def answer_button(query: CallbackQuery, notice: str | None = None) -> None:
     """Stop the button's spinner; a failure only leaves the spinner running a while."""
     try:
-        await deliver(partial(query.answer, notice), what="button answer")
+        await deliver(
+            partial(query.answer, notice), what="button answer", patience=SHORT_LIVED_PATIENCE
+        )
     except (TelegramError, Undeliverable) as exc:
         logger.info("Could not answer a button press: %s", exc)
 

@@ -7,7 +7,7 @@ from functools import partial
 from telegram import InlineQueryResultArticle, InputTextMessageContent, Update
 from telegram.constants import ParseMode
 
-from bot.telegram.delivery import deliver
+from bot.telegram.delivery import SHORT_LIVED_PATIENCE, deliver
 from bot.telegram.handlers import Context, bot_context_of
 from bot.telegram.render import inline_message
 from bot.texts import shorten
@@ -38,4 +38,8 @@ async def inline_query(update: Update, context: Context) -> None:
         )
         for entry in entries
     ]
-    await deliver(partial(query.answer, results, cache_time=30), what="inline answer")
+    await deliver(
+        partial(query.answer, results, cache_time=30),
+        what="inline answer",
+        patience=SHORT_LIVED_PATIENCE,
+    )
