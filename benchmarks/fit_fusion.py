@@ -33,7 +33,7 @@ import numpy.typing as npt
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.calibration import cross_validated, fit  # noqa: E402
+from bot.calibration import Logistic, cross_validated, fit  # noqa: E402
 from bot.evaluation import LabelledQuestion, load_labelled_set  # noqa: E402
 from bot.fusion import entry_coverage  # noqa: E402
 from bot.knowledge import KnowledgeBase, load_knowledge_base  # noqa: E402
@@ -169,7 +169,9 @@ def rows_for(
     return rows
 
 
-def score(rows: list[Row], confidence: Floats, answer: float, suggest: float, margin: float):
+def score(
+    rows: list[Row], confidence: Floats, answer: float, suggest: float, margin: float
+) -> dict[str, float]:
     inside = [i for i, r in enumerate(rows) if r.expected is not None]
     outside = [i for i, r in enumerate(rows) if r.expected is None]
     answered = [confidence[i] >= answer and rows[i].margin >= margin for i in range(len(rows))]
@@ -304,14 +306,17 @@ def main() -> int:
             rows_h = rows_for(kb, signals_h, owners, **options)  # type: ignore[arg-type]
             name = f"{method} {how}" + (f" lex {share:.2f}" if method == "blend" else "")
             name += " +answer" if answer_text else ""
-            deciders = [("score", np.array([r.top for r in rows_l]), None)]
+            deciders: list[tuple[str, Floats, Logistic | None]] = [
+                ("score", np.array([r.top for r in rows_l]), None)
+            ]
             if method == "blend":
                 features = np.array([r.features for r in rows_l])
                 labels = np.array(
                     [float(r.expected is not None and r.ranked[0] == r.expected) for r in rows_l]
                 )
-                model = fit(features, labels)
-                deciders.append(("calibrated", cross_validated(features, labels), model))
+                deciders.append(
+                    ("calibrated", cross_validated(features, labels), fit(features, labels))
+                )
             for decider, confidence_l, model in deciders:
                 answer, suggest, margin = tune(rows_l, confidence_l)
                 if model is None:
