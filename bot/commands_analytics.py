@@ -14,7 +14,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-from bot.commands_common import resolve_data_dir, resolve_faq_dir
+from bot.commands_common import common_settings
 from bot.config import read_environment
 from bot.errors import FaqError
 from bot.knowledge import load_knowledge_base
@@ -33,7 +33,8 @@ def cmd_stats(args: argparse.Namespace) -> int:
 
     days = _days(args)
     url = _database_url()
-    with _store_errors(resolve_data_dir(args), url) as data_dir, reader_for(data_dir, url) as db:
+    folder = common_settings(args).data_dir
+    with _store_errors(folder, url) as data_dir, reader_for(data_dir, url) as db:
         report = build_report(db, days=days, top=args.top)
     if args.json:
         print(json.dumps(report.as_json(), ensure_ascii=False))
@@ -48,9 +49,10 @@ def cmd_suggest(args: argparse.Namespace) -> int:
     from bot.suggestions import suggest_snippets
 
     days = _days(args)
-    kb = load_knowledge_base(resolve_faq_dir(args))
+    common = common_settings(args)
+    kb = load_knowledge_base(common.faq_dir)
     url = _database_url()
-    with _store_errors(resolve_data_dir(args), url) as data_dir, reader_for(data_dir, url) as db:
+    with _store_errors(common.data_dir, url) as data_dir, reader_for(data_dir, url) as db:
         snippets = suggest_snippets(db, kb, days=days, min_group=args.min_group)
     sys.stdout.write(snippets)
     return 0
@@ -66,8 +68,9 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     days = _days(args)
     settings = load_store_settings(read_environment())
-    kb = load_knowledge_base(resolve_faq_dir(args))
-    data_dir = resolve_data_dir(args)
+    common = common_settings(args)
+    kb = load_knowledge_base(common.faq_dir)
+    data_dir = common.data_dir
     url = settings.database_url
     if url or (data_dir / DATABASE_FILE).is_file():
         with _store_errors(data_dir, url):

@@ -7,7 +7,6 @@ built as ``faqbot run`` builds it, so a question answers the same in every comma
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from bot.config import CommonSettings, load_common_settings, read_environment
 from bot.knowledge import KnowledgeBase, load_knowledge_base
@@ -20,16 +19,6 @@ def common_settings(args: argparse.Namespace) -> CommonSettings:
     return load_common_settings(
         read_environment(), faq_dir=args.faq_dir, data_dir=getattr(args, "data_dir", None)
     )
-
-
-def resolve_faq_dir(args: argparse.Namespace) -> Path:
-    """--faq-dir, else $FAQ_DIR, else ./faq."""
-    return common_settings(args).faq_dir
-
-
-def resolve_data_dir(args: argparse.Namespace) -> Path:
-    """--data-dir, else $DATA_DIR, else ./data."""
-    return common_settings(args).data_dir
 
 
 def load(args: argparse.Namespace) -> tuple[KnowledgeBase, Matcher]:

@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from bot.commands_common import common_settings, resolve_faq_dir, semantic_matcher
+from bot.commands_common import common_settings, semantic_matcher
 from bot.knowledge import KnowledgeBase, load_knowledge_base
 
 DEFAULT_LABELLED_SET = Path("tests/data/questions.yaml")
@@ -22,10 +22,11 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from bot.baselines import all_baselines
     from bot.evaluation import evaluate_ranker, evaluate_stages, load_labelled_set, questions_only
 
-    kb = load_knowledge_base(resolve_faq_dir(args))
+    settings = common_settings(args)
+    kb = load_knowledge_base(settings.faq_dir)
     if args.questions_only:
         kb = questions_only(kb)
-    matcher, status = semantic_matcher(kb, common_settings(args))
+    matcher, status = semantic_matcher(kb, settings)
     files = args.files or [f for f in (DEFAULT_LABELLED_SET, DEFAULT_HOLDOUT_SET) if f.exists()]
     all_figures: list[dict[str, Any]] = []
     all_confusions: list[dict[str, Any]] = []

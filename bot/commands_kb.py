@@ -10,7 +10,7 @@ import json
 import sys
 from typing import Any
 
-from bot.commands_common import common_settings, load, resolve_faq_dir, semantic_matcher
+from bot.commands_common import common_settings, load, semantic_matcher
 from bot.matcher import Candidate, MatchResult
 from bot.smalltalk import Understanding, understand
 
@@ -84,11 +84,12 @@ def cmd_check(args: argparse.Namespace) -> int:
     """faqbot check: the staff's findings; exit 1 on errors."""
     from bot.checks import check_folder
 
-    report = check_folder(resolve_faq_dir(args), confusions=not args.no_confusions)
+    settings = common_settings(args)
+    report = check_folder(settings.faq_dir, confusions=not args.no_confusions)
     semantic = None
     if report.kb is not None:
         # Embeds new phrasings into the cache now (with a progress bar), not at the bot's start.
-        _, status = semantic_matcher(report.kb, common_settings(args))
+        _, status = semantic_matcher(report.kb, settings)
         semantic = "Semantische Suche: " + (
             "aktiv." if status.active else f"aus ({status.reason})."
         )

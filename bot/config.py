@@ -233,7 +233,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         handoff_retention_days=_number(
             "HANDOFF_RETENTION_DAYS", get("HANDOFF_RETENTION_DAYS"), 14, minimum=1, maximum=365
         ),
-        semantic=parse_mode(get("SEMANTIC")),
+        semantic=common.semantic,
         database_url=_database_url(get("DATABASE_URL")),
     )
 
