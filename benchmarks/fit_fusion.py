@@ -68,7 +68,7 @@ def collect(
     matcher = Matcher(kb).with_semantic(semantic)
     queries = [matcher.analyse(q.text) for q in questions]
     texts = [
-        semantic.encoder_text(q.text, {u.word: u.repaired for u in query.units if u.repaired})
+        semantic.encoder_text(q.text, query.units)
         for q, query in zip(questions, queries, strict=True)
     ]
     vectors = embed(encoder, cache, texts)

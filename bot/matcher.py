@@ -195,8 +195,7 @@ class Matcher:
         assert self.semantic is not None, "evidence() needs the semantic stage"
         query = query or self.analyse(question)
         lexical = self.scores(query) if lexical is None else lexical
-        repairs = {unit.word: unit.repaired for unit in query.units if unit.repaired}
-        cosines = self.semantic.entry_cosines(self.semantic.encoder_text(question, repairs))
+        cosines = self.semantic.entry_cosines(self.semantic.encoder_text(question, query.units))
         coverage = entry_coverage(self.index, query.units, len(self.kb.entries))
         return gather(
             lexical,

@@ -7,7 +7,7 @@ read by the matcher for every question: the question is respelled for the encode
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable
 from functools import lru_cache
 
 import numpy as np
@@ -17,6 +17,7 @@ from bot.knowledge import KnowledgeBase
 from bot.respelling import Respeller, german_words
 from bot.semantic import Encoder, Progress, VectorCache, Vectors, embed
 from bot.text import clean
+from bot.vocabulary import Unit
 
 
 class SemanticVectors:
@@ -43,10 +44,15 @@ class SemanticVectors:
         vector: Vectors = self.encoder.encode([question])[0]
         return vector
 
-    def encoder_text(self, question: str, repairs: Mapping[str, str]) -> str:
-        """The question as the encoder reads it: cleaned, misspelt words repaired."""
-        wanted = {word: known for word, known in repairs.items() if self.respeller.misspelt(word)}
-        return self.respeller.respell(clean(question), wanted)
+    def encoder_text(self, question: str, units: Iterable[Unit]) -> str:
+        """The question as the encoder reads it: cleaned, and the words the lexical stage
+        repaired (``units``) written as it read them where they are no German words."""
+        repairs = {
+            unit.word: unit.repaired
+            for unit in units
+            if unit.repaired and self.respeller.misspelt(unit.word)
+        }
+        return self.respeller.respell(clean(question), repairs)
 
     def entry_cosines(self, text: str) -> FloatArray:
         """Every entry's mean cosine over its phrasings (measured better than the best)."""
