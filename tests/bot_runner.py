@@ -227,13 +227,14 @@ def running_bot(settings: Settings, *, store: bool = False) -> Iterator[BotThrea
         bot.stop()
 
 
-def faqbot_process(fake: FakeBotApi, env: Mapping[str, str], *, cwd: Path) -> subprocess.Popen[str]:
-    """`faqbot run` as admins start it, in a child process, pointed at the fake server."""
+def faqbot_environment(fake: FakeBotApi, env: Mapping[str, str]) -> dict[str, str]:
+    """The environment of a `faqbot run` child talking to the fake server: this shell's
+    bot, webhook, admin and database settings dropped, ``env`` on top."""
     base_url, _ = bot_base_urls(fake)
     environment = {
         key: value
         for key, value in os.environ.items()
-        if not key.startswith(("TELEGRAM_", "WEBHOOK_", "ADMIN_"))
+        if not key.startswith(("TELEGRAM_", "WEBHOOK_", "ADMIN_", "DATABASE_"))
     }
     environment.update(
         {
@@ -245,10 +246,15 @@ def faqbot_process(fake: FakeBotApi, env: Mapping[str, str], *, cwd: Path) -> su
             **env,
         }
     )
+    return environment
+
+
+def faqbot_process(fake: FakeBotApi, env: Mapping[str, str], *, cwd: Path) -> subprocess.Popen[str]:
+    """`faqbot run` as admins start it, in a child process, pointed at the fake server."""
     return subprocess.Popen(
         [sys.executable, "-m", "bot", "run"],
         cwd=cwd,
-        env=environment,
+        env=faqbot_environment(fake, env),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

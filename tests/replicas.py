@@ -8,7 +8,6 @@ two replicas at once (a retried request).
 from __future__ import annotations
 
 import json
-import os
 import signal
 import socket
 import subprocess
@@ -22,8 +21,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.conftest import ROOT
-from tests.fake_bot_api import FakeBotApi, bot_base_urls
+from tests.bot_runner import faqbot_environment
+from tests.fake_bot_api import FakeBotApi
 
 SECRET = "replica-secret_1"
 WEBHOOK_URL = "https://bot.example.com/telegram/hook"
@@ -55,22 +54,12 @@ def start_replica(
     fake: FakeBotApi, faq_dir: Path, data_dir: Path, database_url: str, **env: str
 ) -> Replica:
     """`faqbot run` with its own DATA_DIR and port, the shared DATABASE_URL."""
-    base_url, _ = bot_base_urls(fake)
     port = free_port()
     data_dir.mkdir(parents=True, exist_ok=True)
     log = data_dir.parent / f"{data_dir.name}.log"
-    environment = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("TELEGRAM_", "WEBHOOK_", "ADMIN_", "DATABASE_"))
-    }
-    environment.update(
+    environment = faqbot_environment(
+        fake,
         {
-            "TELEGRAM_BOT_TOKEN": fake.token,
-            "TELEGRAM_BASE_URL": base_url,
-            "TELEGRAM_RATE_LIMIT": "0",
-            "PYTHONPATH": str(ROOT),
-            "PYTHONUNBUFFERED": "1",
             "FAQ_DIR": str(faq_dir),
             "DATA_DIR": str(data_dir),
             "DATABASE_URL": database_url,
@@ -79,7 +68,7 @@ def start_replica(
             "WEBHOOK_LISTEN": "127.0.0.1",
             "PORT": str(port),
             **env,
-        }
+        },
     )
     with log.open("wb") as output:
         process = subprocess.Popen(

@@ -56,6 +56,17 @@ def pg_store(pg_url: str, tmp_path: Path) -> Iterator[PgStore]:
     store.database.close()
 
 
+def write_pg_store(pg_url: str, data_dir: Path) -> None:
+    """Record the report fixture's events through the PostgreSQL store's own writer."""
+    store = PgStore(PgDatabase(pg_url), data_dir, batch_seconds=0.01)
+    store.start()
+    for item in events():
+        store.record(item)
+    assert store.flush(10)
+    store.close()
+    store.database.close()
+
+
 def logged(caplog: pytest.LogCaptureFixture, text: str) -> list[str]:
     return [r.getMessage() for r in caplog.records if text in r.getMessage()]
 
@@ -320,13 +331,7 @@ def test_pg_report_and_suggestions_equal_those_from_sqlite_for_the_same_events(
     pg_url: str, tmp_path: Path
 ) -> None:
     write_store(tmp_path / "sqlite", events())
-    store = PgStore(PgDatabase(pg_url), tmp_path / "pg", batch_seconds=0.01)
-    store.start()
-    for item in events():
-        store.record(item)
-    assert store.flush(10)
-    store.close()
-    store.database.close()
+    write_pg_store(pg_url, tmp_path / "pg")
     kb = load_knowledge_base(write_kb(tmp_path / "faq"))
     found = {}
     for name, url in (("sqlite", None), ("pg", pg_url)):
@@ -341,13 +346,7 @@ def test_pg_report_and_suggestions_equal_those_from_sqlite_for_the_same_events(
 def test_faqbot_report_and_suggest_read_database_url(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, pg_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    store = PgStore(PgDatabase(pg_url), tmp_path, batch_seconds=0.01)
-    store.start()
-    for item in events():
-        store.record(item)
-    assert store.flush(10)
-    store.close()
-    store.database.close()
+    write_pg_store(pg_url, tmp_path)
     faq_dir = write_kb(tmp_path / "faq")
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("DATABASE_URL", pg_url)
