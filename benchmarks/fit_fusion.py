@@ -14,8 +14,10 @@ Variants: entry score = best phrasing (max) or mean over phrasings; the answer t
 a second phrasing-like signal or not; weighted blend at several lexical shares vs
 reciprocal rank fusion; thresholds on the blend vs the calibrated probability.
 Then candidate extra features for the calibrated model, scored on two fold splits
-(differences smaller than the split moves them are noise). Prints a table, then the
-fitted model as Python for bot/calibration.py.
+(differences smaller than the split moves them are noise), and the weights of the
+fused score that ranks (lexical, cosine, coverage; a conditional logit, top-1/top-3 in
+sample and out of fold). Prints a table, then the fitted values for bot/matcher.py and
+bot/calibration.py.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ import numpy.typing as npt
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.calibration import Logistic, cross_validated, fit  # noqa: E402
+from bot.calibration import Logistic, cross_validated, fit, fit_ranking  # noqa: E402
 from bot.evaluation import LabelledQuestion, load_labelled_set  # noqa: E402
 from bot.fusion import entry_coverage  # noqa: E402
 from bot.knowledge import KnowledgeBase, load_knowledge_base  # noqa: E402
@@ -265,6 +267,73 @@ def compare_features(
         )
 
 
+def ranking_parts(signal: Signals, owners: npt.NDArray[np.int32], *, coverage: bool) -> Floats:
+    """Per entry: lexical score, rescaled mean cosine and (optionally) coverage."""
+    similarity = fuse(signal.lexical, entry_cosines(signal, owners, "mean"), "semantic", 0.0)
+    columns = [signal.lexical, similarity] + ([signal.coverage] if coverage else [])
+    return np.stack(columns, axis=1)
+
+
+def reach(
+    signals: list[Signals], ids: list[str], owners: npt.NDArray[np.int32], weights: Floats
+) -> tuple[float, float]:
+    """Top-1 and top-3 of the in-scope questions under a linear ranking score."""
+    inside = [s for s in signals if s.expected is not None]
+    first = third = 0
+    for signal in inside:
+        parts = ranking_parts(signal, owners, coverage=len(weights) == 3)
+        order = np.argsort(-(parts @ weights), kind="stable")
+        right = ids.index(str(signal.expected))
+        first += int(order[0] == right)
+        third += int(right in order[:3])
+    return first / len(inside), third / len(inside)
+
+
+def compare_rankings(
+    kb: KnowledgeBase,
+    signals: list[Signals],
+    holdout: list[Signals],
+    owners: npt.NDArray[np.int32],
+) -> tuple[float, ...]:
+    """The fused score's weights (conditional logit), against the decision blend."""
+    ids = [entry.id for entry in kb.entries]
+    inside = [s for s in signals if s.expected is not None]
+    share = MatcherSettings().lexical_share
+    print("\nRanking (fused score), top-1 / top-3 of in-scope questions:")
+    candidates: dict[str, tuple[float, ...]] = {"blend lexical/cosine": (share, 1 - share)}
+    for coverage in (False, True):
+        name = "fitted lexical/cosine" + ("/coverage" if coverage else "")
+        features = [ranking_parts(s, owners, coverage=coverage) for s in inside]
+        targets = [ids.index(str(s.expected)) for s in inside]
+        candidates[name] = fit_ranking(features, targets)
+    for name, weights in candidates.items():
+        folds = 5
+        right = [0, 0]
+        if name.startswith("fitted"):
+            for fold in range(folds):  # out of fold: the weights never saw the question
+                kept = [s for i, s in enumerate(inside) if i % folds != fold]
+                held = [s for i, s in enumerate(inside) if i % folds == fold]
+                coverage = len(weights) == 3
+                fold_weights = fit_ranking(
+                    [ranking_parts(s, owners, coverage=coverage) for s in kept],
+                    [ids.index(str(s.expected)) for s in kept],
+                )
+                one, three = reach(held, ids, owners, np.array(fold_weights))
+                right[0] += round(one * len(held))
+                right[1] += round(three * len(held))
+            cv = f"  (out of fold {right[0] / len(inside):.1%} / {right[1] / len(inside):.1%})"
+        else:
+            cv = ""
+        labelled = reach(signals, ids, owners, np.array(weights))
+        held_out = reach(holdout, ids, owners, np.array(weights))
+        print(
+            f"  {name:<34} weights {', '.join(f'{w:.3f}' for w in weights):<22}"
+            f" labelled {labelled[0]:.1%} / {labelled[1]:.1%}{cv}"
+            f" | held-out {held_out[0]:.1%} / {held_out[1]:.1%}"
+        )
+    return candidates["fitted lexical/cosine/coverage"]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--faq-dir", type=Path, default=ROOT / "faq")
@@ -342,6 +411,8 @@ def main() -> int:
                 ):
                     fitted = (model, answer, suggest, margin)
     compare_features(*full_signals)
+    ranking_weights = compare_rankings(*full_signals)
+    print(f"\n# ranking_weights=({', '.join(f'{w:.3f}' for w in ranking_weights)})")
     if fitted is not None:
         model, answer, suggest, margin = fitted
         print("\n# The shipped variant (blend mean, lexical share 0.5, calibrated):")

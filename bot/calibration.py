@@ -27,8 +27,8 @@ import numpy.typing as npt
 FloatArray = npt.NDArray[np.float64]
 
 FEATURES = (
-    "fused score",
-    "fused margin",
+    "blend score",
+    "blend margin",
     "lexical score",
     "lexical margin",
     "cosine",
@@ -112,6 +112,34 @@ def cross_validated(
         kept = np.setdiff1d(order, held)
         result[held] = fit(features[kept], labels[kept]).probabilities(features[held])
     return result
+
+
+def fit_ranking(
+    features: Sequence[FloatArray], targets: Sequence[int], *, penalty: float = 0.01
+) -> tuple[float, ...]:
+    """Weights of a linear ranking score, scaled to sum to 1 (a conditional logit).
+
+    ``features[q]`` holds one row per entry for question ``q`` (the same columns for
+    every entry, so the weights say nothing about particular entries); ``targets[q]``
+    is the right entry's row. Maximises the softmax likelihood of the right entry by
+    Newton's method; the scale is dropped, since only the order counts.
+    """
+    weights = np.zeros(features[0].shape[1])
+    for _ in range(100):
+        gradient = penalty * weights
+        hessian = penalty * np.eye(len(weights))
+        for rows, target in zip(features, targets, strict=True):
+            scores = rows @ weights
+            p = np.exp(scores - scores.max())
+            p /= p.sum()
+            expected = p @ rows
+            gradient += expected - rows[target]
+            hessian += (rows * p[:, None]).T @ rows - np.outer(expected, expected)
+        step = np.linalg.solve(hessian, gradient)
+        weights -= step
+        if float(np.abs(step).max()) < 1e-8:
+            break
+    return tuple(float(w) for w in weights / weights.sum())
 
 
 # Fitted by benchmarks/fit_fusion.py on tests/data/questions.yaml (shipped knowledge base).

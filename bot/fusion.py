@@ -1,9 +1,16 @@
 """One confidence from two signals: the evidence about the best entry, and the verdict.
 
-The lexical score and the encoder's cosine are blended into one score per entry, which
-ranks; whether to answer with the best entry is decided on the calibrated probability
-(``bot.calibration``) of features that say how the evidence agrees, and on the lead
-over the runner-up, which is what keeps wrong answers down.
+Two blends of the same evidence per entry, each with one job:
+
+- the **fused score** ranks: lexical score, rescaled cosine and coverage (the share of
+  the question the entry's own words explain), weighted as a conditional logit fitted
+  on the labelled set (``benchmarks/fit_fusion.py``). Coverage orders the runner-up
+  entries better than the two signals alone: held-out top-3 98.9 -> 100 %, and top-1
+  of a knowledge base without alternatives 93.3 -> 97.2 % (labelled);
+- the **blend** (half lexical score, half cosine) is what the calibrated probability
+  (``bot.calibration``) of features that say how the evidence agrees was fitted on.
+  An answer needs that probability, the blend's lead over its runner-up (which is what
+  keeps wrong answers down), and both blends naming the same entry.
 """
 
 from __future__ import annotations
@@ -31,13 +38,22 @@ class Evidence:
     lexical: FloatArray
     cosine: FloatArray
     fused: FloatArray
+    """What ranks (``order``, best first)."""
     order: npt.NDArray[np.intp]
+    blend: FloatArray
+    """What the calibration's features describe, for its best entry ``blend_best``."""
+    blend_best: int
     features: tuple[float, ...]
 
     @property
     def margin(self) -> float:
-        second = self.fused[self.order[1]] if len(self.order) > 1 else 0.0
-        return float(self.fused[self.order[0]] - second)
+        """The blend's lead of its best entry over the runner-up."""
+        return float(self.blend[self.blend_best]) - best_other(self.blend, self.blend_best)
+
+    @property
+    def agree(self) -> bool:
+        """Both blends name the same best entry."""
+        return int(self.order[0]) == self.blend_best
 
 
 def entry_coverage(index: Index, units: tuple[Unit, ...], entry_count: int) -> FloatArray:
@@ -73,17 +89,18 @@ def gather(
     s = settings
     similarity = np.clip((cosines - s.cosine_floor) / (1 - s.cosine_floor), 0.0, 1.0)
     if semantic_only:
-        fused = similarity
+        fused = blend = similarity
     else:
-        fused = s.lexical_share * lexical + (1 - s.lexical_share) * similarity
+        blend = s.lexical_share * lexical + (1 - s.lexical_share) * similarity
+        lexical_weight, cosine_weight, coverage_weight = s.ranking_weights
+        fused = lexical_weight * lexical + cosine_weight * similarity + coverage_weight * coverage
     order = top(fused, keep)
-    best = int(order[0])
+    best = int(top(blend, 1)[0])
     total = sum(unit.weight for unit in units) or 1.0
     unknown = sum(unit.weight for unit in units if not unit.known) / total
-    second = float(fused[order[1]]) if len(order) > 1 else 0.0
     features = (
-        float(fused[best]),
-        float(fused[best]) - second,
+        float(blend[best]),
+        float(blend[best]) - best_other(blend, best),
         float(lexical[best]),
         float(lexical[best]) - best_other(lexical, best),
         float(cosines[best]),
@@ -94,7 +111,7 @@ def gather(
         float(coverage[best]),
         float(coverage[best]) - best_other(coverage, best),
     )
-    return Evidence(lexical, cosines, fused, order, features)
+    return Evidence(lexical, cosines, fused, order, blend, best, features)
 
 
 def verdict(
@@ -105,7 +122,8 @@ def verdict(
     *,
     semantic_only: bool,
 ) -> tuple[Decision, float | None]:
-    """Answer when confident and clearly ahead; suggest when plausible; else none."""
+    """Answer when confident, clearly ahead and named by both blends; suggest when
+    plausible; else none."""
     s = settings
     top_score = float(evidence.fused[evidence.order[0]])
     probability: float | None
@@ -115,7 +133,11 @@ def verdict(
         plausible = top_score >= s.semantic_suggest
     else:
         probability = round(calibration.probability(evidence.features), 4)
-        confident = probability >= s.answer_probability and evidence.margin >= s.fused_margin
+        confident = (
+            probability >= s.answer_probability
+            and evidence.margin >= s.fused_margin
+            and evidence.agree
+        )
         plausible = probability >= s.suggest_probability
         if len(units) == 1:
             # One word ("wordpress", "spam"): the cosine of a single word says little,

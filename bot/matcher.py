@@ -62,6 +62,10 @@ class MatcherSettings:
     rerank: int = 20
     # Fusion (benchmarks/fit_fusion.py measured the choices; README "How matching works").
     lexical_share: float = 0.5
+    """The decision blend: lexical score against rescaled cosine (bot/fusion.py)."""
+    ranking_weights: tuple[float, float, float] = (0.189, 0.576, 0.235)
+    """The fused score, which ranks: lexical score, rescaled cosine and coverage
+    (conditional logit on the labelled set, printed by fit_fusion.py)."""
     cosine_floor: float = 0.75
     """e5 cosines below this count as no similarity; [floor, 1] is rescaled to [0, 1]."""
     answer_probability: float = 0.762
@@ -70,6 +74,7 @@ class MatcherSettings:
     (fit_fusion.py picks the answer threshold; any suggest threshold up to it is
     feasible, and a lower one turns more near misses into "Meinten Sie …?")."""
     fused_margin: float = 0.04
+    """The decision blend's lead over its runner-up an answer needs."""
     suggest_window: float = 0.15
     """Suggest the entries whose fused score is at most this far behind the best."""
     semantic_answer: float = 0.497
