@@ -141,12 +141,12 @@ def available_cores(cgroup: Path = Path("/sys/fs/cgroup/cpu.max")) -> int:
 
 def openmp_setter(package_folder: Path) -> SetThreads | None:
     """``omp_set_num_threads`` of the OpenMP runtime bundled beside the engine
-    (auditwheel puts it in ``<package>.libs``); loading it first is what the engine's
-    own load then finds the same copy."""
+    (auditwheel puts it in ``<package>.libs``). Loaded before the engine, it is the copy
+    the engine's own load then links to (the same file, so the same library)."""
     libs = package_folder.parent / f"{package_folder.name}.libs"
     for path in sorted(glob.glob(str(libs / "libgomp*.so*"))):
         try:
-            runtime = ctypes.CDLL(path)  # the engine's own copy: dlopen returns it again
+            runtime = ctypes.CDLL(path)
             setter = runtime.omp_set_num_threads
         except (OSError, AttributeError):
             continue
