@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -64,21 +64,29 @@ class Index:
         keyword_words = [
             [word._replace(capitalised=True) for word in found] for found in split[len(texts) :]
         ]
-        for entry_number, entry in enumerate(kb.entries):
-            for word in itertools.chain(
-                keyword_words[entry_number],
-                *(tokens[text] for text in (*entry.phrasings, entry.answer)),
-            ):
-                noun = word.capitalised
-                pieces = (word.text, *word.parts) if word.is_compound else word.parts
-                for piece in pieces:
-                    if is_stopword(piece):
-                        continue
-                    term = self.surface.get(piece)
-                    if term is None:
-                        term = self.surface[piece] = stem(piece)
-                    if noun is not None:
-                        capitalised[term][0 if noun else 1] += 1
+        # Words repeat across 10,000 entries: count them first (in C), then look at each
+        # distinct word once. First-seen order is kept, so ``surface`` is filled in the
+        # same order as by a walk over every occurrence.
+        occurrences = Counter(
+            itertools.chain.from_iterable(
+                itertools.chain(
+                    keyword_words[entry_number],
+                    *(tokens[text] for text in (*entry.phrasings, entry.answer)),
+                )
+                for entry_number, entry in enumerate(kb.entries)
+            )
+        )
+        for word, count in occurrences.items():
+            noun = word.capitalised
+            pieces = (word.text, *word.parts) if word.is_compound else word.parts
+            for piece in pieces:
+                if is_stopword(piece):
+                    continue
+                term = self.surface.get(piece)
+                if term is None:
+                    term = self.surface[piece] = stem(piece)
+                if noun is not None:
+                    capitalised[term][0 if noun else 1] += count
         self.vocabulary = Vocabulary(self.surface)
 
         # Pass 2: slots, phrasings and entry term sets.
@@ -116,9 +124,7 @@ class Index:
                     )
                 )
             strong.append(set(share))
-            entry_weak: set[str] = set()
-            for word in tokens[entry.answer]:
-                entry_weak |= self.vocabulary.word_terms(word)
+            entry_weak = set().union(*map(self.vocabulary.word_terms, set(tokens[entry.answer])))
             weak.append(entry_weak - strong[-1])
 
         # Weights: BM25 idf over entries, both fields counted.
