@@ -127,6 +127,15 @@ def handoff_rows(bot: BotThread) -> list[sqlite3.Row]:
 # The whole way -----------------------------------------------------------------------
 
 
+def suggesting_question(bot: BotThread) -> str:
+    """A short question the loaded knowledge base answers with suggestions."""
+    matcher = bot.holder.current.matcher
+    candidates = ["wordpress", "google", "social media", "kommentare spam", "website"]
+    question = next((q for q in candidates if matcher.match(q).decision == "suggest"), None)
+    assert question is not None, "no candidate question gets suggestions any more"
+    return question
+
+
 def test_handoff_question_to_team_and_answer_back_to_customer(
     fake: FakeBotApi, bot: BotThread, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -200,10 +209,7 @@ def test_handoff_customer_reply_reaches_the_same_thread(fake: FakeBotApi, bot: B
 
 
 def test_handoff_offered_after_none_of_these(fake: FakeBotApi, bot: BotThread) -> None:
-    matcher = bot.holder.current.matcher
-    candidates = ["wordpress", "google", "social media", "kommentare spam", "website"]
-    question = next((q for q in candidates if matcher.match(q).decision == "suggest"), None)
-    assert question is not None, "no candidate question gets suggestions any more"
+    question = suggesting_question(bot)
     reply = ask(fake, question)
     contact = press(fake, reply, "Keine davon", "Schade")
     assert any("Team" in label for label, _ in buttons(contact))
@@ -211,10 +217,7 @@ def test_handoff_offered_after_none_of_these(fake: FakeBotApi, bot: BotThread) -
 
 
 def test_none_of_these_button_carries_its_draft(fake: FakeBotApi, bot: BotThread) -> None:
-    matcher = bot.holder.current.matcher
-    candidates = ["wordpress", "google", "social media", "kommentare spam", "website"]
-    question = next((q for q in candidates if matcher.match(q).decision == "suggest"), None)
-    assert question is not None, "no candidate question gets suggestions any more"
+    question = suggesting_question(bot)
     reply = ask(fake, question)
     [data] = [data for label, data in buttons(reply) if label == "Keine davon"]
     action = parse_action(data)
