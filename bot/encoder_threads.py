@@ -172,13 +172,18 @@ def thread_budget(package_folder: Path | None) -> ThreadBudget:
     is fixed at one through OMP_NUM_THREADS, which the runtime reads when it loads.
     """
     if os.environ.get("OMP_NUM_THREADS"):
-        return ThreadBudget(1, None, machine_busy=lambda: None)
+        return _fixed()
     setter = openmp_setter(package_folder) if package_folder is not None else None
     if setter is None:
         os.environ["OMP_NUM_THREADS"] = "1"
         logger.info("The encoder runs on one thread (no adjustable OpenMP runtime found).")
-        return ThreadBudget(1, None, machine_busy=lambda: None)
+        return _fixed()
     cpus = frozenset(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
     return ThreadBudget(
         available_cores(), setter, machine_busy=lambda: machine_busy_seconds(cpus=cpus)
     )
+
+
+def _fixed() -> ThreadBudget:
+    """No choice per call: the OpenMP runtime keeps the count it read when it loaded."""
+    return ThreadBudget(1, None, machine_busy=lambda: None)

@@ -47,22 +47,18 @@ class Machine:
         return budget, calls
 
 
-def test_idle_machine_gets_two_threads() -> None:
+@pytest.mark.parametrize(
+    ("others", "expected"),
+    [(0.05, 2), (1.0, 1)],
+    ids=["idle machine gets two", "other process on the second core gets one"],
+)
+def test_thread_count_follows_the_rest_of_the_machine(others: float, expected: int) -> None:
     machine = Machine()
     budget, calls = machine.budget()
-    machine.run(1.0, others=0.05)
+    machine.run(1.0, others=others)
     with budget.call() as threads:
-        assert threads == 2
-    assert calls == [2]
-
-
-def test_other_process_on_the_second_core_gets_one_thread() -> None:
-    machine = Machine()
-    budget, calls = machine.budget()
-    machine.run(1.0, others=1.0)
-    with budget.call() as threads:
-        assert threads == 1
-    assert calls == [1]
+        assert threads == expected
+    assert calls == [expected]
 
 
 def test_own_encoding_does_not_count_as_busy() -> None:
