@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from bot.knowledge import load_knowledge_base
 from bot.matcher import Matcher
 from bot.phrasing_vectors import embed_phrasings
 from bot.respelling import Respeller, german_words
-from bot.semantic import VectorCache, Vectors
+from bot.semantic import VectorCache
+from tests.fake_encoder import ConceptEncoder
 
 
 @pytest.fixture(scope="module")
@@ -61,20 +60,6 @@ def test_without_a_word_list_the_text_is_unchanged() -> None:
     assert not bare.misspelt("wordpess")
 
 
-class RecordingEncoder:
-    """Records what the matcher asks it to encode; every text gets the same vector."""
-
-    model_id = "recording-1"
-    dimension = 4
-
-    def __init__(self) -> None:
-        self.encoded: list[str] = []
-
-    def encode(self, texts: Sequence[str]) -> Vectors:
-        self.encoded += texts
-        return np.tile(np.array([1, 0, 0, 0], dtype=np.float32), (len(texts), 1))
-
-
 def test_the_matcher_encodes_the_respelled_question(tmp_path: Path) -> None:
     folder = tmp_path / "faq"
     folder.mkdir()
@@ -87,8 +72,8 @@ def test_the_matcher_encodes_the_respelled_question(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     kb = load_knowledge_base(folder)
-    encoder = RecordingEncoder()
-    semantic = embed_phrasings(kb, encoder, VectorCache(None, encoder.model_id, 4))
+    encoder = ConceptEncoder()
+    semantic = embed_phrasings(kb, encoder, VectorCache(None, encoder.model_id, encoder.dimension))
     matcher = Matcher(kb).with_semantic(semantic)
     encoder.encoded.clear()
     matcher.evidence("lohnt sich wordpess fuer uns, oder besser nichts?")
