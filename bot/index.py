@@ -16,7 +16,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -95,7 +95,7 @@ class Index:
         phrasing_entry: list[int] = []
         strong: list[set[str]] = []
         weak: list[set[str]] = []
-        strong_postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
+        strong_postings: dict[str, list[tuple[int, float]]] = defaultdict(list)  # entry, share
         for entry_number, entry in enumerate(kb.entries):
             share: dict[str, float] = defaultdict(float)
             for word in keyword_words[entry_number]:
@@ -115,24 +115,18 @@ class Index:
                 for term in set().union(*slots):
                     share[term] += 1 / len(phrasings)
             for term, value in share.items():
-                # A word in most of an entry's phrasings is central to it; a word in
-                # one alternative is a side remark ("SEO" in the corporate blog entry).
-                strong_postings[term].append(
-                    (
-                        entry_number,
-                        strength_floor + (1 - strength_floor) * min(1.0, strength_gain * value),
-                    )
-                )
+                strong_postings[term].append((entry_number, value))
             strong.append(set(share))
             entry_weak = set().union(*map(self.vocabulary.word_terms, set(tokens[entry.answer])))
             weak.append(entry_weak - strong[-1])
+        weak_lists = _invert(weak)
 
-        # Weights: BM25 idf over entries, both fields counted.
+        # Weights: BM25 idf over entries, both fields counted (a term is strong or weak
+        # in an entry, never both, so the postings' lengths add up).
         entry_count = len(kb.entries)
-        document_frequency: dict[str, int] = defaultdict(int)
-        for term_set in itertools.chain(strong, weak):
-            for term in term_set:
-                document_frequency[term] += 1
+        document_frequency = {term: len(pairs) for term, pairs in strong_postings.items()}
+        for term, numbers in weak_lists.items():
+            document_frequency[term] = document_frequency.get(term, 0) + len(numbers)
         self.entry_count = entry_count
         self.idf: dict[str, float] = {
             term: _idf(entry_count, count) for term, count in document_frequency.items()
@@ -161,12 +155,14 @@ class Index:
         for slot_number, terms in enumerate(slot_terms):
             for term in terms:
                 slot_lists[term].append(slot_number)
-        weak_lists = _invert(weak)
         for term in document_frequency:
             pairs = strong_postings.get(term, [])
+            # A word in most of an entry's phrasings is central to it; a word in one
+            # alternative is a side remark ("SEO" in the corporate blog entry).
+            shares = np.array([share for _, share in pairs], dtype=np.float64)
             self.postings[term] = Postings(
-                _array(number for number, _ in pairs),
-                np.fromiter((value for _, value in pairs), dtype=np.float64, count=len(pairs)),
+                _array([number for number, _ in pairs]),
+                strength_floor + (1 - strength_floor) * np.minimum(1.0, strength_gain * shares),
                 _array(weak_lists.get(term, ())),
                 _array(slot_lists.get(term, ())),
             )
@@ -184,5 +180,5 @@ def _invert(term_sets: list[set[str]]) -> dict[str, list[int]]:
     return inverted
 
 
-def _array(values: Iterable[int]) -> IntArray:
-    return np.fromiter(values, dtype=np.int32)
+def _array(values: Sequence[int]) -> IntArray:
+    return np.array(values, dtype=np.int32)
