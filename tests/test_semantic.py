@@ -19,7 +19,7 @@ from bot.errors import ConfigError
 from bot.fusion import entry_coverage
 from bot.knowledge import KnowledgeBase, load_knowledge_base
 from bot.matcher import Matcher, MatcherSettings, build_matcher
-from bot.phrasing_vectors import embed_phrasings
+from bot.phrasing_vectors import embed_phrasings, mean_vectors
 from bot.reloader import KnowledgeBaseHolder
 from bot.semantic import (
     VectorCache,
@@ -348,6 +348,29 @@ def test_embed_phrasings_reports_progress(kb: KnowledgeBase, tmp_path: Path) -> 
     phrasings = sum(len(entry.phrasings) for entry in kb.entries)
     assert vectors.vectors.shape == (phrasings, encoder.dimension)
     assert calls[0] == (0, phrasings) and calls[-1] == (phrasings, phrasings)
+
+
+def test_entry_cosine_is_the_mean_cosine_over_the_entry_s_phrasings(
+    kb: KnowledgeBase, tmp_path: Path
+) -> None:
+    encoder = ConceptEncoder()
+    vectors = embed_phrasings(kb, encoder, VectorCache(tmp_path, encoder.model_id, 8))
+    question = "Mein Zertifikat ist abgelaufen"
+    per_phrasing = vectors.vectors @ encoder.encode([question])[0]
+    for number in range(len(kb.entries)):
+        mine = per_phrasing[vectors.phrasing_entry == number]
+        assert vectors.entry_cosines(question)[number] == pytest.approx(mine.mean(), abs=1e-6)
+
+
+def test_mean_vectors_of_owners_in_any_order_and_with_any_number_of_rows() -> None:
+    rng = np.random.default_rng(7)
+    owners = rng.permutation(np.repeat(np.arange(6), [1, 3, 3, 0, 5, 2])).astype(np.int32)
+    rows = rng.standard_normal((len(owners), 4)).astype(np.float32)
+    means = mean_vectors(rows, owners, 7)
+    for owner in range(7):
+        mine = rows[owners == owner]
+        expected = mine.mean(axis=0) if len(mine) else np.zeros(4)
+        assert means[owner] == pytest.approx(expected, abs=1e-6)
 
 
 def test_entry_coverage_is_the_share_of_the_question_an_entry_explains(kb: KnowledgeBase) -> None:
