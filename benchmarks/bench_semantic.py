@@ -109,8 +109,20 @@ def child_big(cache: Path, queries: int) -> dict[str, object]:
         "fused_every_question_encoded": timed(always.match, asked),
         "fused_as_shipped": timed(matcher.match, [q + " !" for q in asked]),
         "inline_rank": timed(lambda q: matcher.rank(q, 10), asked),
-        "rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "rss_mib": peak_rss_mib(),
+        # A long-running bot reaches every entry in time; n-gram vectors are built lazily.
+        "rss_every_entry_mib": every_entry_reached(matcher),
     }
+
+
+def peak_rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def every_entry_reached(matcher: Matcher) -> float:
+    """Peak RSS once every entry's lazily built n-gram vector exists."""
+    matcher.ngrams.similarities({}, range(len(matcher.kb.entries)))
+    return peak_rss_mib()
 
 
 def big_kb() -> KnowledgeBase:
@@ -243,7 +255,8 @@ def main() -> None:
     print(
         f"  warm start {figures['warm_start_s']:.2f} s (target 3; plus"
         f" {figures['generate_s']:.2f} s generating the synthetic KB), RSS"
-        f" {figures['rss_mib']:.0f} MiB (target 400)"
+        f" {figures['rss_mib']:.0f} MiB (target 400), {figures['rss_every_entry_mib']:.0f} MiB"
+        " once every entry's n-grams are built"
     )
     for key in ("fused_every_question_encoded", "fused_as_shipped", "inline_rank"):
         show(key, figures[key])

@@ -29,7 +29,7 @@ from bot.fusion import Decision as Decision
 from bot.fusion import Evidence, entry_coverage, gather, top, verdict
 from bot.index import FloatArray, Index
 from bot.knowledge import Entry, KnowledgeBase
-from bot.ngrams import NgramIndex, Vector, cosine, gram_vector
+from bot.ngrams import NgramIndex, Vector, gram_vector
 from bot.phrasing_vectors import SemanticVectors, embed_phrasings
 from bot.semantic import Encoder, Progress, VectorCache
 from bot.text import words
@@ -288,8 +288,8 @@ class Matcher:
             return scores
         candidates = top(scores, s.rerank)
         scores *= 1 - s.ngram_share
-        for number in candidates:
-            similarity = cosine(query.grams, self.ngrams.entry_vector(int(number)))
+        similarities = self.ngrams.similarities(query.grams, map(int, candidates))
+        for number, similarity in zip(candidates, similarities, strict=True):
             scores[number] += s.ngram_share * min(1.0, s.ngram_gain * similarity)
         return scores
 

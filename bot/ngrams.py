@@ -15,10 +15,16 @@ import math
 from collections import Counter
 from collections.abc import Iterable
 
+import numpy as np
+import numpy.typing as npt
+
 from bot.knowledge import Entry
 from bot.text import Word, is_stopword, words
 
 GRAM_SIZES = (3, 4)
+
+IntArray = npt.NDArray[np.int32]
+FloatArray = npt.NDArray[np.float64]
 
 Vector = dict[str, float]
 
@@ -39,25 +45,42 @@ def gram_vector(found: Iterable[Word]) -> Vector:
     return {gram: weight / norm for gram, weight in weights.items()}
 
 
-def cosine(query: Vector, document: Vector) -> float:
-    """Cosine of two normalised vectors."""
-    if len(document) < len(query):
-        query, document = document, query
-    return sum(weight * document.get(gram, 0.0) for gram, weight in query.items())
-
-
 class NgramIndex:
-    """Entry vectors over the question, alternatives and keywords, built lazily."""
+    """Entry vectors over the question, alternatives and keywords, built lazily.
+
+    Kept compact: an entry's grams as numbers into one gram table shared by all
+    entries, their weights as an array. Kept as dicts of strings, the vectors of
+    10,000 entries took 240 MiB once customers' questions had reached them all; as
+    arrays they take a tenth of that.
+    """
 
     def __init__(self, entries: tuple[Entry, ...]) -> None:
         self._entries = entries
-        self._vectors: dict[int, Vector] = {}
+        self._gram_numbers: dict[str, int] = {}
+        self._vectors: dict[int, tuple[IntArray, FloatArray]] = {}
 
-    def entry_vector(self, number: int) -> Vector:
+    def similarities(self, query: Vector, numbers: Iterable[int]) -> list[float]:
+        """The cosine of the question's vector with each of these entries' vectors."""
+        entry_vectors = [self._entry_vector(number) for number in numbers]
+        dense = np.zeros(len(self._gram_numbers))
+        for gram, weight in query.items():
+            found = self._gram_numbers.get(gram)
+            if found is not None:
+                dense[found] = weight
+        return [float(dense[grams] @ weights) for grams, weights in entry_vectors]
+
+    def _entry_vector(self, number: int) -> tuple[IntArray, FloatArray]:
         vector = self._vectors.get(number)
         if vector is None:
             entry = self._entries[number]
             texts = " ; ".join((*entry.phrasings, *entry.keywords))
-            vector = gram_vector(words(texts, limit=None))
-            self._vectors[number] = vector
+            weights = gram_vector(words(texts, limit=None))
+            table = self._gram_numbers
+            grams = np.fromiter(
+                (table.setdefault(gram, len(table)) for gram in weights),
+                dtype=np.int32,
+                count=len(weights),
+            )
+            values = np.fromiter(weights.values(), dtype=np.float64, count=len(weights))
+            vector = self._vectors[number] = (grams, values)
         return vector
