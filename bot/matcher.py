@@ -39,6 +39,12 @@ Stage = Literal["lexical", "semantic", "fused"]
 """Which evidence decides: the lexical matcher alone, the sentence encoder alone (for
 evaluation), or both fused (the bot, whenever vectors are ready)."""
 MAX_SUGGESTIONS = 3
+REMEMBERED_QUESTIONS = 1024
+REMEMBERED_CHARS = 200
+"""Analyses of questions up to this length are remembered (inline mode asks again with
+every keystroke; one reply can rank a question twice). Longer messages are analysed
+each time: an analysis holds every n-gram of the message, and 4,096 remembered
+1,000-character messages held 500 MiB."""
 
 
 @dataclass(frozen=True)
@@ -163,7 +169,7 @@ class Matcher:
             credits=Credits(s.prefix_credit, s.head_credit, s.typo_credit, s.unknown_weight),
         )
         self.ngrams = NgramIndex(kb.entries)
-        self.analyse = lru_cache(maxsize=4096)(self._analyse)
+        self._remembered = lru_cache(maxsize=REMEMBERED_QUESTIONS)(self._analyse)
 
     def with_semantic(self, semantic: SemanticVectors | None, stage: Stage = "fused") -> Matcher:
         """The same matcher (index shared) with the semantic stage in ``stage``."""
@@ -330,6 +336,12 @@ class Matcher:
             phrasing_coverage
         )
         return blended
+
+    def analyse(self, question: str) -> Query:
+        """The question's units and n-gram vector; short questions are remembered."""
+        if len(question) > REMEMBERED_CHARS:
+            return self._analyse(question)
+        return self._remembered(question)
 
     def _analyse(self, question: str) -> Query:
         found = words(question)

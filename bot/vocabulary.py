@@ -29,6 +29,14 @@ from bot.text import Word, is_stopword, stem
 FUGEN = ("s", "es", "n", "en", "e")
 """Linking letters between the parts of a German compound (Unternehmen-s-blog)."""
 MIN_PART = 3
+MAX_WORD_LETTERS = 40
+"""Longer "words" are pasted tokens, hashes or keys held down, not German (the longest
+words in use, "Datenschutzgrundverordnung" or "Zertifikatserneuerung", have 21-29
+letters). They stay unknown without the compound, inflection, typo and head searches,
+whose cost grows with the square of the length: a 1,000-letter word took 90 ms."""
+SPLIT_CACHE_SIZE = 100_000
+"""Compound splits remembered (each word's and its endings'); the memo is emptied when
+full, so customers' ever new words cannot grow it without bound."""
 
 
 @dataclass(frozen=True)
@@ -106,6 +114,8 @@ class Vocabulary:
         """
         if word in self._split_cache:
             return self._split_cache[word]
+        if len(self._split_cache) >= SPLIT_CACHE_SIZE:
+            self._split_cache.clear()
         best: tuple[str, ...] | None = None
         best_key = 0
         if len(word) >= 2 * MIN_PART + 1:
@@ -200,6 +210,10 @@ class QuestionReader:
     def resolve(self, word: str, noun: bool | None) -> list[Unit]:
         """Find what one word means in the knowledge base's vocabulary."""
         credits = self.credits
+        noun_factor = {True: 1.0, None: 0.75, False: 0.5}[noun]
+        unknown_weight = credits.unknown_weight * self.unknown_idf * noun_factor
+        if len(word) > MAX_WORD_LETTERS:
+            return [Unit(word, unknown_weight, (), "unknown")]
         term = stem(word)
         split = self.vocabulary.split_compound(word)
         if split:
@@ -221,8 +235,6 @@ class QuestionReader:
             term, credit, known = corrected
             return [Unit(word, self.weight[term], ((term, credit),), "typo", known)]
         head = self._known_head(word)
-        noun_factor = {True: 1.0, None: 0.75, False: 0.5}[noun]
-        unknown_weight = credits.unknown_weight * self.unknown_idf * noun_factor
         if head:
             return [Unit(word, unknown_weight, ((head, credits.head),), "head")]
         return [Unit(word, unknown_weight, (), "unknown")]

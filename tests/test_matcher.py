@@ -5,6 +5,9 @@
 
 from __future__ import annotations
 
+import random
+import string
+import tracemalloc
 from pathlib import Path
 
 import pytest
@@ -357,3 +360,37 @@ def test_match_tiny_kb_paraphrase_answered(
 @pytest.mark.parametrize("question", ["Was ist DNSSEC?", "Wie finde ich ein WordPress Theme?"])
 def test_match_tiny_kb_shipped_topic_none(tiny_matcher: Matcher, question: str) -> None:
     assert tiny_matcher.match(question).decision == "none"
+
+
+def test_words_longer_than_any_german_word_stay_unknown(tiny_matcher: Matcher) -> None:
+    compound = "fahrradschlauch"  # splits into two knowledge-base words
+    assert {unit.how for unit in tiny_matcher.analyse(compound * 2).units} == {"compound part"}
+    pasted = compound * 3  # 45 letters: a pasted token, not a word
+    assert [unit.how for unit in tiny_matcher.analyse(pasted).units] == ["unknown"]
+    result = tiny_matcher.match(f"{pasted} Wie flicke ich einen Fahrradschlauch?")
+    assert result.match is not None and result.match.entry.id == "fahrrad-reparatur"
+
+
+def test_long_messages_do_not_pile_up_in_memory(tiny_matcher: Matcher) -> None:
+    letters = random.Random(5)
+    pool = [
+        "".join(letters.choices(string.ascii_lowercase, k=letters.randint(5, 12)))
+        for _ in range(300)
+    ]
+
+    def message() -> str:  # 1,000 characters, never the same twice
+        text = ""
+        while len(text) < 990:
+            text += letters.choice(pool) + " "
+        return text
+
+    tiny_matcher.match(" ".join(pool))  # the words' own caches are filled once
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for _ in range(150):
+            tiny_matcher.match(message())
+        grown = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert grown < 2**20, f"{grown / 2**20:.1f} MiB kept after 150 long messages"
