@@ -12,6 +12,7 @@ nothing at start-up and each entry is vectorised at most once.
 from __future__ import annotations
 
 import math
+import threading
 from collections import Counter
 from collections.abc import Iterable
 
@@ -61,6 +62,7 @@ class NgramIndex:
     def __init__(self, entries: tuple[Entry, ...]) -> None:
         self._entries = entries
         self._gram_numbers: dict[str, int] = {}
+        self._numbering = threading.Lock()
         self._vectors: dict[int, tuple[IntArray, FloatArray]] = {}
 
     def similarities(self, query: Vector, numbers: Iterable[int]) -> list[float]:
@@ -80,11 +82,14 @@ class NgramIndex:
             texts = " ; ".join((*entry.phrasings, *entry.keywords))
             weights = gram_vector(words(texts, limit=None))
             table = self._gram_numbers
-            grams = np.fromiter(
-                (table.setdefault(gram, len(table)) for gram in weights),
-                dtype=np.int32,
-                count=len(weights),
-            )
+            # Questions are matched on several threads: numbering a new gram reads the
+            # table's length and then inserts, which must not interleave.
+            with self._numbering:
+                grams = np.fromiter(
+                    (table.setdefault(gram, len(table)) for gram in weights),
+                    dtype=np.int32,
+                    count=len(weights),
+                )
             values = np.fromiter(weights.values(), dtype=np.float64, count=len(weights))
             vector = self._vectors[number] = (grams, values)
         return vector

@@ -112,8 +112,11 @@ class Vocabulary:
         (Fugen-s) and an inflected ending; the split with the longest shortest part
         wins.
         """
-        if word in self._split_cache:
-            return self._split_cache[word]
+        # One lookup, not "in" and then [ ]: another thread may empty the memo between.
+        # A split has two parts or more, so () stands for "not looked at yet".
+        remembered = self._split_cache.get(word, ())
+        if remembered != ():
+            return remembered
         if len(self._split_cache) >= SPLIT_CACHE_SIZE:
             self._split_cache.clear()
         best: tuple[str, ...] | None = None
