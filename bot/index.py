@@ -61,9 +61,10 @@ class Index:
         keyword_texts = [" ; ".join(entry.keywords) for entry in kb.entries]
         split = words_of_many(texts + keyword_texts)
         tokens: dict[str, list[Word]] = dict(zip(texts, split, strict=False))
-        keyword_words = [
-            [word._replace(capitalised=True) for word in found] for found in split[len(texts) :]
-        ]
+        as_noun = {
+            word: Word(word.text, word.parts, True) for word in set().union(*split[len(texts) :])
+        }
+        keyword_words = [[as_noun[word] for word in found] for found in split[len(texts) :]]
         # Words repeat across 10,000 entries: count them first (in C), then look at each
         # distinct word once. First-seen order is kept, so ``surface`` is filled in the
         # same order as by a walk over every occurrence.
