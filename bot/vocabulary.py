@@ -48,7 +48,8 @@ class Unit:
     forms: tuple[tuple[str, float], ...]
     how: str
     repaired: str = ""
-    """For a misspelt word ("typo"), the knowledge-base word it was read as."""
+    """For a misspelt word ("typo") or a prefix match ("inflection"), the knowledge-base
+    spelling it was read as; the encoder reads that where the word is no German word."""
 
     @property
     def known(self) -> bool:
@@ -83,6 +84,7 @@ class Vocabulary:
             self.surface_by_length[len(form)].append(form)
         self._split_cache: dict[str, tuple[str, ...] | None] = {}
         self._terms_cache: dict[tuple[str, tuple[str, ...]], frozenset[str]] = {}
+        self._spellings_by_term: dict[str, list[str]] | None = None
 
     def word_terms(self, word: Word) -> frozenset[str]:
         """The terms a knowledge-base word stands for: its stem and its parts' stems."""
@@ -136,6 +138,21 @@ class Vocabulary:
                     best, best_key = (left, *right), key
         self._split_cache[word] = best
         return best
+
+    def closest_spelling(self, word: str, terms: list[str]) -> str:
+        """The knowledge base's written form of one of ``terms`` nearest to ``word``."""
+        spellings = [form for term in terms for form in self._spellings().get(term, ())]
+        found = process.extractOne(word, spellings, scorer=OSA.distance)
+        return str(found[0]) if found else ""
+
+    def _spellings(self) -> dict[str, list[str]]:
+        """Every term's surface forms, built on first use (questions need it, the index not)."""
+        if self._spellings_by_term is None:
+            by_term: dict[str, list[str]] = defaultdict(list)
+            for form, term in self.surface.items():
+                by_term[term].append(form)
+            self._spellings_by_term = by_term
+        return self._spellings_by_term
 
     def known_term(self, word: str) -> str | None:
         """The knowledge base's term for a word, tolerating another ending; or None."""
@@ -232,7 +249,11 @@ class QuestionReader:
         if variants:
             weight = max(self.weight[v] for v in variants)
             forms = tuple((v, credits.prefix) for v in variants)
-            return [Unit(word, weight, forms, "inflection")]
+            # A prefix match is often a typo ("wordpres", "bewertnug"): the closest
+            # spelling the knowledge base uses goes with it, for the encoder (which
+            # writes it only where the customer's word is no German word).
+            spelling = self.vocabulary.closest_spelling(word, variants)
+            return [Unit(word, weight, forms, "inflection", spelling)]
         corrected = self._correct_typo(word)
         if corrected:
             term, credit, known = corrected

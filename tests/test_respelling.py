@@ -98,3 +98,33 @@ def test_the_matcher_encodes_the_respelled_question(tmp_path: Path) -> None:
     encoder.encoded.clear()
     matcher.evidence("lohnt sich wordpess fuer uns, oder besser nichts?")
     assert encoder.encoded == ["lohnt sich wordpress für uns, oder besser nichts?"]
+
+
+def test_a_word_read_by_its_beginning_is_encoded_as_the_knowledge_base_spells_it(
+    tmp_path: Path,
+) -> None:
+    # "wordpres" is the beginning of "wordpress": the lexical stage reads it as an
+    # ending left off ("inflection"), and the encoder should read the word the
+    # knowledge base writes, as it does for a typo.
+    folder = tmp_path / "faq"
+    folder.mkdir()
+    (folder / "web.yaml").write_text(
+        "category: Web\nentries:\n"
+        "  - id: ssl\n    question: Wie erneuere ich das Zertifikat?\n"
+        "    answer: Mit Let's Encrypt.\n"
+        "  - id: cms\n    question: Warum sollten wir WordPress nehmen?\n"
+        "    answer: Weil es verbreitet ist.\n",
+        encoding="utf-8",
+    )
+    kb = load_knowledge_base(folder)
+    encoder = ConceptEncoder()
+    semantic = embed_phrasings(kb, encoder, VectorCache(None, encoder.model_id, encoder.dimension))
+    matcher = Matcher(kb).with_semantic(semantic)
+    for question, encoded in [
+        ("warum wordpres nehmen", "warum wordpress nehmen"),
+        ("erneuert man es so?", "erneuert man es so?"),  # a German word: left as written
+    ]:
+        (unit,) = [u for u in matcher.analyse(question).units if u.how == "inflection"]
+        encoder.encoded.clear()
+        matcher.evidence(question)
+        assert encoder.encoded == [encoded], unit
