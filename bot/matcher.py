@@ -43,8 +43,8 @@ REMEMBERED_QUESTIONS = 1024
 REMEMBERED_CHARS = 200
 """Analyses of questions up to this length are remembered (inline mode asks again with
 every keystroke; one reply can rank a question twice). Longer messages are analysed
-each time: an analysis holds every n-gram of the message, and 4,096 remembered
-1,000-character messages held 500 MiB."""
+each time: an analysis holds every n-gram of the message, and 3,000 remembered
+1,000-character messages held over 500 MiB."""
 
 
 @dataclass(frozen=True)
