@@ -80,46 +80,39 @@ def test_without_a_word_list_the_text_is_unchanged() -> None:
     assert not bare.misspelt("wordpess")
 
 
-def test_the_matcher_encodes_the_respelled_question(tmp_path: Path) -> None:
+@pytest.fixture
+def web(tmp_path: Path) -> tuple[Matcher, ConceptEncoder]:
+    """A two-entry knowledge base with the semantic stage, and the encoder it records."""
     folder = tmp_path / "faq"
     folder.mkdir()
     (folder / "web.yaml").write_text(
         "category: Web\nentries:\n"
         "  - id: cms\n    question: Warum sollten wir WordPress nehmen?\n"
         "    answer: Weil es verbreitet ist.\n"
-        "  - id: ssl\n    question: Wie bekomme ich ein Zertifikat?\n"
+        "  - id: ssl\n    question: Wie erneuere ich das Zertifikat?\n"
         "    answer: Mit Let's Encrypt.\n",
         encoding="utf-8",
     )
     kb = load_knowledge_base(folder)
     encoder = ConceptEncoder()
     semantic = embed_phrasings(kb, encoder, VectorCache(None, encoder.model_id, encoder.dimension))
-    matcher = Matcher(kb).with_semantic(semantic)
+    return Matcher(kb).with_semantic(semantic), encoder
+
+
+def test_the_matcher_encodes_the_respelled_question(web: tuple[Matcher, ConceptEncoder]) -> None:
+    matcher, encoder = web
     encoder.encoded.clear()
     matcher.evidence("lohnt sich wordpess fuer uns, oder besser nichts?")
     assert encoder.encoded == ["lohnt sich wordpress für uns, oder besser nichts?"]
 
 
 def test_a_word_read_by_its_beginning_is_encoded_as_the_knowledge_base_spells_it(
-    tmp_path: Path,
+    web: tuple[Matcher, ConceptEncoder],
 ) -> None:
     # "wordpres" is the beginning of "wordpress": the lexical stage reads it as an
     # ending left off ("inflection"), and the encoder should read the word the
     # knowledge base writes, as it does for a typo.
-    folder = tmp_path / "faq"
-    folder.mkdir()
-    (folder / "web.yaml").write_text(
-        "category: Web\nentries:\n"
-        "  - id: ssl\n    question: Wie erneuere ich das Zertifikat?\n"
-        "    answer: Mit Let's Encrypt.\n"
-        "  - id: cms\n    question: Warum sollten wir WordPress nehmen?\n"
-        "    answer: Weil es verbreitet ist.\n",
-        encoding="utf-8",
-    )
-    kb = load_knowledge_base(folder)
-    encoder = ConceptEncoder()
-    semantic = embed_phrasings(kb, encoder, VectorCache(None, encoder.model_id, encoder.dimension))
-    matcher = Matcher(kb).with_semantic(semantic)
+    matcher, encoder = web
     for question, encoded in [
         ("warum wordpres nehmen", "warum wordpress nehmen"),
         ("erneuert man es so?", "erneuert man es so?"),  # a German word: left as written
