@@ -6,7 +6,8 @@ and "Komentarspam" in "Kommentar-Spam" without knowing a rule. The matcher blend
 this cosine into the scores of its best candidates.
 
 Entry vectors are built on first use and kept, so a large knowledge base costs
-nothing at start-up and each entry is vectorised at most once.
+nothing at start-up; the bot builds the rest on a worker thread once it answers
+(``bot.reloader``), so later questions find them ready.
 """
 
 from __future__ import annotations
@@ -74,6 +75,16 @@ class NgramIndex:
             if found is not None:
                 dense[found] = weight
         return [float(dense[grams] @ weights) for grams, weights in entry_vectors]
+
+    def build(self, numbers: Iterable[int]) -> None:
+        """Build these entries' vectors now, so no question waits for them later."""
+        for number in numbers:
+            self._entry_vector(number)
+
+    @property
+    def built(self) -> int:
+        """How many entries' vectors exist."""
+        return len(self._vectors)
 
     def _entry_vector(self, number: int) -> tuple[IntArray, FloatArray]:
         vector = self._vectors.get(number)

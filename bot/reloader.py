@@ -38,6 +38,9 @@ from bot.text import clean
 
 logger = logging.getLogger(__name__)
 
+WARM_UP_STEP = 256
+"""Entries warmed up between two looks at whether a reload replaced the snapshot."""
+
 Signature = tuple[tuple[str, int, int], ...]
 
 REMOVAL_SETTLE = 5.0
@@ -119,6 +122,7 @@ class KnowledgeBaseHolder:
         self._last_reported: tuple[Problem, ...] = ()
         self._lock = threading.Lock()
         self._start_embedding(self.current)
+        self._start_warm_up(self.current)
 
     def _build(self, kb: KnowledgeBase) -> Snapshot:
         return Snapshot(kb, Matcher(kb, self._settings), datetime.now(UTC))
@@ -181,6 +185,28 @@ class KnowledgeBaseHolder:
 
         threading.Thread(target=work, name="faqbot-embedding", daemon=True).start()
 
+    def _start_warm_up(self, snapshot: Snapshot) -> None:
+        """Build every entry's n-gram vector on a worker thread, while questions are
+        answered: otherwise each question pays for the entries it reaches first (at
+        10,000 entries about 5 of a question's 30 ms). Stops when a reload replaces
+        the snapshot."""
+        ngrams = snapshot.matcher.ngrams
+        count = len(snapshot.kb.entries)
+
+        def still_current() -> bool:
+            return self.current.matcher.ngrams is ngrams
+
+        def work() -> None:
+            try:
+                for start in range(0, count, WARM_UP_STEP):
+                    if not still_current():
+                        return
+                    ngrams.build(range(start, min(start + WARM_UP_STEP, count)))
+            except Exception:
+                logger.exception("Preparing n-gram vectors failed; questions build their own")
+
+        threading.Thread(target=work, name="faqbot-warm-up", daemon=True).start()
+
     def _read_signature(self) -> Signature:
         signature = []
         for path in faq_files(self.faq_dir):
@@ -242,6 +268,7 @@ class KnowledgeBaseHolder:
                 self.current = snapshot
                 self._embedded.notify_all()
             self._start_embedding(snapshot)
+            self._start_warm_up(snapshot)
             result = ReloadResult(
                 ok=True, changed=True, entries=len(snapshot.kb), removed=removed, added=added
             )

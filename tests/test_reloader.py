@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import threading
+import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -115,6 +116,29 @@ def test_reload_new_entry_is_matched(holder: KnowledgeBaseHolder, faq_dir: Path)
     result = holder.current.matcher.match("Was bedeutet content-delivery-network?")
     assert result.match is not None
     assert result.match.entry.id == "content-delivery-network"
+
+
+def test_every_entry_is_prepared_in_the_background_after_a_load_and_a_reload(
+    holder: KnowledgeBaseHolder, faq_dir: Path
+) -> None:
+    def prepared() -> bool:
+        current = holder.current
+        return current.matcher.ngrams.built == len(current.kb)
+
+    assert wait_until(prepared)
+    write(faq_dir / "web.yaml", faq_text("Web", "dnssec", "ssl", "cdn", "captcha"))
+    holder.reload()
+    assert wait_until(prepared)
+    assert holder.current.matcher.ngrams.built == 5  # the new snapshot's own entries
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = WATCH_TIMEOUT) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.01)
+    return condition()
 
 
 def test_reload_broken_yaml_keeps_the_good_knowledge_base(
