@@ -10,7 +10,8 @@ keeps about 60 ms. No fixed count is right for both, so it is chosen per call:
   ``MAX_THREADS``: the machine's busy time from ``/proc/stat`` minus this process's own
   CPU time, so the bot's own encoding never counts against itself;
 - shared among this process's encodes in flight (a burst of questions gets one thread
-  each, which is what throughput wants);
+  each, which is what throughput wants) and its other CPU-bound work in the background
+  (``background_work``);
 - one thread where that cannot be read, and exactly ``OMP_NUM_THREADS`` where the admin
   set it.
 
@@ -44,6 +45,28 @@ BUSY_SHARE = 0.5
 """A core the rest of the machine keeps busier than this is not free."""
 
 SetThreads = Callable[[int], None]
+
+_background = 0
+_background_lock = threading.Lock()
+
+
+@contextmanager
+def background_work() -> Iterator[None]:
+    """Mark CPU-bound work of this process other than encoding as holding a core.
+
+    The budget subtracts this process's own CPU time from the machine's, so that its
+    own encodes never count against it; work such as preparing n-gram vectors after a
+    load would then look like a free core, and an encode beside it would take two
+    threads and wait for the busy one at every layer.
+    """
+    global _background
+    with _background_lock:
+        _background += 1
+    try:
+        yield
+    finally:
+        with _background_lock:
+            _background -= 1
 
 
 class ThreadBudget:
@@ -97,7 +120,7 @@ class ThreadBudget:
                 self._free = self.cores - busy_cores
             self._sample = sample
         free_cores = max(1, math.floor(self._free + BUSY_SHARE))
-        return max(1, min(MAX_THREADS, free_cores // self._in_flight))
+        return max(1, min(MAX_THREADS, free_cores // (self._in_flight + _background)))
 
     def _look(self) -> tuple[float, float, float] | None:
         """(wall clock, machine busy seconds, own CPU seconds), or None if unreadable."""

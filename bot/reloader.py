@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bot.encoder_threads import background_work
 from bot.errors import KnowledgeBaseError, Problem
 from bot.knowledge import KnowledgeBase, faq_files, load_knowledge_base
 from bot.matcher import Matcher, MatcherSettings
@@ -198,10 +199,11 @@ class KnowledgeBaseHolder:
 
         def work() -> None:
             try:
-                for start in range(0, count, WARM_UP_STEP):
-                    if not still_current():
-                        return
-                    ngrams.build(range(start, min(start + WARM_UP_STEP, count)))
+                with background_work():
+                    for start in range(0, count, WARM_UP_STEP):
+                        if not still_current():
+                            return
+                        ngrams.build(range(start, min(start + WARM_UP_STEP, count)))
             except Exception:
                 logger.exception("Preparing n-gram vectors failed; questions build their own")
 

@@ -14,6 +14,7 @@ from threadpoolctl import threadpool_info
 from bot.encoder_threads import (
     ThreadBudget,
     available_cores,
+    background_work,
     machine_busy_seconds,
     openmp_setter,
 )
@@ -68,6 +69,17 @@ def test_own_encoding_does_not_count_as_busy() -> None:
         machine.run(0.3, others=0.1, own=1.9)  # our own two threads, back to back
         with budget.call() as threads:
             assert threads == 2
+
+
+def test_own_background_work_holds_a_core() -> None:
+    machine = Machine()
+    budget, _ = machine.budget()
+    machine.run(1.0, others=0.0, own=1.0)  # preparing n-grams: our own CPU, one core
+    with background_work(), budget.call() as threads:
+        assert threads == 1
+    machine.run(1.0, others=0.0)
+    with budget.call() as threads:
+        assert threads == 2
 
 
 def test_the_machine_becoming_busy_is_seen_within_a_sample() -> None:
