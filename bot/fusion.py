@@ -43,12 +43,9 @@ class Evidence:
     blend: FloatArray
     """What the calibration's features describe, for its best entry ``blend_best``."""
     blend_best: int
+    margin: float
+    """The blend's lead of its best entry over the runner-up (also a feature)."""
     features: tuple[float, ...]
-
-    @property
-    def margin(self) -> float:
-        """The blend's lead of its best entry over the runner-up."""
-        return float(self.blend[self.blend_best]) - best_other(self.blend, self.blend_best)
 
     @property
     def agree(self) -> bool:
@@ -98,9 +95,10 @@ def gather(
     best = int(top(blend, 1)[0])
     total = sum(unit.weight for unit in units) or 1.0
     unknown = sum(unit.weight for unit in units if not unit.known) / total
+    margin = float(blend[best]) - best_other(blend, best)
     features = (
         float(blend[best]),
-        float(blend[best]) - best_other(blend, best),
+        margin,
         float(lexical[best]),
         float(lexical[best]) - best_other(lexical, best),
         float(cosines[best]),
@@ -111,7 +109,7 @@ def gather(
         float(coverage[best]),
         float(coverage[best]) - best_other(coverage, best),
     )
-    return Evidence(lexical, cosines, fused, order, blend, best, features)
+    return Evidence(lexical, cosines, fused, order, blend, best, margin, features)
 
 
 def verdict(
