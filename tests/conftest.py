@@ -105,6 +105,18 @@ def post(url: str, update: dict[str, object], secret: str | None) -> int:
         return int(exc.code)
 
 
+def wait_until(condition: Callable[[], bool], what: str, timeout: float = 10.0) -> None:
+    """Return once ``condition()`` holds; fail naming ``what`` after ``timeout`` seconds.
+
+    For work on a worker thread of the bot's, where there is nothing to await.
+    """
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.01)
+
+
 def wait_until_listening(port: int, process: subprocess.Popen[str]) -> None:
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import os
 import threading
-import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -13,6 +12,7 @@ import pytest
 
 from bot.errors import KnowledgeBaseError, Problem
 from bot.reloader import KnowledgeBaseHolder, ReloadResult, Signature
+from tests.conftest import wait_until
 
 BROKEN_YAML = 'category: Web\nentries:\n  - id: dnssec\n    question: "Was ist DNSSEC?\n'
 WATCH_TIMEOUT = 10.0
@@ -125,20 +125,11 @@ def test_every_entry_is_prepared_in_the_background_after_a_load_and_a_reload(
         current = holder.current
         return current.matcher.ngrams.built == len(current.kb)
 
-    assert wait_until(prepared)
+    wait_until(prepared, "every entry prepared after the start")
     write(faq_dir / "web.yaml", faq_text("Web", "dnssec", "ssl", "cdn", "captcha"))
     holder.reload()
-    assert wait_until(prepared)
+    wait_until(prepared, "every entry prepared after the reload")
     assert holder.current.matcher.ngrams.built == 5  # the new snapshot's own entries
-
-
-def wait_until(condition: Callable[[], bool], timeout: float = WATCH_TIMEOUT) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.01)
-    return condition()
 
 
 def test_reload_broken_yaml_keeps_the_good_knowledge_base(

@@ -9,8 +9,7 @@ import sqlite3
 import stat
 import subprocess
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -30,6 +29,7 @@ from bot.store import (
     migrate,
     reader,
 )
+from tests.conftest import wait_until
 
 
 def question(text: str = "was kostet eine website", **changes: object) -> QuestionEvent:
@@ -229,14 +229,6 @@ def test_store_writer_and_reader_at_the_same_time(store: Store, tmp_path: Path) 
 
 def logged(caplog: pytest.LogCaptureFixture, text: str) -> list[str]:
     return [r.getMessage() for r in caplog.records if text in r.getMessage()]
-
-
-def wait_until(condition: Callable[[], bool], what: str, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.01)  # the writer is a thread: there is nothing to await
 
 
 @pytest.fixture
