@@ -415,7 +415,8 @@ def main() -> int:
     print(f"\n# ranking_weights=({', '.join(f'{w:.3f}' for w in ranking_weights)})")
     if fitted is not None:
         model, answer, suggest, margin = fitted
-        print("\n# The shipped variant (blend mean, lexical share 0.5, calibrated):")
+        # Fitted now; the shipped values may be an earlier fit (README, "Why this fusion").
+        print("\n# Refitted for the shipped variant (blend mean, lexical share 0.5, calibrated):")
         print(f"# answer_probability={answer:.3f} suggest_probability={suggest:.3f}")
         print(f"# fused_margin={margin}")
         print(model.source())
