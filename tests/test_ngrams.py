@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.knowledge import KnowledgeBase
+from bot.knowledge import Entry, KnowledgeBase
 from bot.ngrams import NgramIndex, Vector, gram_vector
 from bot.text import words
 
@@ -34,3 +34,19 @@ def test_an_empty_question_vector_has_cosine_zero_with_every_entry(
 ) -> None:
     count = len(shipped_kb.entries)
     assert NgramIndex(shipped_kb.entries).similarities({}, range(count)) == [0.0] * count
+
+
+def test_entry_vectors_read_words_as_gram_vector_does_however_they_are_written() -> None:
+    # Hyphens, apostrophes, one-letter words, stopwords and umlauts, and the same
+    # words again in a second entry, whose grams are then looked up, not made anew.
+    tricky = "Kommentar-Spam & E-Mail: geht's? a Zertifikat für Straße, und-oder ÄRGER"
+    entries = tuple(
+        Entry(id=f"e{number}", category="Web", question=question, answer="Antwort.")
+        for number, question in enumerate((tricky, "Straße? " + tricky, "x"))
+    )
+    index = NgramIndex(entries)
+    query = gram_vector(words(tricky))
+    for number, similarity in enumerate(index.similarities(query, range(len(entries)))):
+        expected = naive_cosine(query, gram_vector(words(entries[number].question, limit=None)))
+        assert similarity == pytest.approx(expected, abs=1e-12)
+    assert index.similarities(query, [0]) == [pytest.approx(1.0)]
