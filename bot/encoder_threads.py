@@ -150,16 +150,37 @@ def machine_busy_seconds(
     return busy / ticks
 
 
-def available_cores(cgroup: Path = Path("/sys/fs/cgroup/cpu.max")) -> int:
+def available_cores(cgroup: Path = Path("/sys/fs/cgroup")) -> int:
     """CPUs this process may run on, within a container's CPU quota."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
-    try:
-        quota, period = cgroup.read_text(encoding="ascii").split()[:2]
-        if quota != "max":
-            cores = min(cores, max(1, int(int(quota) / int(period))))
-    except (OSError, ValueError):
-        pass
+    quota = cpu_quota(cgroup)
+    if quota is not None:
+        cores = min(cores, max(1, int(quota)))
     return max(1, cores)
+
+
+def cpu_quota(cgroup: Path) -> float | None:
+    """The CPUs' worth of time a container may use, or None where unlimited or unknown.
+
+    cgroup v2 writes it to ``cpu.max`` ("max 100000" or "150000 100000"); v1, still on
+    older Docker hosts, to ``cpu.cfs_quota_us`` (-1: unlimited) and
+    ``cpu.cfs_period_us`` in the ``cpu`` controller's folder. Missed, a container
+    started with ``--cpus 1`` on two host cores would encode with two threads on one
+    core's time, where they wait for each other at every layer.
+    """
+    try:
+        quota, period = (cgroup / "cpu.max").read_text(encoding="ascii").split()[:2]
+        return None if quota == "max" else int(quota) / int(period)
+    except (OSError, ValueError, ZeroDivisionError):
+        pass
+    for folder in ("cpu", "cpu,cpuacct"):
+        try:
+            quota_us = int((cgroup / folder / "cpu.cfs_quota_us").read_text(encoding="ascii"))
+            period_us = int((cgroup / folder / "cpu.cfs_period_us").read_text(encoding="ascii"))
+        except (OSError, ValueError):
+            continue
+        return quota_us / period_us if quota_us > 0 and period_us > 0 else None
+    return None
 
 
 def openmp_setter(package_folder: Path) -> SetThreads | None:

@@ -15,6 +15,7 @@ from bot.encoder_threads import (
     ThreadBudget,
     available_cores,
     background_work,
+    cpu_quota,
     machine_busy_seconds,
     openmp_setter,
 )
@@ -147,10 +148,35 @@ def test_available_cores_respects_a_container_quota(tmp_path: Path) -> None:
     quota = tmp_path / "cpu.max"
     affinity = len(os.sched_getaffinity(0))
     quota.write_text("max 100000\n")
-    assert available_cores(quota) == affinity
+    assert available_cores(tmp_path) == affinity
     quota.write_text("100000 100000\n")
-    assert available_cores(quota) == 1
+    assert available_cores(tmp_path) == 1
     assert available_cores(tmp_path / "missing") == affinity
+
+
+@pytest.mark.parametrize("folder", ["cpu", "cpu,cpuacct"])
+def test_available_cores_reads_a_cgroup_v1_quota(tmp_path: Path, folder: str) -> None:
+    controller = tmp_path / folder
+    controller.mkdir()
+    (controller / "cpu.cfs_period_us").write_text("100000\n")
+    quota = controller / "cpu.cfs_quota_us"
+    affinity = len(os.sched_getaffinity(0))
+    quota.write_text("-1\n")  # unlimited
+    assert available_cores(tmp_path) == affinity
+    quota.write_text("100000\n")  # docker run --cpus 1
+    assert available_cores(tmp_path) == 1
+    assert cpu_quota(tmp_path) == 1.0
+    quota.write_text("half\n")
+    assert available_cores(tmp_path) == affinity
+
+
+def test_a_cgroup_v2_quota_is_read_before_v1(tmp_path: Path) -> None:
+    (tmp_path / "cpu.max").write_text("50000 100000\n")
+    (tmp_path / "cpu").mkdir()
+    (tmp_path / "cpu" / "cpu.cfs_quota_us").write_text("400000\n")
+    (tmp_path / "cpu" / "cpu.cfs_period_us").write_text("100000\n")
+    assert cpu_quota(tmp_path) == 0.5
+    assert available_cores(tmp_path) == 1
 
 
 def test_real_engine_vectors_do_not_depend_on_the_thread_count() -> None:
