@@ -335,7 +335,7 @@ def test_group_reply_to_the_bot_is_answered(
     question = fake.send_text(
         "dnssec",
         chat_id=GROUP_ID,
-        chat_type=GROUP_CHAT["type"],
+        chat_type=str(GROUP_CHAT["type"]),
         reply_to_bot_message_id=bots_message["message_id"],
     )
     [reply] = talk(question).sent

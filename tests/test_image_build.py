@@ -90,7 +90,7 @@ def _run(*command: str | Path, timeout: float = 600, **kwargs: Any) -> str:
             f"{' '.join(map(str, command[:3]))} ... exited {result.returncode}\n"
             f"{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
         )
-    return result.stdout
+    return str(result.stdout)
 
 
 def base_images() -> set[str]:

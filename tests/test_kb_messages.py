@@ -698,7 +698,7 @@ def test_mistake_gives_one_german_message_at_its_spot(
 
 
 def test_problem_render_shows_the_line_and_a_marker_under_the_spot(faq_dir: Path) -> None:
-    path = write(faq_dir, "web.yaml", MISTAKES[2].values[0])  # the unquoted colon
+    path = write(faq_dir, "web.yaml", str(MISTAKES[2].values[0]))  # the unquoted colon
     [problem] = problems_of(faq_dir)
     assert problem.render().splitlines() == [
         f"{path}:4: {problem.message}",
@@ -708,7 +708,7 @@ def test_problem_render_shows_the_line_and_a_marker_under_the_spot(faq_dir: Path
 
 
 def test_problem_render_shows_a_tab_as_an_arrow(faq_dir: Path) -> None:
-    write(faq_dir, "web.yaml", MISTAKES[0].values[0])
+    write(faq_dir, "web.yaml", str(MISTAKES[0].values[0]))
     [problem] = problems_of(faq_dir)
     assert problem.render().splitlines()[1:] == ['  4 | →question: "Frage eins?"', "    | ^"]
 
