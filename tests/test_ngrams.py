@@ -50,3 +50,9 @@ def test_entry_vectors_read_words_as_gram_vector_does_however_they_are_written()
         expected = naive_cosine(query, gram_vector(words(entries[number].question, limit=None)))
         assert similarity == pytest.approx(expected, abs=1e-12)
     assert index.similarities(query, [0]) == [pytest.approx(1.0)]
+
+
+def test_function_words_carry_no_grams_and_a_hyphen_splits_a_compound() -> None:
+    assert gram_vector(words("für und mit dem")) == {}
+    assert gram_vector(words("Kommentar-Spam")) == gram_vector(words("Kommentar Spam"))
+    assert gram_vector(words("Spam für Kommentare")) == gram_vector(words("Spam Kommentare"))
