@@ -9,12 +9,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from telegram.error import BadRequest, ChatMigrated, NetworkError, RetryAfter
+from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter
 
 from bot.logs import current_update_id
 from bot.metrics import Metrics
 from bot.telegram import outbox as outbox_module
-from bot.telegram.delivery import Outgoing
+from bot.telegram.delivery import Outgoing, TelegramUnreachable, Undeliverable
 from bot.telegram.outbox import Outbox
 from bot.telegram.updates import UpdateLedger
 
@@ -259,3 +259,82 @@ def test_outbox_close_abandons_a_flood_wait_at_once_and_keeps_the_update_open() 
     assert left == 1
     assert seconds < 1  # SIGTERM never waits on a retry_after
     assert ledger.offset == 5  # Telegram delivers it again after the restart
+
+
+# send: waiting for the messages (the team handoff) -------------------------------------
+
+
+def test_outbox_send_waits_through_an_outage_and_returns_the_messages() -> None:
+    bot = StubBot({"send_message": [NetworkError("Bad Gateway")] * 8})
+    clock = Clock()
+
+    async def scenario() -> list[Any]:
+        box, _ = make(bot, clock)
+        box.post([part(1, "queued before")])
+        return await box.send([part(1, "one"), part(1, "two")])
+
+    messages = run(scenario)
+    assert [m.text for m in messages] == ["<b>one</b>", "<b>two</b>"]
+    # The chat's order holds; the outage lasted longer than deliver()'s five attempts.
+    assert [m.text for m in bot.sent] == ["<b>queued before</b>", "<b>one</b>", "<b>two</b>"]
+    assert clock.now > 10
+
+
+def test_outbox_send_past_the_outage_budget_says_telegram_was_unreachable() -> None:
+    bot = StubBot({"send_message": [NetworkError("down")] * 1000})
+
+    async def scenario() -> None:
+        box, _ = make(bot, Clock())
+        await box.send([part(1, "answer")])
+
+    with pytest.raises(TelegramUnreachable):
+        run(scenario)
+
+
+def test_outbox_send_refused_is_undeliverable_with_telegrams_reason() -> None:
+    bot = StubBot({"send_message": [BadRequest("Chat not found")]})
+
+    async def scenario() -> None:
+        box, _ = make(bot, Clock())
+        await box.send([part(1, "post")])
+
+    with pytest.raises(Undeliverable, match="Chat not found") as raised:
+        run(scenario)
+    assert not isinstance(raised.value, TelegramUnreachable)  # the admins must hear of it
+
+
+def test_outbox_send_to_a_closed_chat_returns_no_message() -> None:
+    bot = StubBot({"send_message": [Forbidden("bot was blocked by the user")]})
+
+    async def scenario() -> list[Any]:
+        box, _ = make(bot, Clock())
+        return await box.send([part(1, "answer")])
+
+    assert run(scenario) == []
+
+
+def test_outbox_send_full_queue_is_undeliverable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(outbox_module, "MAX_PER_CHAT", 1)
+
+    async def scenario() -> None:
+        box, _ = make(StubBot(), Clock())
+        box.post([part(1, "fills the queue")])
+        await box.send([part(1, "no room")])
+
+    with pytest.raises(Undeliverable, match="too many"):
+        run(scenario)
+
+
+def test_outbox_close_releases_whoever_waits_on_an_abandoned_reply() -> None:
+    bot = StubBot({"send_message": [RetryAfter(dt.timedelta(seconds=200))]})
+
+    async def scenario() -> tuple[list[Any] | BaseException]:
+        box = Outbox(bot, metrics=Metrics())  # type: ignore[arg-type]  # real sleep
+        waiting = asyncio.ensure_future(box.send([part(1, "waiting")]))
+        while not box._parked:  # the chat's task reached its flood wait
+            await asyncio.sleep(0)
+        await box.close(10)
+        return await asyncio.wait_for(asyncio.gather(waiting, return_exceptions=True), 1)
+
+    [outcome] = run(scenario)
+    assert isinstance(outcome, Undeliverable)

@@ -67,6 +67,10 @@ class Undeliverable(Exception):
     """The message could not be delivered after all retries, or never can be."""
 
 
+class TelegramUnreachable(Undeliverable):
+    """Not delivered because Telegram could not be reached for too long (an outage)."""
+
+
 @dataclass(frozen=True)
 class Outgoing:
     """One message for one chat: HTML with its plain-text twin, buttons, quote or edit."""

@@ -16,6 +16,10 @@ update slots and starved everyone else), and replies ride out an outage:
   waits on one), the rest get until the deadline. An abandoned reply leaves its update
   unconfirmed (see ``bot.telegram.updates``), so it is answered after the restart.
 
+``post`` returns at once (a handler never waits for Telegram); ``send`` waits for the
+messages, for the few callers that need them before going on: the team handoff must
+know the staff post's id and whether the customer got the team's answer.
+
 Log lines name no chat or user: the update id (LOG_FORMAT=json) is enough to follow one.
 """
 
@@ -34,7 +38,7 @@ from telegram.ext import ExtBot
 
 from bot.logs import current_update_id
 from bot.metrics import Metrics
-from bot.telegram.delivery import Outgoing, transmit
+from bot.telegram.delivery import Outgoing, TelegramUnreachable, Undeliverable, transmit
 from bot.telegram.ratelimit import ChatRateLimiter, retry_after_seconds
 from bot.telegram.updates import UpdateLedger
 
@@ -55,6 +59,8 @@ class _Job:
     parts: tuple[Outgoing, ...]
     on_sent: OnSent | None
     update_id: int | None
+    outcome: asyncio.Future[list[Message]] | None = None
+    """Where ``send`` waits for the messages, or for the reason there are none."""
 
 
 class _Abandoned(Exception):
@@ -63,6 +69,10 @@ class _Abandoned(Exception):
 
 class _Dropped(Exception):
     """This reply cannot be delivered; already logged and counted."""
+
+    def __init__(self, reason: str, *, unreachable: bool = False) -> None:
+        super().__init__(reason)
+        self.unreachable = unreachable
 
 
 class Outbox:
@@ -100,24 +110,36 @@ class Outbox:
 
     def post(self, parts: Sequence[Outgoing], *, on_sent: OnSent | None = None) -> None:
         """Queue the parts of one reply for their chat; ``on_sent`` gets what was sent."""
-        if not parts:
-            if on_sent is not None:
-                on_sent([])
+        self._queue(_Job(tuple(parts), on_sent, current_update_id.get()))
+
+    async def send(self, parts: Sequence[Outgoing]) -> list[Message]:
+        """Queue one reply and wait until it is out, in its chat's order and by its rules.
+
+        Returns the messages sent: none when the chat is closed to the bot. Raises
+        ``TelegramUnreachable`` after ``OUTAGE_BUDGET`` without Telegram and
+        ``Undeliverable`` when Telegram refused the reply, asked for too long a wait,
+        the queue was full or the bot stopped first.
+        """
+        outcome: asyncio.Future[list[Message]] = asyncio.get_running_loop().create_future()
+        self._queue(_Job(tuple(parts), None, current_update_id.get(), outcome))
+        return await outcome
+
+    def _queue(self, job: _Job) -> None:
+        if not job.parts:
+            _settle(job, [])
             return
-        chat_id = self._migrated.get(parts[0].chat_id, parts[0].chat_id)
+        chat_id = self._migrated.get(job.parts[0].chat_id, job.parts[0].chat_id)
         queue = self._queues.setdefault(chat_id, deque())
         if self._pending >= MAX_PENDING or len(queue) >= MAX_PER_CHAT:
             logger.warning("Too many replies waiting (%d); dropping a reply", self._pending)
             self.metrics.replies_dropped.labels("queue_full").inc()
             if not queue:
                 del self._queues[chat_id]
-            if on_sent is not None:
-                on_sent([])
+            _settle(job, [], Undeliverable("too many replies waiting"))
             return
-        update_id = current_update_id.get()
         if self.ledger is not None:
-            self.ledger.hold(update_id)
-        queue.append(_Job(tuple(parts), on_sent, update_id))
+            self.ledger.hold(job.update_id)
+        queue.append(job)
         self._set_pending(self._pending + 1)
         if chat_id not in self._workers:
             self._workers[chat_id] = asyncio.get_running_loop().create_task(
@@ -173,22 +195,23 @@ class Outbox:
             self._workers.pop(chat_id, None)
             if not queue or self._closing:
                 self._queues.pop(chat_id, None)
+                for left in queue:  # abandoned at shutdown: nobody may wait on them
+                    _settle(left, [], Undeliverable("the bot stopped before sending it"))
             self._changed.set()
 
     async def _send_job(self, job: _Job) -> None:
         sent: list[Message] = []
+        failure: Undeliverable | None = None
         try:
             for part in job.parts:
                 message = await self._send_part(replace(part, chat_id=self._target(part)))
                 if message is not None:
                     sent.append(message)
-        except _Dropped:
-            pass  # the rest of this reply makes no sense without the lost part
-        if job.on_sent is not None:
-            try:
-                job.on_sent(sent)
-            except Exception:
-                logger.exception("Recording a sent reply failed")
+        except _Dropped as dropped:
+            # The rest of this reply makes no sense without the lost part.
+            kind = TelegramUnreachable if dropped.unreachable else Undeliverable
+            failure = kind(str(dropped))
+        _settle(job, sent, failure)
 
     def _target(self, part: Outgoing) -> int:
         return self._migrated.get(part.chat_id, part.chat_id)
@@ -210,7 +233,7 @@ class Outbox:
             except BadRequest as exc:  # before NetworkError: PTB derives it from that
                 logger.error("Telegram refused a reply: %s", exc)
                 self.metrics.replies_dropped.labels("refused").inc()
-                raise _Dropped from exc
+                raise _Dropped(str(exc)) from exc
             except (TimedOut, NetworkError) as exc:
                 now = self._clock()
                 failing_since = now if failing_since is None else failing_since
@@ -218,7 +241,7 @@ class Outbox:
                 if now - failing_since >= OUTAGE_BUDGET:
                     logger.error("Gave up a reply after %.0f s without Telegram", OUTAGE_BUDGET)
                     self.metrics.replies_dropped.labels("outage").inc()
-                    raise _Dropped from exc
+                    raise _Dropped(str(exc), unreachable=True) from exc
                 await self._sleep(backoff)
                 backoff = min(backoff * 2, MAX_BACKOFF)
                 continue
@@ -236,7 +259,7 @@ class Outbox:
                 MAX_FLOOD_WAIT,
             )
             self.metrics.replies_dropped.labels("flood_wait").inc()
-            raise _Dropped
+            raise _Dropped(f"Telegram asks to wait {wait:.0f} s")
         if self._closing:
             raise _Abandoned
         logger.info("Waiting %.1f s for Telegram's flood limit on one chat", wait)
@@ -267,3 +290,17 @@ class Outbox:
     def _set_pending(self, value: int) -> None:
         self._pending = value
         self.metrics.replies_pending.set(value)
+
+
+def _settle(job: _Job, sent: list[Message], failure: Undeliverable | None = None) -> None:
+    """Tell whoever waits for this reply how it went: ``on_sent``, or ``send``'s caller."""
+    if job.on_sent is not None:
+        try:
+            job.on_sent(sent)
+        except Exception:
+            logger.exception("Recording a sent reply failed")
+    if job.outcome is not None and not job.outcome.done():  # done: its caller was cancelled
+        if failure is None:
+            job.outcome.set_result(sent)
+        else:
+            job.outcome.set_exception(failure)
