@@ -129,6 +129,10 @@ STAFF_BLOCKED = (
     "⚠️ Die Antwort konnte nicht zugestellt werden: {first_name} hat den Bot blockiert"
     " ({reference}). Die Anfrage bleibt offen, bis sie nach {days} Tagen gelöscht wird."
 )
+STAFF_NOT_DELIVERED = (
+    "⚠️ Telegram war zu lange nicht erreichbar: Die Antwort an {first_name} ({reference})"
+    " ist nicht zugestellt. Bitte senden Sie sie noch einmal als Antwort auf die Anfrage."
+)
 STAFF_UNKNOWN = (
     "Zu dieser Nachricht kenne ich keine offene Anfrage. Bitte antworten Sie direkt auf die"
     " Nachricht mit der Kundenfrage."

@@ -19,6 +19,7 @@ from bot.replies import Action, parse_action
 from bot.report_queries import build_report
 from bot.store import DATABASE_FILE, QuestionEvent, Store, reader
 from bot.suggestions import suggest_snippets
+from bot.telegram import outbox as outbox_module
 from tests.bot_runner import ADMIN_ID, BotThread, copy_faq, running_bot, settings_for
 from tests.fake_bot_api import FakeBotApi
 
@@ -334,6 +335,32 @@ def test_handoff_customer_blocked_the_bot_staff_is_told(fake: FakeBotApi, bot: B
     note = fake.wait_for_messages(2, chat_id=STAFF)[1]
     assert "blockiert" in note["text"]
     assert handoff_rows(bot)[0]["status"] == "open"
+
+
+def test_handoff_answer_rides_out_a_short_telegram_outage(fake: FakeBotApi, bot: BotThread) -> None:
+    post = hand_over(fake)
+    before = len(fake.sent_messages(CUSTOMER))
+    fake.fail_next("sendMessage", status=502, times=5)  # 12 s of Bad Gateway
+    staff_answers(fake, post, "Hier ist die Antwort.")
+    answer = fake.wait_for_messages(before + 1, chat_id=CUSTOMER, timeout=30)[before]
+    assert "Hier ist die Antwort." in answer["text"]
+    note = fake.wait_for_messages(2, chat_id=STAFF)[1]
+    assert "zugestellt" in note["text"] and "blockiert" not in note["text"]
+    assert handoff_rows(bot)[0]["status"] == "answered"
+
+
+def test_handoff_answer_lost_to_a_long_outage_asks_staff_to_resend(
+    fake: FakeBotApi, bot: BotThread, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    post = hand_over(fake)
+    monkeypatch.setattr(outbox_module, "OUTAGE_BUDGET", 1.0)  # five minutes, shortened
+    fake.fail_next("sendMessage", status=502, times=3)
+    staff_answers(fake, post, "Hier ist die Antwort.")
+    note = fake.wait_for_messages(2, chat_id=STAFF)[1]
+    assert "nicht erreichbar" in note["text"] and "noch einmal" in note["text"]
+    assert "blockiert" not in note["text"]
+    assert handoff_rows(bot)[0]["status"] == "open"
+    assert fake.sent_messages(ADMIN_ID) == []  # nothing for the admins to mend
 
 
 # /offen --------------------------------------------------------------------------------

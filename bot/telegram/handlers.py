@@ -163,6 +163,24 @@ async def send(
         on_sent(sent)
 
 
+async def send_and_wait(context: Context, parts: Sequence[Outgoing]) -> list[Message]:
+    """``send``, waiting until the messages are out; none if the chat is closed to the bot.
+
+    For the team handoff only, which needs the messages before it goes on; it holds
+    the update's slot meanwhile, as a handoff is rare. Raises ``Undeliverable`` (or
+    ``TelegramUnreachable``) when Telegram did not take them.
+    """
+    outbox = bot_context_of(context).outbox
+    if outbox is not None:
+        return await outbox.send(parts)
+    sent = []
+    for part in parts:  # without the run loop's outbox (handler tests)
+        message, _ = await transmit(context.bot, part)
+        if message is not None:
+            sent.append(message)
+    return sent
+
+
 async def answer_button(query: CallbackQuery, notice: str | None = None) -> None:
     """Stop the button's spinner; a failure only leaves the spinner running a while."""
     try:

@@ -6,7 +6,13 @@ Faults and what happens:
   is pointed to CONTACT_TEXT, the admins are told once (again after it worked);
 - a staff reply to a message that is no handoff, or to a closed one: a short note;
 - the customer blocked the bot: the staff group is told, the handoff stays open;
-- the same handoff confirmed twice (double tap, two devices): it is sent once.
+- the same handoff confirmed twice (double tap, two devices): it is sent once;
+- Telegram throttles or is out of reach for a while: posts and answers leave through
+  the outbox like every reply (flood waits, outage retries for up to five minutes,
+  the chat's order), and the handler waits for them, since it needs their message
+  ids. Past that, the customer is pointed to CONTACT_TEXT or the staff member asked
+  to send the answer again; an outage tells the admins nothing, as nothing is wrong
+  with the staff group.
 """
 
 from __future__ import annotations
@@ -17,8 +23,8 @@ import sqlite3
 from functools import partial
 
 import psycopg
-from telegram import Message, ReplyParameters, Update
-from telegram.constants import ChatMemberStatus, ParseMode
+from telegram import Message, Update
+from telegram.constants import ChatMemberStatus
 from telegram.error import TelegramError
 from telegram.ext import (
     Application,
@@ -46,7 +52,7 @@ from bot.handoff_store import HandoffRepository, new_reference
 from bot.replies import Reply, parse_action
 from bot.store_pg import database_for
 from bot.telegram import handlers
-from bot.telegram.delivery import Undeliverable, deliver
+from bot.telegram.delivery import Outgoing, TelegramUnreachable, Undeliverable
 from bot.telegram.render import render
 
 logger = logging.getLogger(__name__)
@@ -223,12 +229,19 @@ async def staff_reply(update: Update, context: handlers.Context) -> None:
         await _note(context, desk, message, texts.STAFF_CLOSED.format(reference=handoff.reference))
         return
     reply = team_answer_reply(question=handoff.question, answer=message.text)
+    names = {"first_name": handoff.first_name or "Kunde", "reference": handoff.reference}
     try:
         sent = await _post(context, handoff.customer_chat_id, reply)
+    except TelegramUnreachable:
+        logger.warning(
+            "Telegram unreachable; the answer of handoff %s is not delivered", handoff.reference
+        )
+        bot_context.metrics.handoffs.labels("failed").inc()
+        await _note(context, desk, message, texts.STAFF_NOT_DELIVERED.format(**names))
+        return
     except FAILURES as exc:
         logger.warning("Could not deliver the answer of handoff %s: %s", handoff.reference, exc)
         sent = None
-    names = {"first_name": handoff.first_name or "Kunde", "reference": handoff.reference}
     if sent is None:
         bot_context.metrics.handoffs.labels("failed").inc()
         await _note(
@@ -292,6 +305,11 @@ async def post_to_staff(
     try:
         posted = await _post(context, desk.staff_chat_id, post, reply_to=reply_to)
         reason = "der Bot ist nicht (mehr) Mitglied der Gruppe"
+    except TelegramUnreachable:
+        # Nothing for the admins to mend (and no way to tell them): only log it.
+        logger.warning("Telegram unreachable; a post for the staff group was given up")
+        bot_context.metrics.handoffs.labels("failed").inc()
+        return None
     except FAILURES as exc:
         logger.warning("Cannot post into the staff group %s: %s", desk.staff_chat_id, exc)
         posted, reason = None, str(exc)
@@ -311,53 +329,30 @@ async def tell_admins_once(
     desk.admins_told = True
     text = texts.ADMIN_STAFF_UNREACHABLE.format(chat_id=desk.staff_chat_id, reason=reason)
     for admin_id in sorted(bot_context.settings.admin_ids):
-        try:
-            await deliver(partial(context.bot.send_message, admin_id, text), what="admin notice")
-        except FAILURES as exc:
-            logger.warning("Could not notify admin %s: %s", admin_id, exc)
+        await handlers.send(context, [Outgoing.text(admin_id, text)])
 
 
 async def _post(
     context: handlers.Context, chat_id: int, reply: Reply, *, reply_to: int | None = None
 ) -> Message | None:
-    """Send a reply to a chat; the last message sent, None if the chat is closed to us."""
-    parameters = (
-        ReplyParameters(message_id=reply_to, allow_sending_without_reply=True)
-        if reply_to is not None
-        else None
-    )
-    last: Message | None = None
-    for part in render(reply):
-        sent = await deliver(
-            partial(
-                context.bot.send_message,
-                chat_id,
-                part.html,
-                parse_mode=ParseMode.HTML,
-                reply_markup=part.keyboard,
-                reply_parameters=parameters,
-            ),
-            plain=partial(
-                context.bot.send_message,
-                chat_id,
-                part.plain,
-                reply_markup=part.keyboard,
-                reply_parameters=parameters,
-            ),
-            what="handoff message",
-        )
-        if sent is None:
-            return None
-        last = sent
-    return last
+    """Send a reply to a chat and wait; the last message sent, None if the chat is closed."""
+    parts = [
+        Outgoing(chat_id, part.html, part.plain, part.keyboard, reply_to=reply_to)
+        for part in render(reply)
+    ]
+    sent = await handlers.send_and_wait(context, parts)
+    return sent[-1] if len(sent) == len(parts) else None
 
 
 async def _note(context: handlers.Context, desk: Desk, message: Message, text: str) -> None:
     """A short note in the staff group, as a reply to the staff member's message."""
-    try:
-        await _post(context, desk.staff_chat_id, staff_note(text), reply_to=message.message_id)
-    except FAILURES as exc:
-        logger.warning("Could not write a note into the staff group: %s", exc)
+    parts = [
+        Outgoing(
+            desk.staff_chat_id, part.html, part.plain, part.keyboard, reply_to=message.message_id
+        )
+        for part in render(staff_note(text))
+    ]
+    await handlers.send(context, parts)  # nobody waits for a note
 
 
 def handoff_desk(settings: Settings) -> Desk | None:
