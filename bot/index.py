@@ -89,6 +89,8 @@ class Index:
                 if noun is not None:
                     capitalised[term][0 if noun else 1] += count
         self.vocabulary = Vocabulary(self.surface)
+        # Each distinct word resolved once; the walk below looks them up in C.
+        terms_of = {word: self.vocabulary.word_terms(word) for word in occurrences}.__getitem__
 
         # Pass 2: slots, phrasings and entry term sets.
         slot_terms: list[frozenset[str]] = []
@@ -100,10 +102,10 @@ class Index:
         for entry_number, entry in enumerate(kb.entries):
             share: dict[str, float] = defaultdict(float)
             for word in keyword_words[entry_number]:
-                for term in self.vocabulary.word_terms(word):
+                for term in terms_of(word):
                     share[term] = KEYWORD_SHARE
             phrasings = [
-                [terms for terms in map(self.vocabulary.word_terms, tokens[phrasing]) if terms]
+                [terms for terms in map(terms_of, tokens[phrasing]) if terms]
                 for phrasing in entry.phrasings
             ]
             phrasings = [slots for slots in phrasings if slots]
@@ -118,7 +120,7 @@ class Index:
             for term, value in share.items():
                 strong_postings[term].append((entry_number, value))
             strong.append(set(share))
-            entry_weak = set().union(*map(self.vocabulary.word_terms, set(tokens[entry.answer])))
+            entry_weak = set().union(*map(terms_of, set(tokens[entry.answer])))
             weak.append(entry_weak - strong[-1])
         weak_lists = _invert(weak)
 

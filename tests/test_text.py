@@ -8,7 +8,16 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from bot.text import MAX_QUESTION_CHARS, Word, clean, fold, is_stopword, stem, words
+from bot.text import (
+    MAX_QUESTION_CHARS,
+    Word,
+    clean,
+    fold,
+    is_stopword,
+    stem,
+    words,
+    words_of_many,
+)
 
 PROPERTY = settings(deadline=None, max_examples=200)
 
@@ -106,6 +115,26 @@ def test_words_capitalised_none_at_sentence_start() -> None:
 
 def test_words_capitalised_after_sentence_end_none() -> None:
     assert words("Danke. Gut")[1].capitalised is None
+
+
+def test_words_capitalised_none_for_first_word_after_leading_spaces() -> None:
+    assert words("   Hallo Welt")[0].capitalised is None
+
+
+def test_words_capitalised_kept_after_two_spaces_mid_sentence() -> None:
+    assert [word.capitalised for word in words("das  Theme  passt")] == [None, True, False]
+
+
+@PROPERTY
+@given(
+    st.lists(
+        st.lists(st.sampled_from([*"aäBÜx -.:!?(", "  ", "Ab", "cd"]), max_size=20).map("".join),
+        max_size=6,
+    )
+)
+def test_words_of_many_reads_each_text_as_alone(batch: list[str]) -> None:
+    # The index splits all texts in one pass; no text may borrow its neighbour's context.
+    assert words_of_many(batch) == [words(text, None) for text in batch]
 
 
 def test_words_capitalised_true_for_noun_mid_sentence() -> None:
