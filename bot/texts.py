@@ -130,8 +130,9 @@ STAFF_BLOCKED = (
     " ({reference}). Die Anfrage bleibt offen, bis sie nach {days} Tagen gelöscht wird."
 )
 STAFF_NOT_DELIVERED = (
-    "⚠️ Telegram war zu lange nicht erreichbar: Die Antwort an {first_name} ({reference})"
-    " ist nicht zugestellt. Bitte senden Sie sie noch einmal als Antwort auf die Anfrage."
+    "⚠️ Telegram hat die Antwort an {first_name} ({reference}) zu lange nicht angenommen"
+    " (Störung oder Sendepause), sie ist nicht zugestellt. Bitte senden Sie sie später"
+    " noch einmal als Antwort auf die Anfrage."
 )
 STAFF_UNKNOWN = (
     "Zu dieser Nachricht kenne ich keine offene Anfrage. Bitte antworten Sie direkt auf die"

@@ -357,7 +357,7 @@ def test_handoff_answer_lost_to_a_long_outage_asks_staff_to_resend(
     fake.fail_next("sendMessage", status=502, times=3)
     staff_answers(fake, post, "Hier ist die Antwort.")
     note = fake.wait_for_messages(2, chat_id=STAFF)[1]
-    assert "nicht erreichbar" in note["text"] and "noch einmal" in note["text"]
+    assert "nicht zugestellt" in note["text"] and "noch einmal" in note["text"]
     assert "blockiert" not in note["text"]
     assert handoff_rows(bot)[0]["status"] == "open"
     assert fake.sent_messages(ADMIN_ID) == []  # nothing for the admins to mend

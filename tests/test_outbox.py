@@ -14,7 +14,7 @@ from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, Re
 from bot.logs import current_update_id
 from bot.metrics import Metrics
 from bot.telegram import outbox as outbox_module
-from bot.telegram.delivery import Outgoing, TelegramUnreachable, Undeliverable
+from bot.telegram.delivery import Outgoing, TelegramUnavailable, Undeliverable
 from bot.telegram.outbox import Outbox
 from bot.telegram.updates import UpdateLedger
 
@@ -280,14 +280,25 @@ def test_outbox_send_waits_through_an_outage_and_returns_the_messages() -> None:
     assert clock.now > 10
 
 
-def test_outbox_send_past_the_outage_budget_says_telegram_was_unreachable() -> None:
+def test_outbox_send_past_the_outage_budget_says_telegram_was_unavailable() -> None:
     bot = StubBot({"send_message": [NetworkError("down")] * 1000})
 
     async def scenario() -> None:
         box, _ = make(bot, Clock())
         await box.send([part(1, "answer")])
 
-    with pytest.raises(TelegramUnreachable):
+    with pytest.raises(TelegramUnavailable):
+        run(scenario)
+
+
+def test_outbox_send_with_a_flood_wait_over_the_cap_says_telegram_was_unavailable() -> None:
+    bot = StubBot({"send_message": [RetryAfter(dt.timedelta(seconds=3600))]})
+
+    async def scenario() -> None:
+        box, _ = make(bot, Clock())
+        await box.send([part(1, "answer")])
+
+    with pytest.raises(TelegramUnavailable, match="3600"):
         run(scenario)
 
 
@@ -300,7 +311,7 @@ def test_outbox_send_refused_is_undeliverable_with_telegrams_reason() -> None:
 
     with pytest.raises(Undeliverable, match="Chat not found") as raised:
         run(scenario)
-    assert not isinstance(raised.value, TelegramUnreachable)  # the admins must hear of it
+    assert not isinstance(raised.value, TelegramUnavailable)  # the admins must hear of it
 
 
 def test_outbox_send_to_a_closed_chat_returns_no_message() -> None:

@@ -67,8 +67,9 @@ class Undeliverable(Exception):
     """The message could not be delivered after all retries, or never can be."""
 
 
-class TelegramUnreachable(Undeliverable):
-    """Not delivered because Telegram could not be reached for too long (an outage)."""
+class TelegramUnavailable(Undeliverable):
+    """Not delivered because Telegram was out of reach, or asked to wait, for longer than
+    a reply may wait: nothing about the chat is wrong, and later it may work."""
 
 
 @dataclass(frozen=True)

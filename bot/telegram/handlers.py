@@ -168,7 +168,7 @@ async def send_and_wait(context: Context, parts: Sequence[Outgoing]) -> list[Mes
 
     For the team handoff only, which needs the messages before it goes on; it holds
     the update's slot meanwhile, as a handoff is rare. Raises ``Undeliverable`` (or
-    ``TelegramUnreachable``) when Telegram did not take them.
+    ``TelegramUnavailable``) when Telegram did not take them.
     """
     outbox = bot_context_of(context).outbox
     if outbox is not None:

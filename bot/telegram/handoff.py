@@ -11,8 +11,8 @@ Faults and what happens:
   the outbox like every reply (flood waits, outage retries for up to five minutes,
   the chat's order), and the handler waits for them, since it needs their message
   ids. Past that, the customer is pointed to CONTACT_TEXT or the staff member asked
-  to send the answer again; an outage tells the admins nothing, as nothing is wrong
-  with the staff group.
+  to send the answer again; an outage, or a flood wait over five minutes, tells the
+  admins nothing, as nothing is wrong with the staff group.
 """
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ from bot.handoff_store import HandoffRepository, new_reference
 from bot.replies import Reply, parse_action
 from bot.store_pg import database_for
 from bot.telegram import handlers
-from bot.telegram.delivery import Outgoing, TelegramUnreachable, Undeliverable
+from bot.telegram.delivery import Outgoing, TelegramUnavailable, Undeliverable
 from bot.telegram.render import render
 
 logger = logging.getLogger(__name__)
@@ -232,9 +232,9 @@ async def staff_reply(update: Update, context: handlers.Context) -> None:
     names = {"first_name": handoff.first_name or "Kunde", "reference": handoff.reference}
     try:
         sent = await _post(context, handoff.customer_chat_id, reply)
-    except TelegramUnreachable:
+    except TelegramUnavailable:
         logger.warning(
-            "Telegram unreachable; the answer of handoff %s is not delivered", handoff.reference
+            "Telegram unavailable; the answer of handoff %s is not delivered", handoff.reference
         )
         bot_context.metrics.handoffs.labels("failed").inc()
         await _note(context, desk, message, texts.STAFF_NOT_DELIVERED.format(**names))
@@ -305,9 +305,9 @@ async def post_to_staff(
     try:
         posted = await _post(context, desk.staff_chat_id, post, reply_to=reply_to)
         reason = "der Bot ist nicht (mehr) Mitglied der Gruppe"
-    except TelegramUnreachable:
+    except TelegramUnavailable:
         # Nothing for the admins to mend (and no way to tell them): only log it.
-        logger.warning("Telegram unreachable; a post for the staff group was given up")
+        logger.warning("Telegram unavailable; a post for the staff group was given up")
         bot_context.metrics.handoffs.labels("failed").inc()
         return None
     except FAILURES as exc:

@@ -38,7 +38,7 @@ from telegram.ext import ExtBot
 
 from bot.logs import current_update_id
 from bot.metrics import Metrics
-from bot.telegram.delivery import Outgoing, TelegramUnreachable, Undeliverable, transmit
+from bot.telegram.delivery import Outgoing, TelegramUnavailable, Undeliverable, transmit
 from bot.telegram.ratelimit import ChatRateLimiter, retry_after_seconds
 from bot.telegram.updates import UpdateLedger
 
@@ -70,9 +70,9 @@ class _Abandoned(Exception):
 class _Dropped(Exception):
     """This reply cannot be delivered; already logged and counted."""
 
-    def __init__(self, reason: str, *, unreachable: bool = False) -> None:
+    def __init__(self, reason: str, *, telegram_unavailable: bool = False) -> None:
         super().__init__(reason)
-        self.unreachable = unreachable
+        self.telegram_unavailable = telegram_unavailable
 
 
 class Outbox:
@@ -116,9 +116,9 @@ class Outbox:
         """Queue one reply and wait until it is out, in its chat's order and by its rules.
 
         Returns the messages sent: none when the chat is closed to the bot. Raises
-        ``TelegramUnreachable`` after ``OUTAGE_BUDGET`` without Telegram and
-        ``Undeliverable`` when Telegram refused the reply, asked for too long a wait,
-        the queue was full or the bot stopped first.
+        ``TelegramUnavailable`` after ``OUTAGE_BUDGET`` without Telegram or when it asks
+        to wait over ``MAX_FLOOD_WAIT``, and ``Undeliverable`` when Telegram refused the
+        reply, the queue was full or the bot stopped first.
         """
         outcome: asyncio.Future[list[Message]] = asyncio.get_running_loop().create_future()
         self._queue(_Job(tuple(parts), None, current_update_id.get(), outcome))
@@ -209,7 +209,7 @@ class Outbox:
                     sent.append(message)
         except _Dropped as dropped:
             # The rest of this reply makes no sense without the lost part.
-            kind = TelegramUnreachable if dropped.unreachable else Undeliverable
+            kind = TelegramUnavailable if dropped.telegram_unavailable else Undeliverable
             failure = kind(str(dropped))
         _settle(job, sent, failure)
 
@@ -241,7 +241,7 @@ class Outbox:
                 if now - failing_since >= OUTAGE_BUDGET:
                     logger.error("Gave up a reply after %.0f s without Telegram", OUTAGE_BUDGET)
                     self.metrics.replies_dropped.labels("outage").inc()
-                    raise _Dropped(str(exc), unreachable=True) from exc
+                    raise _Dropped(str(exc), telegram_unavailable=True) from exc
                 await self._sleep(backoff)
                 backoff = min(backoff * 2, MAX_BACKOFF)
                 continue
@@ -259,7 +259,7 @@ class Outbox:
                 MAX_FLOOD_WAIT,
             )
             self.metrics.replies_dropped.labels("flood_wait").inc()
-            raise _Dropped(f"Telegram asks to wait {wait:.0f} s")
+            raise _Dropped(f"Telegram asks to wait {wait:.0f} s", telegram_unavailable=True)
         if self._closing:
             raise _Abandoned
         logger.info("Waiting %.1f s for Telegram's flood limit on one chat", wait)
