@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Sequence
 
@@ -26,12 +27,15 @@ class ConceptEncoder:
 
     def __init__(self, *, delay: float = 0.0) -> None:
         self.encoded: list[str] = []
+        self.threads: list[str] = []
+        """The name of the thread each call ran on."""
         self.delay = delay
 
     def encode(self, texts: Sequence[str]) -> Vectors:
         if self.delay:
             time.sleep(self.delay)
         self.encoded += texts
+        self.threads.append(threading.current_thread().name)
         rows = []
         for text in texts:
             vector = np.zeros(self.dimension)

@@ -340,6 +340,26 @@ def test_burst_during_a_reload_that_re_embeds_is_answered(
         bot.stop()
 
 
+def test_bot_encodes_questions_off_the_event_loop(
+    fake: FakeBotApi, faq_dir: Path, tmp_path: Path
+) -> None:
+    encoder = ConceptEncoder()
+    data = tmp_path / "data"
+    holder = KnowledgeBaseHolder(faq_dir, encoder=encoder, cache_folder=data)
+    assert holder.wait_for_vectors(10)
+    bot = BotThread(settings_for(fake, faq_dir, data), holder=holder)
+    bot.start()
+    try:
+        before = len(encoder.threads)
+        fake.send_text("Welches Velo empfehlen Sie?", user_id=5001)  # needs the encoder
+        [reply] = fake.wait_for_messages(1, chat_id=5001)
+        assert "Probefahren." in reply["text"] or "Fahrrad" in reply["text"]
+    finally:
+        bot.stop()
+    # The bot's loop runs on the thread named "bot"; the encoder must not hold it.
+    assert encoder.threads[before:] and "bot" not in encoder.threads[before:]
+
+
 def test_embed_phrasings_reports_progress(kb: KnowledgeBase, tmp_path: Path) -> None:
     calls: list[tuple[int, int]] = []
     encoder = ConceptEncoder()

@@ -15,7 +15,6 @@ from bot import texts
 from bot.errors import ReportUnavailable
 from bot.memory_store import MemoryStore
 from bot.replies import Block, Reply
-from bot.smalltalk import understand
 from bot.telegram.handlers import (
     BotContext,
     Context,
@@ -23,6 +22,7 @@ from bot.telegram.handlers import (
     bot_context_of,
     send_reply,
     text_reply,
+    understand_question,
 )
 
 logger = logging.getLogger(__name__)
@@ -104,9 +104,7 @@ async def debug_command(update: Update, context: Context) -> None:
         await send_reply(update, context, text_reply(texts.ADMIN_ONLY))
         return
     question = " ".join(context.args or ())
-    snapshot = bot_context.holder.current
-    # On a worker thread: the semantic stage encodes the question.
-    understanding = await asyncio.to_thread(understand, snapshot.kb, snapshot.matcher, question)
+    understanding = await understand_question(bot_context.holder.current, question)
     if understanding.smalltalk is not None:
         entry = understanding.smalltalk
         await send_reply(update, context, preformatted(f"decision: smalltalk ({entry.id})"))
