@@ -116,6 +116,18 @@ class Query:
 
 
 @dataclass(frozen=True)
+class LexicalPass:
+    """What the lexical stage made of one question, before the encoder is asked."""
+
+    question: str
+    query: Query
+    scores: FloatArray
+    needs_encoder: bool
+    """False when the lexical stage decides alone (lexical-only, a clear lexical
+    answer, or no content word)."""
+
+
+@dataclass(frozen=True)
 class MatchResult:
     """The matcher's verdict on one question."""
 
@@ -183,21 +195,36 @@ class Matcher:
         """True when answers use the sentence encoder."""
         return self.semantic is not None and self.stage != "lexical"
 
-    def match(self, question: str) -> MatchResult:
-        """Rank the entries for a question and decide what to reply."""
-        query = self.analyse(question)
-        scores = self.scores(query)
-        if not self.semantic_active or not query.units:
-            # No content word ("hallo", an emoji): nothing for either stage to go on.
+    def match(self, question: str, lexical: LexicalPass | None = None) -> MatchResult:
+        """Rank the entries for a question and decide what to reply.
+
+        ``lexical``: this question's ``lexical_pass``, if the caller already has it.
+        """
+        done = lexical if lexical is not None and lexical.question == question else None
+        done = done or self.lexical_pass(question)
+        query, scores = done.query, done.scores
+        if not done.needs_encoder:
             ranking = self._candidates(scores, MAX_SUGGESTIONS + 2, floor=0.0)
             return self.decide(ranking, query.units)
-        if self.stage == "fused" and self.settings.lexical_shortcut < 1:
-            ranking = self._candidates(scores, MAX_SUGGESTIONS + 2, floor=0.0)
-            top = ranking[0].score if ranking else 0.0
-            lead = top - (ranking[1].score if len(ranking) > 1 else 0.0)
-            if top >= self.settings.lexical_shortcut and lead >= 2 * self.settings.margin:
-                return self.decide(ranking, query.units)
         return self._decide_fused(self.evidence(question, query, scores), query.units)
+
+    def lexical_pass(self, question: str) -> LexicalPass:
+        """The lexical stage's part of ``match``, and whether the encoder is needed after
+        it (~20 ms); the bot matches only such questions on a worker thread."""
+        query = self.analyse(question)
+        scores = self.scores(query)
+        return LexicalPass(question, query, scores, not self._decided_lexically(query, scores))
+
+    def _decided_lexically(self, query: Query, scores: FloatArray) -> bool:
+        if not self.semantic_active or not query.units:
+            # No content word ("hallo", an emoji): nothing for either stage to go on.
+            return True
+        if self.stage != "fused" or self.settings.lexical_shortcut >= 1:
+            return False
+        # A clear lexical answer skips the encoder; scores rounded as candidates show them.
+        first, second = (*(round(float(scores[n]), 4) for n in top(scores, 2)), 0.0, 0.0)[:2]
+        lead = first - max(second, 0.0)
+        return first >= self.settings.lexical_shortcut and lead >= 2 * self.settings.margin
 
     def evidence(
         self, question: str, query: Query | None = None, lexical: FloatArray | None = None

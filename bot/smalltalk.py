@@ -33,7 +33,7 @@ from rapidfuzz import fuzz, process
 
 from bot.errors import Problem
 from bot.knowledge import Entry, KnowledgeBase
-from bot.matcher import Matcher, MatchResult
+from bot.matcher import LexicalPass, Matcher, MatchResult
 
 SIMILARITY = 88.0
 """rapidfuzz ratio (0-100) from which a segment counts as a small-talk phrasing: one
@@ -198,13 +198,16 @@ class Understanding:
         return self.smalltalk is not None or bool(self.result.units)
 
 
-def understand(kb: KnowledgeBase, matcher: Matcher, message: str) -> Understanding:
-    """Small talk if the whole message is small talk, else the FAQ matcher's verdict."""
+def understand(
+    kb: KnowledgeBase, matcher: Matcher, message: str, lexical: LexicalPass | None = None
+) -> Understanding:
+    """Small talk if the whole message is small talk, else the FAQ matcher's verdict
+    (``lexical``: the matcher's lexical pass over the message, if already made)."""
     small_talk = small_talk_of(kb)
     entry = small_talk.match(message)
     if entry is not None:
         return Understanding(NOTHING, entry)
-    result = matcher.match(message)
+    result = matcher.match(message, lexical)
     if small_talk.english is not None and result.decision != "answer" and is_english(message):
         return Understanding(result, small_talk.english)
     return Understanding(result)

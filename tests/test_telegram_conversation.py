@@ -12,7 +12,7 @@ import pytest
 
 from bot import texts as bot_texts
 from bot.grouping import normalise
-from bot.matcher import Matcher, MatchResult
+from bot.matcher import LexicalPass, Matcher, MatchResult
 from tests.bot_runner import (
     ADMIN_ID,
     BotThread,
@@ -938,10 +938,10 @@ class _FailingMatcher:
         self._matcher = matcher
         self._trigger = trigger
 
-    def match(self, question: str) -> MatchResult:
+    def match(self, question: str, lexical: LexicalPass | None = None) -> MatchResult:
         if self._trigger in question:
             raise RuntimeError("matcher exploded")
-        return self._matcher.match(question)
+        return self._matcher.match(question, lexical)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._matcher, name)
