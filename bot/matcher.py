@@ -200,10 +200,10 @@ class Matcher:
 
         ``lexical``: this question's ``lexical_pass``, if the caller already has it.
         """
-        done = lexical if lexical is not None and lexical.question == question else None
-        done = done or self.lexical_pass(question)
-        query, scores = done.query, done.scores
-        if not done.needs_encoder:
+        if lexical is None or lexical.question != question:
+            lexical = self.lexical_pass(question)
+        query, scores = lexical.query, lexical.scores
+        if not lexical.needs_encoder:
             ranking = self._candidates(scores, MAX_SUGGESTIONS + 2, floor=0.0)
             return self.decide(ranking, query.units)
         return self._decide_fused(self.evidence(question, query, scores), query.units)

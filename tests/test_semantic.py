@@ -305,13 +305,19 @@ def test_holder_small_edit_is_embedded_before_the_swap(faq_dir: Path) -> None:
     assert encoder.encoded[before:] == ["Velo für die Stadt"]  # only the new phrasing
 
 
+def holder_with_vectors(faq_dir: Path, data: Path) -> tuple[ConceptEncoder, KnowledgeBaseHolder]:
+    """A holder serving ``faq_dir`` with the fake encoder, its vectors ready."""
+    encoder = ConceptEncoder()
+    holder = KnowledgeBaseHolder(faq_dir, encoder=encoder, cache_folder=data)
+    assert holder.wait_for_vectors(10)
+    return encoder, holder
+
+
 def test_burst_during_a_reload_that_re_embeds_is_answered(
     fake: FakeBotApi, faq_dir: Path, tmp_path: Path
 ) -> None:
-    encoder = ConceptEncoder()
     data = tmp_path / "data"
-    holder = KnowledgeBaseHolder(faq_dir, encoder=encoder, cache_folder=data)
-    assert holder.wait_for_vectors(10)
+    encoder, holder = holder_with_vectors(faq_dir, data)
     # A big edit: more new phrasings than one batch, embedded slowly in the background.
     many = ", ".join(f"Frage Nummer {n} zum Kuchen" for n in range(80))
     path = faq_dir / "alltag.yaml"
@@ -343,10 +349,8 @@ def test_burst_during_a_reload_that_re_embeds_is_answered(
 def test_bot_encodes_questions_off_the_event_loop(
     fake: FakeBotApi, faq_dir: Path, tmp_path: Path
 ) -> None:
-    encoder = ConceptEncoder()
     data = tmp_path / "data"
-    holder = KnowledgeBaseHolder(faq_dir, encoder=encoder, cache_folder=data)
-    assert holder.wait_for_vectors(10)
+    encoder, holder = holder_with_vectors(faq_dir, data)
     bot = BotThread(settings_for(fake, faq_dir, data), holder=holder)
     bot.start()
     try:

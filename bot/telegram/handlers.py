@@ -119,11 +119,15 @@ async def send_reply(
     if chat is None:
         return
     reply_to = message.message_id if quote and message is not None else None
-    parts = [
-        Outgoing(chat.id, part.html, part.plain, part.keyboard, reply_to=reply_to)
+    await send(context, outgoing(chat.id, reply, reply_to=reply_to), on_sent=on_sent)
+
+
+def outgoing(chat_id: int, reply: Reply, *, reply_to: int | None = None) -> list[Outgoing]:
+    """A reply as the messages that carry it, quoting ``reply_to`` if given."""
+    return [
+        Outgoing(chat_id, part.html, part.plain, part.keyboard, reply_to=reply_to)
         for part in render(reply)
     ]
-    await send(context, parts, on_sent=on_sent)
 
 
 async def edit_reply(query: CallbackQuery, context: Context, reply: Reply) -> None:

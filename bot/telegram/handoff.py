@@ -53,7 +53,6 @@ from bot.replies import Reply, parse_action
 from bot.store_pg import database_for
 from bot.telegram import handlers
 from bot.telegram.delivery import Outgoing, TelegramUnavailable, Undeliverable
-from bot.telegram.render import render
 
 logger = logging.getLogger(__name__)
 
@@ -336,22 +335,14 @@ async def _post(
     context: handlers.Context, chat_id: int, reply: Reply, *, reply_to: int | None = None
 ) -> Message | None:
     """Send a reply to a chat and wait; the last message sent, None if the chat is closed."""
-    parts = [
-        Outgoing(chat_id, part.html, part.plain, part.keyboard, reply_to=reply_to)
-        for part in render(reply)
-    ]
+    parts = handlers.outgoing(chat_id, reply, reply_to=reply_to)
     sent = await handlers.send_and_wait(context, parts)
     return sent[-1] if len(sent) == len(parts) else None
 
 
 async def _note(context: handlers.Context, desk: Desk, message: Message, text: str) -> None:
     """A short note in the staff group, as a reply to the staff member's message."""
-    parts = [
-        Outgoing(
-            desk.staff_chat_id, part.html, part.plain, part.keyboard, reply_to=message.message_id
-        )
-        for part in render(staff_note(text))
-    ]
+    parts = handlers.outgoing(desk.staff_chat_id, staff_note(text), reply_to=message.message_id)
     await handlers.send(context, parts)  # nobody waits for a note
 
 
