@@ -158,11 +158,7 @@ async def send(
         outbox.post(parts, on_sent=on_sent)
         return
     # Without the run loop's outbox (handler tests): send now, by the same rules.
-    sent = []
-    for part in parts:
-        message, _ = await transmit(context.bot, part)
-        if message is not None:
-            sent.append(message)
+    sent = await send_and_wait(context, parts)
     if on_sent is not None:
         on_sent(sent)
 

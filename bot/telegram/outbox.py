@@ -70,9 +70,10 @@ class _Abandoned(Exception):
 class _Dropped(Exception):
     """This reply cannot be delivered; already logged and counted."""
 
-    def __init__(self, reason: str, *, telegram_unavailable: bool = False) -> None:
-        super().__init__(reason)
-        self.telegram_unavailable = telegram_unavailable
+    def __init__(self, failure: Undeliverable) -> None:
+        super().__init__(str(failure))
+        self.failure = failure
+        """What ``send``'s caller is told."""
 
 
 class Outbox:
@@ -208,9 +209,7 @@ class Outbox:
                 if message is not None:
                     sent.append(message)
         except _Dropped as dropped:
-            # The rest of this reply makes no sense without the lost part.
-            kind = TelegramUnavailable if dropped.telegram_unavailable else Undeliverable
-            failure = kind(str(dropped))
+            failure = dropped.failure  # the rest of this reply makes no sense without it
         _settle(job, sent, failure)
 
     def _target(self, part: Outgoing) -> int:
@@ -233,7 +232,7 @@ class Outbox:
             except BadRequest as exc:  # before NetworkError: PTB derives it from that
                 logger.error("Telegram refused a reply: %s", exc)
                 self.metrics.replies_dropped.labels("refused").inc()
-                raise _Dropped(str(exc)) from exc
+                raise _Dropped(Undeliverable(str(exc))) from exc
             except (TimedOut, NetworkError) as exc:
                 now = self._clock()
                 failing_since = now if failing_since is None else failing_since
@@ -241,7 +240,7 @@ class Outbox:
                 if now - failing_since >= OUTAGE_BUDGET:
                     logger.error("Gave up a reply after %.0f s without Telegram", OUTAGE_BUDGET)
                     self.metrics.replies_dropped.labels("outage").inc()
-                    raise _Dropped(str(exc), telegram_unavailable=True) from exc
+                    raise _Dropped(TelegramUnavailable(str(exc))) from exc
                 await self._sleep(backoff)
                 backoff = min(backoff * 2, MAX_BACKOFF)
                 continue
@@ -259,7 +258,7 @@ class Outbox:
                 MAX_FLOOD_WAIT,
             )
             self.metrics.replies_dropped.labels("flood_wait").inc()
-            raise _Dropped(f"Telegram asks to wait {wait:.0f} s", telegram_unavailable=True)
+            raise _Dropped(TelegramUnavailable(f"Telegram asks to wait {wait:.0f} s"))
         if self._closing:
             raise _Abandoned
         logger.info("Waiting %.1f s for Telegram's flood limit on one chat", wait)
