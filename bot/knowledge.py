@@ -31,6 +31,7 @@ from pathlib import Path
 
 from bot import kbcheck
 from bot.errors import KnowledgeBaseError, Problem
+from bot.gc_pause import collector_paused
 
 ID_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,58}[a-z0-9])?$")
 ANSWER_SOFT_LIMIT = 1500
@@ -151,7 +152,11 @@ def faq_files(faq_dir: Path) -> list[Path]:
 
 def load_knowledge_base(faq_dir: Path | str) -> KnowledgeBase:
     """Load and validate every YAML file in ``faq_dir``; raise on any error."""
-    faq_dir = Path(faq_dir)
+    with collector_paused():
+        return _load(Path(faq_dir))
+
+
+def _load(faq_dir: Path) -> KnowledgeBase:
     if not faq_dir.is_dir():
         raise KnowledgeBaseError([_folder_problem(faq_dir, "folder-missing", _missing(faq_dir))])
     files = faq_files(faq_dir)

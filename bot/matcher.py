@@ -27,6 +27,7 @@ import numpy as np
 from bot.calibration import FUSED_MODEL, Logistic
 from bot.fusion import Decision as Decision
 from bot.fusion import Evidence, entry_coverage, gather, top, verdict
+from bot.gc_pause import collector_paused
 from bot.index import FloatArray, Index
 from bot.knowledge import Entry, KnowledgeBase
 from bot.ngrams import NgramIndex, Vector, gram_vector
@@ -166,11 +167,12 @@ class Matcher:
         self.semantic = semantic
         self.stage: Stage = stage if semantic is not None else "lexical"
         self.calibration = calibration
-        self.index = Index(
-            kb,
-            strength_floor=self.settings.strength_floor,
-            strength_gain=self.settings.strength_gain,
-        )
+        with collector_paused():
+            self.index = Index(
+                kb,
+                strength_floor=self.settings.strength_floor,
+                strength_gain=self.settings.strength_gain,
+            )
         s = self.settings
         self.reader = QuestionReader(
             self.index.vocabulary,
