@@ -1,14 +1,22 @@
-"""Time to load a 10,000-entry FAQ file: libyaml's composer against PyYAML's pure Python.
+"""Time to load a 10,000-entry FAQ file and to start answering from it lexically.
 
 Usage: .venv/bin/python benchmarks/bench_load.py [ENTRIES]
 
 Writes one synthetic file shaped like the shipped entries (question, 5 alternatives,
-keywords, a 3-paragraph answer, a link) to a temporary folder and prints the best of
-three loads with each composer. The whole load is timed, schema checks included.
+keywords, a 3-paragraph answer, a link) to a temporary folder and prints:
+
+- the best of three loads with libyaml's composer and with PyYAML's pure-Python one
+  (the whole load, schema checks included);
+- the best of three lexical index builds (``Matcher``);
+- the lexical start-up as an admin sees it: ``faqbot ask`` with ``SEMANTIC=off``, from
+  the process's start to its answer, median of five runs (target 3 s).
 """
 
 from __future__ import annotations
 
+import os
+import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -18,6 +26,9 @@ import yaml
 
 from bot import yamlnodes
 from bot.knowledge import load_knowledge_base
+from bot.matcher import Matcher
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def synthetic_file(entries: int) -> str:
@@ -54,6 +65,27 @@ def best_of(runs: int, faq_dir: Path) -> float:
     return min(times)
 
 
+def best_build(runs: int, faq_dir: Path) -> float:
+    kb = load_knowledge_base(faq_dir)
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        Matcher(kb)
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def lexical_startups(runs: int, faq_dir: Path, data_dir: Path) -> list[float]:
+    command = [sys.executable, "-m", "bot", "ask", "--json", "Wie funktioniert Thema 17?"]
+    env = {**os.environ, "SEMANTIC": "off", "FAQ_DIR": str(faq_dir), "DATA_DIR": str(data_dir)}
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run(command, cwd=ROOT, env=env, capture_output=True, check=True)
+        times.append(time.perf_counter() - start)
+    return times
+
+
 def main() -> None:
     entries = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000
     with tempfile.TemporaryDirectory() as folder:
@@ -63,6 +95,9 @@ def main() -> None:
         size = path.stat().st_size / 1024 / 1024
         print(f"{entries} entries, one file of {size:.1f} MB")
         fast = best_of(3, faq_dir) if yaml.__with_libyaml__ else None
+        build = best_build(3, faq_dir)
+        with tempfile.TemporaryDirectory() as data_dir:
+            startups = lexical_startups(5, faq_dir, Path(data_dir))
         yamlnodes.FastLoader = yaml.SafeLoader  # what a machine without libyaml does
         slow = best_of(3, faq_dir)
         print(f"pure-Python composer: {slow:.2f} s")
@@ -70,6 +105,12 @@ def main() -> None:
             print("libyaml composer:     not installed (PyYAML built without libyaml)")
         else:
             print(f"libyaml composer:     {fast:.2f} s  ({slow / fast:.1f}x faster)")
+        print(f"lexical index build:  {build:.2f} s")
+        print(
+            f"lexical start-up (faqbot ask, SEMANTIC=off): median"
+            f" {statistics.median(startups):.2f} s ({min(startups):.2f}-{max(startups):.2f}),"
+            " target 3 s"
+        )
 
 
 if __name__ == "__main__":
