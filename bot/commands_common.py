@@ -36,6 +36,6 @@ def semantic_matcher(kb: KnowledgeBase, settings: CommonSettings) -> tuple[Match
     from bot.semantic import load_encoder
 
     encoder, status = load_encoder(settings.semantic)
-    progress = ProgressReport("Embedding the knowledge base")
+    progress = ProgressReport("Semantische Suche: Formulierungen werden eingelesen")
     matcher = build_matcher(kb, encoder=encoder, cache_folder=settings.data_dir, progress=progress)
     return matcher, status

@@ -83,9 +83,11 @@ def cmd_ask(args: argparse.Namespace) -> int:
 def cmd_check(args: argparse.Namespace) -> int:
     """faqbot check: the staff's findings; exit 1 on errors."""
     from bot.checks import check_folder
+    from bot.progress import ProgressReport
 
     settings = common_settings(args)
-    report = check_folder(settings.faq_dir, confusions=not args.no_confusions)
+    progress = ProgressReport("Formulierungen werden verglichen")
+    report = check_folder(settings.faq_dir, confusions=not args.no_confusions, progress=progress)
     semantic = None
     if report.kb is not None:
         # Embeds new phrasings into the cache now (with a progress bar), not at the bot's start.

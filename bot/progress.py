@@ -14,6 +14,8 @@ logger = logging.getLogger(__name__)
 BAR_WIDTH = 30
 LOG_EVERY = 10.0
 """Seconds between progress log lines when no terminal is attached (the bot's logs)."""
+REDRAW_EVERY = 0.1
+"""Seconds between redraws of the bar on a terminal."""
 
 
 class ProgressReport:
@@ -34,6 +36,7 @@ class ProgressReport:
         self._started: float | None = None
         self._last_log = 0.0
         self._drawn = False
+        self._last_drawn = -REDRAW_EVERY
         self.terminal = bool(getattr(self.stream, "isatty", lambda: False)())
 
     def __call__(self, done: int, total: int) -> None:
@@ -49,8 +52,11 @@ class ProgressReport:
             filled = BAR_WIDTH * done // total
             bar = "#" * filled + "-" * (BAR_WIDTH - filled)
             end = "\n" if done >= total else ""
-            self.stream.write(f"\r{self.label} [{bar}] {done}/{total} ({elapsed:.0f} s){end}")
-            self.stream.flush()
+            # Callers may report thousands of steps a second: redraw ten times a second.
+            if done >= total or now - self._last_drawn >= REDRAW_EVERY:
+                self.stream.write(f"\r{self.label} [{bar}] {done}/{total} ({elapsed:.0f} s){end}")
+                self.stream.flush()
+                self._last_drawn = now
             self._drawn = done < total
         elif done >= total:
             if elapsed >= self.delay:

@@ -1019,6 +1019,20 @@ def test_confusable_phrasings_are_a_german_warning(faq_dir: Path) -> None:
     )
 
 
+def test_confusable_check_reports_its_progress_entry_by_entry(faq_dir: Path) -> None:
+    write(
+        faq_dir,
+        "a.yaml",
+        "category: A\nentries:\n"
+        + entry("rad-kaufen", "Wie kaufe ich ein Fahrrad?")
+        + entry("rad-reparieren", "Wer repariert mein Fahrrad?")
+        + entry("rad-leihen", "Wo leihe ich ein Fahrrad?"),
+    )
+    steps: list[tuple[int, int]] = []
+    check_folder(faq_dir, progress=lambda done, total: steps.append((done, total)))
+    assert steps == [(0, 3), (1, 3), (2, 3), (3, 3)]
+
+
 # --- faqbot check --json --------------------------------------------------------------
 
 

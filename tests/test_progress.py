@@ -62,3 +62,18 @@ def test_progress_without_terminal_logs(caplog: pytest.LogCaptureFixture) -> Non
         "Embedding 3 entries: 32 of 64 (1 s so far)",
         "Embedding 3 entries: 64 of 64 done in 2 s",
     ]
+
+
+def test_progress_bar_redraws_ten_times_a_second_however_often_it_is_called() -> None:
+    stream, clock = Terminal(), Clock()
+    report = ProgressReport("Vergleich", stream=stream, clock=clock)
+    report(0, 10_000)
+    clock.now = 1.0
+    for done in range(1, 1001):  # a thousand steps within 50 ms
+        clock.now = 1.0 + done * 0.00005
+        report(done, 10_000)
+    clock.now = 1.2
+    report(10_000, 10_000)
+    drawn = stream.getvalue()
+    assert drawn.count("\r") == 2
+    assert drawn.endswith("10000/10000 (1 s)\n")
