@@ -26,7 +26,6 @@ MAX_QUESTION_CHARS = 1000
 """Longer messages are cut: no FAQ question needs more, and it bounds matching time."""
 
 _TAG = re.compile(r"</?[a-zA-Z][^<>]{0,200}>")
-_APOSTROPHE_MARKS = "'\u2019`\u00b4"
 _APOSTROPHES = re.compile("(?<=\\w)['\u2019`\u00b4](?=\\w)")
 _WORD_SPLIT = re.compile(r"([^\W_]+(?:-[^\W_]+)*)")
 _SENTENCE_ENDS = frozenset(".!?:;\"'(-\u2013\u2022\n")
@@ -153,7 +152,8 @@ def _prepare(text: str, limit: int | None) -> str:
     if limit is not None:
         text = text[: limit * 4]
     # Apostrophes go before NFKC, which turns an acute accent (U+00B4) into a space.
-    if any(mark in text for mark in _APOSTROPHE_MARKS):
+    # Four `in` tests: a seventh of any() over the marks, paid for 80,000 texts at 10,000 entries.
+    if "'" in text or "\u2019" in text or "`" in text or "\u00b4" in text:
         text = _APOSTROPHES.sub("", text)
     return clean(text, limit)
 
