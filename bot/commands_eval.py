@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,14 @@ DEFAULT_HOLDOUT_SET = Path("tests/data/holdout.yaml")
 def cmd_eval(args: argparse.Namespace) -> int:
     """faqbot eval: the figures of every labelled set, as a table or JSON."""
     from bot.baselines import all_baselines
-    from bot.evaluation import evaluate_ranker, evaluate_stages, load_labelled_set, questions_only
+    from bot.evaluation import (
+        evaluate_ranker,
+        evaluate_stages,
+        load_labelled_set,
+        questions_only,
+        stage_count,
+    )
+    from bot.progress import ProgressReport
 
     settings = common_settings(args)
     kb = load_knowledge_base(settings.faq_dir)
@@ -33,9 +41,13 @@ def cmd_eval(args: argparse.Namespace) -> int:
     texts = []
     for file in files:
         questions = load_labelled_set(file, kb)
-        reports = evaluate_stages(matcher, questions)
-        if args.baselines:
-            reports += [evaluate_ranker(n, r, questions) for n, r in all_baselines(kb).items()]
+        baselines = all_baselines(kb) if args.baselines else {}
+        step = _counter(
+            ProgressReport(f"{file.name}: Fragen werden gestellt"),
+            len(questions) * (stage_count(matcher) + len(baselines)),
+        )
+        reports = evaluate_stages(matcher, questions, step=step)
+        reports += [evaluate_ranker(n, r, questions, step=step) for n, r in baselines.items()]
         figures = [{**report.figures(), "set": str(file)} for report in reports]
         confusions = [{**row, "set": str(file)} for row in reports[0].confusions()]
         all_figures += figures
@@ -64,6 +76,19 @@ def cmd_eval(args: argparse.Namespace) -> int:
         " on this set."
     )
     return 0
+
+
+def _counter(progress: Callable[[int, int], None], total: int) -> Callable[[], None]:
+    """One step of ``total`` per call, reported to ``progress``."""
+    done = 0
+    progress(0, total)
+
+    def step() -> None:
+        nonlocal done
+        done += 1
+        progress(done, total)
+
+    return step
 
 
 def _eval_text(

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import statistics
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -163,8 +163,16 @@ def questions_only(kb: KnowledgeBase) -> KnowledgeBase:
     return replace(kb, entries=tuple(replace(entry, alternatives=()) for entry in kb.entries))
 
 
+Step = Callable[[], None]
+"""Called once per question asked, for a progress bar."""
+
+
 def evaluate_matcher(
-    matcher: Matcher, questions: Sequence[LabelledQuestion], *, name: str = "faqbot"
+    matcher: Matcher,
+    questions: Sequence[LabelledQuestion],
+    *,
+    name: str = "faqbot",
+    step: Step | None = None,
 ) -> Report:
     """Run faqbot's matcher on every question, timing each match."""
     outcomes, latencies = [], []
@@ -173,16 +181,26 @@ def evaluate_matcher(
         result = matcher.match(question.text)
         latencies.append((time.perf_counter() - started) * 1000)
         outcomes.append(_outcome(question, result))
+        if step is not None:
+            step()
     return Report(name, outcomes, latencies)
 
 
-def evaluate_stages(matcher: Matcher, questions: Sequence[LabelledQuestion]) -> list[Report]:
+def stage_count(matcher: Matcher) -> int:
+    """How many runs ``evaluate_stages`` makes: the bot, and each stage alone if fused."""
+    return 1 if matcher.semantic is None else 3
+
+
+def evaluate_stages(
+    matcher: Matcher, questions: Sequence[LabelledQuestion], *, step: Step | None = None
+) -> list[Report]:
     """faqbot as it decides, then lexical-only and semantic-only (if the stage is on)."""
-    reports = [evaluate_matcher(matcher, questions)]
+    reports = [evaluate_matcher(matcher, questions, step=step)]
     if matcher.semantic is not None:
         for stage in ("lexical", "semantic"):
             staged = matcher.with_semantic(matcher.semantic, stage)
-            reports.append(evaluate_matcher(staged, questions, name=f"faqbot {stage}-only"))
+            name = f"faqbot {stage}-only"
+            reports.append(evaluate_matcher(staged, questions, name=name, step=step))
     return reports
 
 
@@ -191,7 +209,9 @@ def _outcome(question: LabelledQuestion, result: MatchResult) -> Outcome:
     return Outcome(question, result.decision, ranked, result.confidence)
 
 
-def evaluate_ranker(name: str, rank: Ranker, questions: Sequence[LabelledQuestion]) -> Report:
+def evaluate_ranker(
+    name: str, rank: Ranker, questions: Sequence[LabelledQuestion], *, step: Step | None = None
+) -> Report:
     """Run a baseline and give it the answer threshold that suits it best on this set."""
     ranked_all, latencies = [], []
     for question in questions:
@@ -199,6 +219,8 @@ def evaluate_ranker(name: str, rank: Ranker, questions: Sequence[LabelledQuestio
         ranked = rank(question.text)
         latencies.append((time.perf_counter() - started) * 1000)
         ranked_all.append(ranked)
+        if step is not None:
+            step()
     best_threshold, best_correct = 0.0, -1
     for threshold in sorted({score for ranked in ranked_all for _, score in ranked[:1]}):
         correct = sum(

@@ -1,4 +1,4 @@
-"""Progress of long embeddings: a bar on a terminal after a second, log lines otherwise."""
+"""Progress of long work: a bar on a terminal after a second, log lines otherwise."""
 
 from __future__ import annotations
 
@@ -7,6 +7,9 @@ import logging
 
 import pytest
 
+from bot.evaluation import LabelledQuestion, evaluate_ranker, evaluate_stages, stage_count
+from bot.knowledge import KnowledgeBase
+from bot.matcher import Matcher
 from bot.progress import ProgressReport
 
 
@@ -77,3 +80,15 @@ def test_progress_bar_redraws_ten_times_a_second_however_often_it_is_called() ->
     drawn = stream.getvalue()
     assert drawn.count("\r") == 2
     assert drawn.endswith("10000/10000 (1 s)\n")
+
+
+def test_eval_steps_once_per_question_and_run(shipped_kb: KnowledgeBase) -> None:
+    questions = [
+        LabelledQuestion("Was ist DNSSEC?", "dnssec"),
+        LabelledQuestion("Wie backe ich Brot?", None),
+    ]
+    matcher = Matcher(shipped_kb)
+    steps: list[None] = []
+    evaluate_stages(matcher, questions, step=lambda: steps.append(None))
+    evaluate_ranker("ein Vergleich", lambda text: [], questions, step=lambda: steps.append(None))
+    assert len(steps) == len(questions) * (stage_count(matcher) + 1)
