@@ -198,18 +198,27 @@ class Understanding:
         return self.smalltalk is not None or bool(self.result.units)
 
 
-def understand(
+def understand(kb: KnowledgeBase, matcher: Matcher, message: str) -> Understanding:
+    """Small talk if the whole message is small talk, else the FAQ matcher's verdict."""
+    return as_small_talk(kb, message) or as_question(kb, matcher, message)
+
+
+def as_small_talk(kb: KnowledgeBase, message: str) -> Understanding | None:
+    """The message as small talk, or None when it is not all small talk."""
+    entry = small_talk_of(kb).match(message)
+    return Understanding(NOTHING, entry) if entry is not None else None
+
+
+def as_question(
     kb: KnowledgeBase, matcher: Matcher, message: str, lexical: LexicalPass | None = None
 ) -> Understanding:
-    """Small talk if the whole message is small talk, else the FAQ matcher's verdict
-    (``lexical``: the matcher's lexical pass over the message, if already made)."""
-    small_talk = small_talk_of(kb)
-    entry = small_talk.match(message)
-    if entry is not None:
-        return Understanding(NOTHING, entry)
+    """The FAQ matcher's verdict on a message that is not small talk; an English one
+    that the matcher does not answer gets the English entry (``lexical``: the matcher's
+    lexical pass over the message, if already made)."""
     result = matcher.match(message, lexical)
-    if small_talk.english is not None and result.decision != "answer" and is_english(message):
-        return Understanding(result, small_talk.english)
+    english = small_talk_of(kb).english
+    if english is not None and result.decision != "answer" and is_english(message):
+        return Understanding(result, english)
     return Understanding(result)
 
 

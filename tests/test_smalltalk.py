@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -11,7 +13,8 @@ import pytest
 from bot.cli import main
 from bot.errors import KnowledgeBaseError
 from bot.knowledge import Entry, KnowledgeBase, load_knowledge_base
-from bot.matcher import Candidate, Matcher, MatchResult
+from bot.matcher import Candidate, LexicalPass, Matcher, MatchResult
+from bot.reloader import Snapshot
 from bot.replies import (
     ENTRY_ACTION,
     RELATED_MARGIN,
@@ -21,7 +24,8 @@ from bot.replies import (
     parse_action,
     related,
 )
-from bot.smalltalk import SmallTalk, is_english, understand
+from bot.smalltalk import NOTHING, SmallTalk, is_english, understand
+from bot.telegram.handlers import understand_question
 
 FAQ = """\
 category: Web & Technik
@@ -193,6 +197,32 @@ def test_understand_small_talk_skips_the_matcher(kb: KnowledgeBase, matcher: Mat
     assert understanding.decision == "smalltalk" and understanding.counts
     assert understanding.smalltalk is not None and understanding.smalltalk.id == "dank"
     assert understanding.result.ranking == ()
+
+
+@pytest.mark.parametrize("message", ["Danke!", "Wie richte ich DNSSEC ein?", "How are you?"])
+def test_the_bot_understands_as_understand_does_and_small_talk_asks_no_matcher(
+    kb: KnowledgeBase, message: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    expected = understand(kb, Matcher(kb), message)
+    matcher = Matcher(kb)
+    asked: list[str] = []
+    lexical_pass = matcher.lexical_pass
+
+    def spy(question: str) -> LexicalPass:
+        asked.append(question)
+        return lexical_pass(question)
+
+    monkeypatch.setattr(matcher, "lexical_pass", spy)
+    snapshot = Snapshot(kb, matcher, datetime.now(UTC))
+    got = asyncio.run(understand_question(snapshot, message))
+    assert (got.decision, got.smalltalk, got.result.ranking) == (
+        expected.decision,
+        expected.smalltalk,
+        expected.result.ranking,
+    )
+    # Whole-message small talk is recognised before the matcher makes a lexical pass;
+    # English is told apart only after the matcher has had its say.
+    assert asked == ([] if expected.result is NOTHING else [message])
 
 
 def test_understand_english_gets_the_english_reply_unless_answered(

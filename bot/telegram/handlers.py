@@ -36,7 +36,7 @@ from bot.metrics import Metrics
 from bot.recorder import Recorder
 from bot.reloader import KnowledgeBaseHolder, Snapshot
 from bot.replies import Block, Reply, entry_reply, reply_to, topics_reply
-from bot.smalltalk import Understanding, understand
+from bot.smalltalk import Understanding, as_question, as_small_talk
 from bot.store_events import Event, QuestionEvent
 from bot.telegram.delivery import (
     SHORT_LIVED_PATIENCE,
@@ -279,18 +279,22 @@ def addressed_question(message: Message, username: str, bot_id: int) -> str | No
 
 
 async def understand_question(snapshot: Snapshot, question: str) -> Understanding:
-    """The matcher's verdict; on a worker thread when it encodes the question.
+    """Small talk, or the matcher's verdict; on a worker thread when it encodes.
 
-    The encoder takes ~20 ms and releases the GIL, so the event loop takes updates
+    Small talk is recognised first, so it never costs a lexical pass. The encoder takes ~20 ms and releases the GIL, so the event loop takes updates
     meanwhile. Lexical matching alone takes a fraction of a millisecond, less than the
     hop to a thread and back: with SEMANTIC=off, before the vectors are ready, and for
     questions the lexical stage answers clearly, it runs here (burst, SEMANTIC=off:
     2.3-3.0 ms of CPU per update against 3.2-3.6 through a thread).
     """
-    lexical = snapshot.matcher.lexical_pass(question)
+    kb, matcher = snapshot.kb, snapshot.matcher
+    small_talk = as_small_talk(kb, question)
+    if small_talk is not None:
+        return small_talk
+    lexical = matcher.lexical_pass(question)
     if lexical.needs_encoder:
-        return await asyncio.to_thread(understand, snapshot.kb, snapshot.matcher, question, lexical)
-    return understand(snapshot.kb, snapshot.matcher, question, lexical)
+        return await asyncio.to_thread(as_question, kb, matcher, question, lexical)
+    return as_question(kb, matcher, question, lexical)
 
 
 async def answer_question(update: Update, context: Context, question: str) -> None:
