@@ -281,11 +281,12 @@ def addressed_question(message: Message, username: str, bot_id: int) -> str | No
 async def understand_question(snapshot: Snapshot, question: str) -> Understanding:
     """Small talk, or the matcher's verdict; on a worker thread when it encodes.
 
-    Small talk is recognised first, so it never costs a lexical pass. The encoder takes ~20 ms and releases the GIL, so the event loop takes updates
-    meanwhile. Lexical matching alone takes a fraction of a millisecond, less than the
-    hop to a thread and back: with SEMANTIC=off, before the vectors are ready, and for
-    questions the lexical stage answers clearly, it runs here (burst, SEMANTIC=off:
-    2.3-3.0 ms of CPU per update against 3.2-3.6 through a thread).
+    Small talk is recognised first, so it never costs a lexical pass. The encoder
+    takes ~20 ms and releases the GIL, so the event loop takes updates meanwhile.
+    Lexical matching alone takes a fraction of a millisecond, less than the hop to a
+    thread and back: with SEMANTIC=off, before the vectors are ready, and for questions
+    the lexical stage answers clearly, it runs here (burst, SEMANTIC=off: 2.3-3.0 ms of
+    CPU per update against 3.2-3.6 through a thread).
     """
     kb, matcher = snapshot.kb, snapshot.matcher
     small_talk = as_small_talk(kb, question)
