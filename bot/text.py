@@ -108,14 +108,14 @@ def words_of_many(texts: Sequence[str], limit: int | None = None) -> list[list[W
         if separator == " ":
             word = inside.get(raw)
             if word is None:
-                word = inside[raw] = _make_word(raw, raw[0].isupper()) if len(raw) > 1 else _SKIP
+                word = inside[raw] = _SKIP if _too_short(raw) else _make_word(raw, raw[0].isupper())
             if word is not _SKIP:
                 append(word)
             continue
         if "\n" in separator:
             text_number += separator.count("\n")
             append = result[text_number].append
-        if len(raw) < 2:
+        if _too_short(raw):
             continue
         at_start = separator.rstrip(" ")[-1:] in _SENTENCE_ENDS
         key = (raw, None if at_start else raw[0].isupper())
@@ -128,12 +128,17 @@ def words_of_many(texts: Sequence[str], limit: int | None = None) -> list[list[W
 
 def written_words(text: str, limit: int | None = MAX_QUESTION_CHARS) -> list[str]:
     """The words of a text as written, unfolded; what ``words`` makes Words of."""
-    return [raw for raw in _WORD_SPLIT.split(_prepare(text, limit))[1::2] if len(raw) >= 2]
+    return [raw for raw in _WORD_SPLIT.split(_prepare(text, limit))[1::2] if not _too_short(raw)]
 
 
 def word_parts(raw: str) -> tuple[str, ...]:
     """A written word folded; a hyphenated one as its folded parts (``Word.parts``)."""
     return _make_word(raw, None).parts
+
+
+def _too_short(raw: str) -> bool:
+    """One-letter words ("a", "z", a stray "x") say nothing about a topic: dropped."""
+    return len(raw) < 2
 
 
 _SKIP = Word("", (), None)
