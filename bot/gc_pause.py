@@ -4,7 +4,7 @@ Reading and indexing allocate millions of small containers (YAML nodes, tuples, 
 dicts, entries) that all survive until the step ends. Every surviving batch of
 allocations moves the collector a step towards a full collection, and a full collection
 walks every object the process holds, the half-built index included: reading a
-10,000-entry file ran 11 full collections that took 1.5 of its 3 s and found nothing,
+10,000-entry file ran 11 full collections that took 1.5 s of its 3 s and found nothing,
 because these objects hold no reference cycles. Reference counting still frees
 everything as usual while the collector waits; only cycles made meanwhile (by any
 thread) wait until the last pause ends.
