@@ -342,6 +342,8 @@ def test_webhook_rejects_json_that_is_no_update_and_answers_a_duplicate_once(
         PORT=str(port),
     ) as process:
         wait_until_listening(port, process)
+        # The bot listens first (/healthz says "starting"), then registers its webhook.
+        fake.wait_for(lambda server: server.webhook is not None, timeout=20, what="setWebhook")
         local = f"http://127.0.0.1:{port}/hook"
         assert post(local, {"hello": "world"}, secret) == 400
         assert post_raw(local, b"[1, 2]", secret) == 400
