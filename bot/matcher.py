@@ -123,6 +123,8 @@ class LexicalPass:
     question: str
     query: Query
     scores: FloatArray
+    ranking: tuple[Candidate, ...]
+    """The lexical candidates, best first: what ``decide`` reads when the stage decides."""
     needs_encoder: bool
     """False when the lexical stage decides alone (lexical-only, a clear lexical
     answer, or no content word)."""
@@ -204,28 +206,29 @@ class Matcher:
         """
         if lexical is None or lexical.question != question:
             lexical = self.lexical_pass(question)
-        query, scores = lexical.query, lexical.scores
+        query = lexical.query
         if not lexical.needs_encoder:
-            ranking = self._candidates(scores, MAX_SUGGESTIONS + 2, floor=0.0)
-            return self.decide(ranking, query.units)
-        return self._decide_fused(self.evidence(question, query, scores), query.units)
+            return self.decide(lexical.ranking, query.units)
+        return self._decide_fused(self.evidence(question, query, lexical.scores), query.units)
 
     def lexical_pass(self, question: str) -> LexicalPass:
         """The lexical stage's part of ``match``, and whether the encoder is needed after
         it (~20 ms); the bot matches only such questions on a worker thread."""
         query = self.analyse(question)
         scores = self.scores(query)
-        return LexicalPass(question, query, scores, not self._decided_lexically(query, scores))
+        ranking = self._candidates(scores, MAX_SUGGESTIONS + 2, floor=0.0)
+        decided = self._decided_lexically(query, ranking)
+        return LexicalPass(question, query, scores, ranking, needs_encoder=not decided)
 
-    def _decided_lexically(self, query: Query, scores: FloatArray) -> bool:
+    def _decided_lexically(self, query: Query, ranking: tuple[Candidate, ...]) -> bool:
         if not self.semantic_active or not query.units:
             # No content word ("hallo", an emoji): nothing for either stage to go on.
             return True
         if self.stage != "fused" or self.settings.lexical_shortcut >= 1:
             return False
-        # A clear lexical answer skips the encoder; scores rounded as candidates show them.
-        first, second = (*(round(float(scores[n]), 4) for n in top(scores, 2)), 0.0, 0.0)[:2]
-        lead = first - max(second, 0.0)
+        # A clear lexical answer skips the encoder.
+        first = ranking[0].score if ranking else 0.0
+        lead = first - (ranking[1].score if len(ranking) > 1 else 0.0)
         return first >= self.settings.lexical_shortcut and lead >= 2 * self.settings.margin
 
     def evidence(
