@@ -26,7 +26,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         evaluate_stages,
         load_labelled_set,
         questions_only,
-        stage_count,
+        stages,
     )
     from bot.progress import ProgressReport
 
@@ -36,6 +36,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         kb = questions_only(kb)
     matcher, status = semantic_matcher(kb, settings)
     files = args.files or [f for f in (DEFAULT_LABELLED_SET, DEFAULT_HOLDOUT_SET) if f.exists()]
+    runs = stages(matcher)
     all_figures: list[dict[str, Any]] = []
     all_confusions: list[dict[str, Any]] = []
     texts = []
@@ -44,9 +45,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
         baselines = all_baselines(kb) if args.baselines else {}
         step = _counter(
             ProgressReport(f"{file.name}: Fragen werden gestellt"),
-            len(questions) * (stage_count(matcher) + len(baselines)),
+            len(questions) * (len(runs) + len(baselines)),
         )
-        reports = evaluate_stages(matcher, questions, step=step)
+        reports = evaluate_stages(runs, questions, step=step)
         reports += [evaluate_ranker(n, r, questions, step=step) for n, r in baselines.items()]
         figures = [{**report.figures(), "set": str(file)} for report in reports]
         confusions = [{**row, "set": str(file)} for row in reports[0].confusions()]

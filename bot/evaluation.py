@@ -186,22 +186,23 @@ def evaluate_matcher(
     return Report(name, outcomes, latencies)
 
 
-def stage_count(matcher: Matcher) -> int:
-    """How many runs ``evaluate_stages`` makes: the bot, and each stage alone if fused."""
-    return 1 if matcher.semantic is None else 3
+def stages(matcher: Matcher) -> list[tuple[str, Matcher]]:
+    """faqbot as it decides, then lexical-only and semantic-only (if the stage is on)."""
+    runs = [("faqbot", matcher)]
+    if matcher.semantic is not None:
+        for stage in ("lexical", "semantic"):
+            runs.append((f"faqbot {stage}-only", matcher.with_semantic(matcher.semantic, stage)))
+    return runs
 
 
 def evaluate_stages(
-    matcher: Matcher, questions: Sequence[LabelledQuestion], *, step: Step | None = None
+    runs: Sequence[tuple[str, Matcher]],
+    questions: Sequence[LabelledQuestion],
+    *,
+    step: Step | None = None,
 ) -> list[Report]:
-    """faqbot as it decides, then lexical-only and semantic-only (if the stage is on)."""
-    reports = [evaluate_matcher(matcher, questions, step=step)]
-    if matcher.semantic is not None:
-        for stage in ("lexical", "semantic"):
-            staged = matcher.with_semantic(matcher.semantic, stage)
-            name = f"faqbot {stage}-only"
-            reports.append(evaluate_matcher(staged, questions, name=name, step=step))
-    return reports
+    """A report for each of ``stages``' matchers, in order."""
+    return [evaluate_matcher(staged, questions, name=name, step=step) for name, staged in runs]
 
 
 def _outcome(question: LabelledQuestion, result: MatchResult) -> Outcome:

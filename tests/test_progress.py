@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from bot.evaluation import LabelledQuestion, evaluate_ranker, evaluate_stages, stage_count
+from bot.evaluation import LabelledQuestion, evaluate_ranker, evaluate_stages, stages
 from bot.knowledge import KnowledgeBase
 from bot.matcher import Matcher
 from bot.progress import ProgressReport
@@ -87,8 +87,8 @@ def test_eval_steps_once_per_question_and_run(shipped_kb: KnowledgeBase) -> None
         LabelledQuestion("Was ist DNSSEC?", "dnssec"),
         LabelledQuestion("Wie backe ich Brot?", None),
     ]
-    matcher = Matcher(shipped_kb)
+    runs = stages(Matcher(shipped_kb))
     steps: list[None] = []
-    evaluate_stages(matcher, questions, step=lambda: steps.append(None))
+    evaluate_stages(runs, questions, step=lambda: steps.append(None))
     evaluate_ranker("ein Vergleich", lambda text: [], questions, step=lambda: steps.append(None))
-    assert len(steps) == len(questions) * (stage_count(matcher) + 1)
+    assert len(steps) == len(questions) * (len(runs) + 1)
