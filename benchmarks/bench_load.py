@@ -9,7 +9,9 @@ keywords, a 3-paragraph answer, a link) to a temporary folder and prints:
   (the whole load, schema checks included);
 - the best of three lexical index builds (``Matcher``);
 - the lexical start-up as an admin sees it: ``faqbot ask`` with ``SEMANTIC=off``, from
-  the process's start to its answer, median of five runs (target 3 s).
+  the process's start to its answer, median of five runs (target 3 s): the first start,
+  which parses every file, and a restart, which finds the parsed files in DATA_DIR
+  (``bot.kbcache``).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from pathlib import Path
 import yaml
 
 from bot import yamlnodes
+from bot.kbcache import CACHE_FILE
 from bot.knowledge import load_knowledge_base
 from bot.matcher import Matcher
 
@@ -75,11 +78,16 @@ def best_build(runs: int, faq_dir: Path) -> float:
     return min(times)
 
 
-def lexical_startups(runs: int, faq_dir: Path, data_dir: Path) -> list[float]:
+def lexical_startups(runs: int, faq_dir: Path, data_dir: Path, *, restart: bool) -> list[float]:
+    """Start-up times; ``restart``: with the parsed files kept by the run before."""
     command = [sys.executable, "-m", "bot", "ask", "--json", "Wie funktioniert Thema 17?"]
     env = {**os.environ, "SEMANTIC": "off", "FAQ_DIR": str(faq_dir), "DATA_DIR": str(data_dir)}
+    if restart:
+        subprocess.run(command, cwd=ROOT, env=env, capture_output=True, check=True)
     times = []
     for _ in range(runs):
+        if not restart:
+            (data_dir / CACHE_FILE).unlink(missing_ok=True)
         start = time.perf_counter()
         subprocess.run(command, cwd=ROOT, env=env, capture_output=True, check=True)
         times.append(time.perf_counter() - start)
@@ -97,7 +105,8 @@ def main() -> None:
         fast = best_of(3, faq_dir) if yaml.__with_libyaml__ else None
         build = best_build(3, faq_dir)
         with tempfile.TemporaryDirectory() as data_dir:
-            startups = lexical_startups(5, faq_dir, Path(data_dir))
+            first = lexical_startups(5, faq_dir, Path(data_dir), restart=False)
+            again = lexical_startups(5, faq_dir, Path(data_dir), restart=True)
         yamlnodes.FastLoader = yaml.SafeLoader  # what a machine without libyaml does
         slow = best_of(3, faq_dir)
         print(f"pure-Python composer: {slow:.2f} s")
@@ -106,11 +115,12 @@ def main() -> None:
         else:
             print(f"libyaml composer:     {fast:.2f} s  ({slow / fast:.1f}x faster)")
         print(f"lexical index build:  {build:.2f} s")
-        print(
-            f"lexical start-up (faqbot ask, SEMANTIC=off): median"
-            f" {statistics.median(startups):.2f} s ({min(startups):.2f}-{max(startups):.2f}),"
-            " target 3 s"
-        )
+        print("lexical start-up (faqbot ask, SEMANTIC=off), target 3 s:")
+        for label, times in (("first start", first), ("restart", again)):
+            print(
+                f"  {label:<12} median {statistics.median(times):.2f} s"
+                f" ({min(times):.2f}-{max(times):.2f})"
+            )
 
 
 if __name__ == "__main__":

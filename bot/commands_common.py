@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 
 from bot.config import CommonSettings, load_common_settings, read_environment
+from bot.kbcache import ParsedFiles
 from bot.knowledge import KnowledgeBase, load_knowledge_base
 from bot.matcher import Matcher
 from bot.semantic import SemanticStatus
@@ -24,7 +25,7 @@ def common_settings(args: argparse.Namespace) -> CommonSettings:
 def load(args: argparse.Namespace) -> tuple[KnowledgeBase, Matcher]:
     """The knowledge base of --faq-dir and its matcher."""
     settings = common_settings(args)
-    kb = load_knowledge_base(settings.faq_dir)
+    kb = load_knowledge_base(settings.faq_dir, parsed=ParsedFiles(settings.data_dir))
     matcher, _ = semantic_matcher(kb, settings)
     return kb, matcher
 

@@ -16,7 +16,7 @@ from bot import kbcheck
 from bot import kbwording as wording
 from bot.errors import Problem
 from bot.knowledge import ANSWER_HARD_LIMIT, ANSWER_SOFT_LIMIT, ID_PATTERN, Entry, Link
-from bot.yamlnodes import Finding, read_source
+from bot.yamlnodes import Finding, parse_source, read_bytes
 
 URL_PATTERN = re.compile(r"^https?://[^\s/?#]+\.[^\s/?#]+[^\s]*$")
 _TODO = re.compile(r"\bTODO\b")
@@ -70,7 +70,17 @@ class FileReader:
         self.problem(Finding(line, column, code, message), "warning")
 
     def read(self) -> list[Entry]:
-        source, lines, finding = read_source(self.path)
+        """The file's valid entries; ``problems`` and ``warnings`` say what is wrong."""
+        data, finding = read_bytes(self.path)
+        if data is None:
+            if finding is not None:
+                self.problem(finding)
+            return []
+        return self.parse(data)
+
+    def parse(self, data: bytes) -> list[Entry]:
+        """Like ``read``, from the file's bytes read already."""
+        source, lines, finding = parse_source(data)
         self.lines = tuple(lines)
         if finding is not None or source is None:
             if finding is not None:

@@ -28,10 +28,14 @@ import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot import kbcheck
 from bot.errors import KnowledgeBaseError, Problem
 from bot.gc_pause import collector_paused
+
+if TYPE_CHECKING:
+    from bot.kbcache import ParsedFiles
 
 ID_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,58}[a-z0-9])?$")
 ANSWER_SOFT_LIMIT = 1500
@@ -150,13 +154,16 @@ def faq_files(faq_dir: Path) -> list[Path]:
     )
 
 
-def load_knowledge_base(faq_dir: Path | str) -> KnowledgeBase:
-    """Load and validate every YAML file in ``faq_dir``; raise on any error."""
+def load_knowledge_base(faq_dir: Path | str, *, parsed: ParsedFiles | None = None) -> KnowledgeBase:
+    """Load and validate every YAML file in ``faq_dir``; raise on any error.
+
+    ``parsed`` keeps files' results by content, so that unchanged files are not parsed
+    again; without it every file is parsed (``faqbot check`` and ``eval``)."""
     with collector_paused():
-        return _load(Path(faq_dir))
+        return _load(Path(faq_dir), parsed)
 
 
-def _load(faq_dir: Path) -> KnowledgeBase:
+def _load(faq_dir: Path, parsed: ParsedFiles | None) -> KnowledgeBase:
     if not faq_dir.is_dir():
         raise KnowledgeBaseError([_folder_problem(faq_dir, "folder-missing", _missing(faq_dir))])
     files = faq_files(faq_dir)
@@ -165,14 +172,13 @@ def _load(faq_dir: Path) -> KnowledgeBase:
     problems: list[Problem] = []
     warnings: list[Problem] = []
     read: list[kbcheck.FileEntries] = []
-    from bot.kbschema import FileReader  # it builds this module's Entry and Link
+    from bot.kbcache import read_file  # it builds this module's Entry and Link
 
-    for path in files:
-        reader = FileReader(path)
-        entries = reader.read()
-        problems.extend(reader.problems)
-        warnings.extend(reader.warnings)
-        read.append(kbcheck.FileEntries(path, entries, reader.lines))
+    results = parsed.read_all(files) if parsed else [read_file(path) for path in files]
+    for path, result in zip(files, results, strict=True):
+        problems.extend(result.problems)
+        warnings.extend(result.warnings)
+        read.append(kbcheck.FileEntries(path, result.entries, result.lines))
     findings = kbcheck.across_files(read)
     problems.extend(p for p in findings if p.severity == "error")
     warnings.extend(p for p in findings if p.severity != "error")

@@ -30,6 +30,7 @@ from pathlib import Path
 
 from bot.encoder_threads import background_work
 from bot.errors import KnowledgeBaseError, Problem
+from bot.kbcache import ParsedFiles
 from bot.knowledge import KnowledgeBase, faq_files, load_knowledge_base
 from bot.matcher import Matcher, MatcherSettings
 from bot.phrasing_vectors import embed_phrasings
@@ -118,7 +119,9 @@ class KnowledgeBaseHolder:
         self._embedding_lock = threading.Lock()
         self._embedded = threading.Condition()
         self._signature = self._read_signature()
-        self.current = self._build(load_knowledge_base(faq_dir))  # fail fast at start
+        self._parsed = ParsedFiles(cache_folder)  # a reload parses only changed files
+        # Fail fast at start: a broken knowledge base stops the bot before it serves.
+        self.current = self._build(load_knowledge_base(faq_dir, parsed=self._parsed))
         self.last_result = ReloadResult(ok=True, changed=True, entries=len(self.current.kb))
         self._last_reported: tuple[Problem, ...] = ()
         self._lock = threading.Lock()
@@ -240,7 +243,7 @@ class KnowledgeBaseHolder:
         previous, self._signature = self._signature, signature
         old_ids = [entry.id for entry in self.current.kb]
         try:
-            kb = load_knowledge_base(self.faq_dir)
+            kb = load_knowledge_base(self.faq_dir, parsed=self._parsed)
             new_ids = {entry.id for entry in kb}
             removed = tuple(entry_id for entry_id in old_ids if entry_id not in new_ids)
             added = tuple(entry.id for entry in kb if entry.id not in set(old_ids))

@@ -51,17 +51,22 @@ class SourceFile:
         return self.lines[line - 1] if 0 < line <= len(self.lines) else ""
 
 
-def read_source(path: Path) -> tuple[SourceFile | None, list[str], Finding | None]:
-    """The parsed file, its lines (also when broken, for excerpts) and the first problem."""
+def read_bytes(path: Path) -> tuple[bytes | None, Finding | None]:
+    """The file's bytes, or None and why they cannot be read (missing, too large)."""
     try:
         size = path.stat().st_size
         with path.open("rb") as stream:
             data = stream.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
         reason = exc.strerror or str(exc)
-        return None, [], Finding(0, 0, "unreadable", _unreadable(reason))
+        return None, Finding(0, 0, "unreadable", _unreadable(reason))
     if max(size, len(data)) > MAX_FILE_BYTES:
-        return None, [], Finding(0, 0, "file-too-large", _too_large(max(size, len(data))))
+        return None, Finding(0, 0, "file-too-large", _too_large(max(size, len(data))))
+    return data, None
+
+
+def parse_source(data: bytes) -> tuple[SourceFile | None, list[str], Finding | None]:
+    """A file's bytes as YAML nodes, its lines and the first problem."""
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -74,6 +79,11 @@ def read_source(path: Path) -> tuple[SourceFile | None, list[str], Finding | Non
     except yaml.YAMLError:
         return None, lines, _syntax_finding(text, lines)
     return SourceFile(tuple(lines), root), lines, None
+
+
+def source_lines(data: bytes) -> list[str]:
+    """The lines of a file that decodes (as ``parse_source`` splits them)."""
+    return data.decode("utf-8").removeprefix("\ufeff").splitlines()
 
 
 def _unreadable(reason: str) -> str:
