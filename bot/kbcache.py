@@ -27,6 +27,7 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import yaml
 
@@ -37,6 +38,8 @@ from bot.private_files import write_private
 from bot.yamlnodes import FastLoader, read_bytes, source_lines
 
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 CACHE_FILE = "faq-cache.json"
 FORMAT = 1
@@ -209,88 +212,61 @@ def _problem_json(problem: Problem) -> dict[str, object]:
 
 def _decode(content: object) -> dict[str, Kept]:
     """The kept results of a cache file; ValueError when it is of another version."""
-    if not isinstance(content, dict):
-        raise ValueError("not a JSON object")
-    if content.get("format") != FORMAT or content.get("reader") != reader_version():
+    header = _of(dict, content)
+    if header.get("format") != FORMAT or header.get("reader") != reader_version():
         raise ValueError("written by another version of faqbot")
-    files = content["files"]
-    if not isinstance(files, dict):
-        raise ValueError("no files")
     return {
         str(key): (
-            tuple(_entry(item) for item in _list(kept["entries"])),
-            tuple(_problem(item) for item in _list(kept["warnings"])),
+            tuple(_entry(item) for item in _of(list, _of(dict, kept)["entries"])),
+            tuple(_problem(item) for item in _of(list, kept["warnings"])),
         )
-        for key, kept in files.items()
+        for key, kept in _of(dict, header["files"]).items()
     }
 
 
 def _entry(item: object) -> Entry:
-    fields = _object(item)
+    fields = _of(dict, item)
     return Entry(
-        id=_text(fields["id"]),
-        category=_text(fields["category"]),
-        question=_text(fields["question"]),
-        answer=_text(fields["answer"]),
-        alternatives=tuple(_text(text) for text in _list(fields["alternatives"])),
-        keywords=tuple(_text(text) for text in _list(fields["keywords"])),
-        links=tuple(_link(link) for link in _list(fields["links"])),
-        source=_text(fields["source"]),
-        line=_number(fields["line"]),
-        phrasing_lines=tuple(_number(line) for line in _list(fields["phrasing_lines"])),
-        draft=_flag(fields["draft"]),
-        file_options=tuple(_option(option) for option in _list(fields["file_options"])),
+        id=_of(str, fields["id"]),
+        category=_of(str, fields["category"]),
+        question=_of(str, fields["question"]),
+        answer=_of(str, fields["answer"]),
+        alternatives=tuple(_of(str, text) for text in _of(list, fields["alternatives"])),
+        keywords=tuple(_of(str, text) for text in _of(list, fields["keywords"])),
+        links=tuple(_link(link) for link in _of(list, fields["links"])),
+        source=_of(str, fields["source"]),
+        line=_of(int, fields["line"]),
+        phrasing_lines=tuple(_of(int, line) for line in _of(list, fields["phrasing_lines"])),
+        draft=_of(bool, fields["draft"]),
+        file_options=tuple(_option(option) for option in _of(list, fields["file_options"])),
     )
 
 
 def _problem(item: object) -> Problem:
-    fields = _object(item)
+    fields = _of(dict, item)
     return Problem(
-        file=_text(fields["file"]),
-        line=_number(fields["line"]),
-        message=_text(fields["message"]),
-        column=_number(fields["column"]),
-        severity=_text(fields["severity"]),
-        code=_text(fields["code"]),
-        excerpt=_text(fields["excerpt"]),
+        file=_of(str, fields["file"]),
+        line=_of(int, fields["line"]),
+        message=_of(str, fields["message"]),
+        column=_of(int, fields["column"]),
+        severity=_of(str, fields["severity"]),
+        code=_of(str, fields["code"]),
+        excerpt=_of(str, fields["excerpt"]),
     )
 
 
 def _link(item: object) -> Link:
-    title, url = _list(item)
-    return Link(_text(title), _text(url))
+    title, url = _of(list, item)
+    return Link(_of(str, title), _of(str, url))
 
 
 def _option(item: object) -> tuple[str, str | bool]:
-    name, value = _list(item)
-    return _text(name), value if isinstance(value, bool) else _text(value)
+    name, value = _of(list, item)
+    return _of(str, name), value if isinstance(value, bool) else _of(str, value)
 
 
-def _object(value: object) -> dict[str, object]:
-    if not isinstance(value, dict):
-        raise ValueError("expected an object")
-    return value
-
-
-def _list(value: object) -> list[object]:
-    if not isinstance(value, list):
-        raise ValueError("expected a list")
-    return value
-
-
-def _text(value: object) -> str:
-    if not isinstance(value, str):
-        raise ValueError("expected a text")
-    return value
-
-
-def _number(value: object) -> int:
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise ValueError("expected a number")
-    return value
-
-
-def _flag(value: object) -> bool:
-    if not isinstance(value, bool):
-        raise ValueError("expected true or false")
+def _of(kind: type[T], value: object) -> T:
+    """``value`` if it is of ``kind`` (a flag is no number here); else ValueError."""
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise ValueError(f"expected {kind.__name__}, found {type(value).__name__}")
     return value
