@@ -24,8 +24,11 @@ def common_settings(args: argparse.Namespace) -> CommonSettings:
 
 def load(args: argparse.Namespace) -> tuple[KnowledgeBase, Matcher]:
     """The knowledge base of --faq-dir and its matcher."""
+    from bot.progress import READING, working
+
     settings = common_settings(args)
-    kb = load_knowledge_base(settings.faq_dir, parsed=ParsedFiles(settings.data_dir))
+    with working(READING):
+        kb = load_knowledge_base(settings.faq_dir, parsed=ParsedFiles(settings.data_dir))
     matcher, _ = semantic_matcher(kb, settings)
     return kb, matcher
 
@@ -33,10 +36,16 @@ def load(args: argparse.Namespace) -> tuple[KnowledgeBase, Matcher]:
 def semantic_matcher(kb: KnowledgeBase, settings: CommonSettings) -> tuple[Matcher, SemanticStatus]:
     """The matcher as the bot runs it: SEMANTIC decides, vectors cached in DATA_DIR."""
     from bot.matcher import build_matcher
-    from bot.progress import ProgressReport
+    from bot.progress import INDEXING, ProgressReport, working
     from bot.semantic import load_encoder
 
     encoder, status = load_encoder(settings.semantic)
     progress = ProgressReport("Semantische Suche: Formulierungen werden eingelesen")
-    matcher = build_matcher(kb, encoder=encoder, cache_folder=settings.data_dir, progress=progress)
+    matcher = build_matcher(
+        kb,
+        encoder=encoder,
+        cache_folder=settings.data_dir,
+        progress=progress,
+        indexing=working(INDEXING),
+    )
     return matcher, status

@@ -28,10 +28,11 @@ def cmd_eval(args: argparse.Namespace) -> int:
         questions_only,
         stages,
     )
-    from bot.progress import ProgressReport
+    from bot.progress import READING, ProgressReport, working
 
     settings = common_settings(args)
-    kb = load_knowledge_base(settings.faq_dir)
+    with working(READING):
+        kb = load_knowledge_base(settings.faq_dir)
     if args.questions_only:
         kb = questions_only(kb)
     matcher, status = semantic_matcher(kb, settings)

@@ -83,11 +83,13 @@ def cmd_ask(args: argparse.Namespace) -> int:
 def cmd_check(args: argparse.Namespace) -> int:
     """faqbot check: the staff's findings; exit 1 on errors."""
     from bot.checks import check_folder
-    from bot.progress import ProgressReport
+    from bot.progress import ProgressReport, working
 
     settings = common_settings(args)
     progress = ProgressReport("Formulierungen werden verglichen")
-    report = check_folder(settings.faq_dir, confusions=not args.no_confusions, progress=progress)
+    report = check_folder(
+        settings.faq_dir, confusions=not args.no_confusions, progress=progress, phase=working
+    )
     semantic = None
     if report.kb is not None:
         # Embeds new phrasings into the cache now (with a progress bar), not at the bot's start.

@@ -17,6 +17,7 @@ confident score clearly ahead of the runner-up, ``suggest`` when unsure or close
 from __future__ import annotations
 
 import copy
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -387,9 +388,14 @@ def build_matcher(
     cache_folder: Path | None,
     settings: MatcherSettings | None = None,
     progress: Progress | None = None,
+    indexing: AbstractContextManager[None] | None = None,
 ) -> Matcher:
-    """A matcher with the semantic stage when there is an encoder (blocks while embedding)."""
-    matcher = Matcher(kb, settings)
+    """A matcher with the semantic stage when there is an encoder (blocks while embedding).
+
+    ``indexing`` is entered while the lexical index is built, ``progress`` gets the
+    embedding's steps."""
+    with indexing or nullcontext():
+        matcher = Matcher(kb, settings)
     if encoder is None:
         return matcher
     cache = VectorCache(cache_folder, encoder.model_id, encoder.dimension)

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import logging
 import sys
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import TextIO
 
 logger = logging.getLogger(__name__)
@@ -16,6 +18,13 @@ LOG_EVERY = 10.0
 """Seconds between progress log lines when no terminal is attached (the bot's logs)."""
 REDRAW_EVERY = 0.1
 """Seconds between redraws of the bar on a terminal."""
+TICK_EVERY = 0.5
+"""Seconds between redraws of the elapsed time of work without steps (``working``)."""
+READING = "Wissensdatenbank wird gelesen"
+INDEXING = "Suchindex wird aufgebaut"
+
+Phase = Callable[[str], AbstractContextManager[None]]
+"""A named step of work without steps to count: ``working`` on a terminal, else ``quietly``."""
 
 
 class ProgressReport:
@@ -64,3 +73,45 @@ class ProgressReport:
         elif now - self._last_log >= LOG_EVERY or self._last_log == self._started:
             self._last_log = now
             logger.info("%s: %d of %d (%.0f s so far)", self.label, done, total, elapsed)
+
+
+def quietly(label: str) -> AbstractContextManager[None]:
+    """A ``Phase`` that shows nothing."""
+    return nullcontext()
+
+
+@contextmanager
+def working(label: str, *, stream: TextIO | None = None, delay: float = 1.0) -> Iterator[None]:
+    """Show ``label`` and the seconds so far on a terminal while the block runs.
+
+    For work without steps to count (reading a 10,000-entry file: about 1.5 s, most of
+    it one call into libyaml). Nothing for work that ends within ``delay``, nothing
+    without a terminal. A thread draws the line: the work holds no lock it needs, and
+    it gets its turn between the work's Python steps.
+    """
+    out = stream if stream is not None else sys.stderr
+    if not getattr(out, "isatty", lambda: False)():
+        yield
+        return
+    finished = threading.Event()
+    started = time.monotonic()
+    drawn = threading.Event()
+
+    def draw() -> None:
+        wait = delay
+        while not finished.wait(wait):
+            out.write(f"\r{label} … ({time.monotonic() - started:.0f} s)")
+            out.flush()
+            drawn.set()
+            wait = TICK_EVERY
+
+    thread = threading.Thread(target=draw, name="progress", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        finished.set()
+        thread.join()
+        if drawn.is_set():
+            out.write(f"\r{label} … fertig ({time.monotonic() - started:.0f} s)\n")
+            out.flush()

@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import io
 import logging
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 
+from bot.checks import check_folder
 from bot.evaluation import LabelledQuestion, evaluate_ranker, evaluate_stages, stages
 from bot.knowledge import KnowledgeBase
 from bot.matcher import Matcher
-from bot.progress import ProgressReport
+from bot.progress import INDEXING, READING, ProgressReport, working
+from tests.conftest import FAQ_DIR, wait_until
 
 
 class Terminal(io.StringIO):
@@ -92,3 +98,39 @@ def test_eval_steps_once_per_question_and_run(shipped_kb: KnowledgeBase) -> None
     evaluate_stages(runs, questions, step=lambda: steps.append(None))
     evaluate_ranker("ein Vergleich", lambda text: [], questions, step=lambda: steps.append(None))
     assert len(steps) == len(questions) * (len(runs) + 1)
+
+
+def test_work_without_steps_shows_its_seconds_on_a_terminal_and_ends_the_line() -> None:
+    stream = Terminal()
+    with working("Wissensdatenbank wird gelesen", stream=stream, delay=0.05):
+        wait_until(lambda: "gelesen …" in stream.getvalue(), "the line")
+    drawn = stream.getvalue()
+    assert drawn.startswith("\rWissensdatenbank wird gelesen … (0 s)")
+    assert drawn.endswith("\rWissensdatenbank wird gelesen … fertig (0 s)\n")
+
+
+def test_work_without_steps_shows_nothing_when_short_or_without_a_terminal() -> None:
+    quick, piped = Terminal(), io.StringIO()
+    with working("Suchindex wird aufgebaut", stream=quick, delay=10):
+        time.sleep(0.05)
+    with working("Suchindex wird aufgebaut", stream=piped, delay=0):
+        time.sleep(0.05)
+    assert quick.getvalue() == "" and piped.getvalue() == ""
+
+
+def test_check_names_reading_and_index_building_before_comparing_phrasings() -> None:
+    phases: list[str] = []
+
+    @contextmanager
+    def phase(label: str) -> Iterator[None]:
+        phases.append(label)
+        yield
+
+    assert check_folder(FAQ_DIR, phase=phase).ok
+    assert phases == [READING, INDEXING]
+    phases.clear()
+    check_folder(FAQ_DIR, confusions=False, phase=phase)
+    assert phases == [READING]
+    phases.clear()
+    check_folder(Path("/nonexistent"), phase=phase)
+    assert phases == [READING]
