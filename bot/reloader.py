@@ -121,7 +121,16 @@ class KnowledgeBaseHolder:
         self._signature = self._read_signature()
         self._parsed = ParsedFiles(cache_folder)  # a reload parses only changed files
         # Fail fast at start: a broken knowledge base stops the bot before it serves.
-        self.current = self._build(load_knowledge_base(faq_dir, parsed=self._parsed))
+        started = time.monotonic()
+        kb = load_knowledge_base(faq_dir, parsed=self._parsed)
+        read = time.monotonic()
+        self.current = self._build(kb)
+        logger.info(
+            "Knowledge base: %d entries read in %.1f s, lexical index built in %.1f s",
+            len(kb),
+            read - started,
+            time.monotonic() - read,
+        )
         self.last_result = ReloadResult(ok=True, changed=True, entries=len(self.current.kb))
         self._last_reported: tuple[Problem, ...] = ()
         self._lock = threading.Lock()
