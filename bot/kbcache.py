@@ -23,6 +23,7 @@ import hashlib
 import importlib
 import json
 import logging
+import os
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -79,7 +80,12 @@ def reader_version() -> str:
     digest.update(f"{FORMAT} {yaml.__version__} {FastLoader.__name__}".encode())
     for name in READER_MODULES:
         file = importlib.import_module(name).__file__
-        digest.update(Path(file).read_bytes() if file else name.encode())
+        try:
+            digest.update(Path(file).read_bytes() if file else os.urandom(16))
+        except OSError:
+            # No source to hash (a frozen build): a result kept by another process
+            # could come from other code, so none may match; memory still serves.
+            digest.update(os.urandom(16))
     return digest.hexdigest()
 
 
