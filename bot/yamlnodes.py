@@ -68,11 +68,10 @@ def read_bytes(path: Path) -> tuple[bytes | None, Finding | None]:
 def parse_source(data: bytes) -> tuple[SourceFile | None, list[str], Finding | None]:
     """A file's bytes as YAML nodes, its lines and the first problem."""
     try:
-        text = data.decode("utf-8")
+        text = _text_of(data)
     except UnicodeDecodeError as exc:
         lines = data.decode("utf-8", errors="replace").splitlines()
         return None, lines, _not_utf8(data, exc.start)
-    text = text.removeprefix("\ufeff")
     lines = text.splitlines()
     try:
         root = yaml.compose(text, Loader=FastLoader)
@@ -83,7 +82,12 @@ def parse_source(data: bytes) -> tuple[SourceFile | None, list[str], Finding | N
 
 def source_lines(data: bytes) -> list[str]:
     """The lines of a file that decodes (as ``parse_source`` splits them)."""
-    return data.decode("utf-8").removeprefix("\ufeff").splitlines()
+    return _text_of(data).splitlines()
+
+
+def _text_of(data: bytes) -> str:
+    """A file's text: UTF-8 (UnicodeDecodeError otherwise), without a byte-order mark."""
+    return data.decode("utf-8").removeprefix("\ufeff")
 
 
 def _unreadable(reason: str) -> str:
