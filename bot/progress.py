@@ -95,14 +95,15 @@ def working(label: str, *, stream: TextIO | None = None, delay: float = 1.0) -> 
         return
     finished = threading.Event()
     started = time.monotonic()
-    drawn = threading.Event()
+    drawn = False
 
     def draw() -> None:
+        nonlocal drawn
         wait = delay
         while not finished.wait(wait):
             out.write(f"\r{label} … ({time.monotonic() - started:.0f} s)")
             out.flush()
-            drawn.set()
+            drawn = True
             wait = TICK_EVERY
 
     thread = threading.Thread(target=draw, name="progress", daemon=True)
@@ -111,7 +112,7 @@ def working(label: str, *, stream: TextIO | None = None, delay: float = 1.0) -> 
         yield
     finally:
         finished.set()
-        thread.join()
-        if drawn.is_set():
+        thread.join()  # after it, the drawing thread's last write and ``drawn`` are seen
+        if drawn:
             out.write(f"\r{label} … fertig ({time.monotonic() - started:.0f} s)\n")
             out.flush()
