@@ -36,7 +36,7 @@ from bot.errors import Problem
 from bot.kbschema import FileReader
 from bot.knowledge import Entry, Link
 from bot.private_files import write_private
-from bot.yamlnodes import FastLoader, read_bytes, source_lines
+from bot.yamlnodes import FastLoader, Finding, read_bytes, source_lines
 
 logger = logging.getLogger(__name__)
 
@@ -66,10 +66,17 @@ class FileRead:
     warnings: tuple[Problem, ...]
 
 
-def read_file(path: Path, data: bytes | None = None) -> FileRead:
-    """Parse and check one file (``data``: its bytes, when read already)."""
+def read_file(
+    path: Path, data: bytes | None = None, *, unreadable: Finding | None = None
+) -> FileRead:
+    """Parse and check one file (``data``: its bytes, when read already; ``unreadable``:
+    why they could not be read, when the caller tried already)."""
     reader = FileReader(path)
-    entries = reader.read() if data is None else reader.parse(data)
+    if unreadable is not None:
+        reader.problem(unreadable)
+        entries: list[Entry] = []
+    else:
+        entries = reader.read() if data is None else reader.parse(data)
     return FileRead(tuple(entries), reader.lines, tuple(reader.problems), tuple(reader.warnings))
 
 
@@ -121,9 +128,9 @@ class ParsedFiles:
             results: list[FileRead] = []
             used: set[str] = set()
             for path in paths:
-                data, _ = read_bytes(path)
+                data, why = read_bytes(path)
                 if data is None:
-                    results.append(read_file(path))  # says why it cannot be read
+                    results.append(read_file(path, unreadable=why))
                     continue
                 key = _key(path, data)
                 kept = self._kept.get(key)

@@ -5,14 +5,16 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
+from dataclasses import MISSING, fields
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from bot import kbcache
-from bot.errors import KnowledgeBaseError
+from bot.errors import KnowledgeBaseError, Problem
 from bot.kbcache import CACHE_FILE, ParsedFiles
-from bot.knowledge import KnowledgeBase, load_knowledge_base
+from bot.knowledge import Entry, KnowledgeBase, Link, load_knowledge_base
 from bot.reloader import KnowledgeBaseHolder
 
 WEB = """\
@@ -66,9 +68,9 @@ def parses(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     parsed: list[str] = []
     read_file = kbcache.read_file
 
-    def counting(path: Path, data: bytes | None = None) -> kbcache.FileRead:
+    def counting(path: Path, data: bytes | None = None, **why: Any) -> kbcache.FileRead:
         parsed.append(path.name)
-        return read_file(path, data)
+        return read_file(path, data, **why)
 
     monkeypatch.setattr(kbcache, "read_file", counting)
     return parsed
@@ -235,3 +237,55 @@ def test_a_folder_that_cannot_be_written_means_no_cache_not_no_answers(
     assert second.get("blog").keywords == ("Blog",)  # type: ignore[union-attr]
     assert caplog.text.count("Cannot write the FAQ cache") == 1
     assert "Ignoring" not in caplog.text
+
+
+def test_every_field_of_an_entry_and_a_warning_comes_back_from_the_cache_file() -> None:
+    # A field the cache file forgot would come back as its default on every restart.
+    entry = Entry(
+        id="dnssec",
+        category="Web & Technik",
+        question="Was ist DNSSEC?",
+        answer="DNSSEC signiert.\n\n- Eintrag",
+        alternatives=("DNSSEC einrichten",),
+        keywords=("DNS",),
+        links=(Link("Mehr", "https://example.org/"),),
+        source="faq/web.yaml",
+        line=3,
+        phrasing_lines=(4, 5),
+        draft=True,
+        file_options=(("smalltalk", True), ("language", "de")),
+    )
+    warning = Problem("faq/web.yaml", 7, "Zu lang.", 3, "warning", "answer-long", "answer: x")
+    for value in (entry, warning):
+        unset = [
+            f.name
+            for f in fields(value)
+            if f.default is not MISSING and getattr(value, f.name) == f.default
+        ]
+        assert not unset, f"set these in the test too: {unset}"
+    content = json.loads(json.dumps(kbcache._encode({"key": ((entry,), (warning,))})))
+    header = {"format": kbcache.FORMAT, "reader": kbcache.reader_version(), "files": content}
+
+    assert kbcache._decode(header) == {"key": ((entry,), (warning,))}
+
+
+def test_a_file_that_cannot_be_read_is_reported_from_one_attempt(
+    faq_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (faq_dir / "marketing.yaml").write_bytes(b"x" * 16)
+    opened: list[str] = []
+    real_open = Path.open
+
+    def refusing(self: Path, *args: Any, **kwargs: Any) -> Any:
+        if self.name == "marketing.yaml":
+            opened.append(self.name)
+            raise PermissionError(13, "Permission denied")
+        return real_open(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "open", refusing)
+    with pytest.raises(KnowledgeBaseError) as caught:
+        start(faq_dir, tmp_path / "data")
+
+    assert [p.code for p in caught.value.problems] == ["unreadable"]
+    assert caught.value.problems[0].file.endswith("marketing.yaml")
+    assert opened == ["marketing.yaml"]
