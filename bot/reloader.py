@@ -45,8 +45,21 @@ WARM_UP_STEP = 256
 
 Signature = tuple[tuple[str, int, int], ...]
 
+
 REMOVAL_SETTLE = 5.0
 """Seconds the folder must be unchanged before a reload may remove entries."""
+
+
+def folder_signature(faq_dir: Path) -> Signature:
+    """What one look at the FAQ folder sees: each file's name, modification time and size."""
+    signature = []
+    for path in faq_files(faq_dir):
+        try:
+            stat = path.stat()
+        except OSError:
+            continue  # deleted between listing and stat: the next look sees it
+        signature.append((path.name, stat.st_mtime_ns, stat.st_size))
+    return tuple(signature)
 
 
 @dataclass(frozen=True)
@@ -105,8 +118,10 @@ class KnowledgeBaseHolder:
         encoder: Encoder | None = None,
         cache_folder: Path | None = None,
         semantic_status: SemanticStatus | None = None,
+        look: Callable[[Path], Signature] = folder_signature,
     ) -> None:
         self.faq_dir = faq_dir
+        self._look = look
         self.removal_settle = removal_settle
         self._settings = settings
         self._encoder = encoder
@@ -222,14 +237,7 @@ class KnowledgeBaseHolder:
         threading.Thread(target=work, name="faqbot-warm-up", daemon=True).start()
 
     def _read_signature(self) -> Signature:
-        signature = []
-        for path in faq_files(self.faq_dir):
-            try:
-                stat = path.stat()
-            except OSError:
-                continue  # deleted between listing and stat: the next look sees it
-            signature.append((path.name, stat.st_mtime_ns, stat.st_size))
-        return tuple(signature)
+        return self._look(self.faq_dir)
 
     def changed_on_disk(self) -> bool:
         """True if files were added, removed or modified since the last load attempt."""

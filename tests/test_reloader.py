@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot.errors import KnowledgeBaseError, Problem
-from bot.reloader import KnowledgeBaseHolder, ReloadResult, Signature
+from bot.reloader import KnowledgeBaseHolder, ReloadResult, Signature, folder_signature
 from tests.conftest import wait_until
 
 BROKEN_YAML = 'category: Web\nentries:\n  - id: dnssec\n    question: "Was ist DNSSEC?\n'
@@ -49,8 +49,10 @@ def faq_dir(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def holder(faq_dir: Path) -> KnowledgeBaseHolder:
-    return KnowledgeBaseHolder(faq_dir, removal_settle=0.2)
+def holder(faq_dir: Path, looks: Looks) -> KnowledgeBaseHolder:
+    held = KnowledgeBaseHolder(faq_dir, removal_settle=0.2, look=looks)
+    looks.count = 0  # count the looks of watching, not the one at the start
+    return held
 
 
 def ids(holder: KnowledgeBaseHolder) -> list[str]:
@@ -226,19 +228,18 @@ def test_is_new_problem_resets_after_a_good_reload(
 class Looks:
     """Counts how often the holder looks at the folder; can act on a given look."""
 
-    def __init__(self, holder: KnowledgeBaseHolder) -> None:
-        self._read = holder._read_signature
+    def __init__(self) -> None:
         self.count = 0
         self.actions: dict[int, Callable[[], None]] = {}
         self._lock = threading.Condition()
 
-    def __call__(self) -> Signature:
+    def __call__(self, faq_dir: Path) -> Signature:
         with self._lock:
             self.count += 1
             action = self.actions.pop(self.count, None)
         if action is not None:
             action()
-        signature = self._read()
+        signature = folder_signature(faq_dir)
         with self._lock:
             self._lock.notify_all()
         return signature
@@ -249,10 +250,8 @@ class Looks:
 
 
 @pytest.fixture
-def looks(holder: KnowledgeBaseHolder, monkeypatch: pytest.MonkeyPatch) -> Looks:
-    counter = Looks(holder)
-    monkeypatch.setattr(holder, "_read_signature", counter)
-    return counter
+def looks() -> Looks:
+    return Looks()
 
 
 def watch_until(

@@ -22,6 +22,7 @@ from bot.matcher import Matcher, MatcherSettings, build_matcher
 from bot.phrasing_vectors import embed_phrasings, mean_vectors
 from bot.reloader import KnowledgeBaseHolder
 from bot.semantic import (
+    EncoderLoader,
     VectorCache,
     embed,
     load_encoder,
@@ -87,19 +88,40 @@ def test_load_encoder_off_is_lexical_with_the_reason() -> None:
 
 
 def test_load_encoder_unusable_on_fails_auto_falls_back_with_one_log_line(
-    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
-    monkeypatch.setattr(semantic, "_shared", None)
-    monkeypatch.setattr(semantic, "unusable_reason", lambda: "the CPU lacks avx2")
+    loader = EncoderLoader(probe=lambda: "the CPU lacks avx2", make=ConceptEncoder)
     with pytest.raises(ConfigError, match=r"SEMANTIC=on, but .*the CPU lacks avx2.*SEMANTIC=auto"):
-        load_encoder("on")
+        loader.load("on")
     with caplog.at_level(logging.WARNING, logger="bot.semantic"):
-        encoder, status = load_encoder("auto")
+        encoder, status = loader.load("auto")
     assert encoder is None and not status.active
     assert status.reason == "the CPU lacks avx2"
     assert [r.getMessage() for r in caplog.records] == [
         "Semantic matching is off: the CPU lacks avx2; matching lexically."
     ]
+
+
+def test_load_encoder_a_model_that_fails_to_load_is_named_and_usable_ones_are_shared() -> None:
+    def broken() -> ConceptEncoder:
+        raise OSError("libgomp.so.1: cannot open shared object file")
+
+    encoder, status = EncoderLoader(probe=lambda: None, make=broken).load("auto")
+    assert encoder is None
+    assert status.reason == (
+        "the model failed to load (libgomp.so.1: cannot open shared object file)"
+    )
+    loaded: list[ConceptEncoder] = []
+
+    def make() -> ConceptEncoder:
+        loaded.append(ConceptEncoder())
+        return loaded[-1]
+
+    loader = EncoderLoader(probe=lambda: None, make=make)
+    first, _ = loader.load("auto")
+    second, status = loader.load("on")
+    assert first is second is loaded[0] and len(loaded) == 1
+    assert status.active
 
 
 # The vector cache -----------------------------------------------------------------------
