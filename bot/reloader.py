@@ -45,7 +45,6 @@ WARM_UP_STEP = 256
 
 Signature = tuple[tuple[str, int, int], ...]
 
-
 REMOVAL_SETTLE = 5.0
 """Seconds the folder must be unchanged before a reload may remove entries."""
 
