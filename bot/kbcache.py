@@ -71,12 +71,14 @@ def read_file(
 ) -> FileRead:
     """Parse and check one file (``data``: its bytes, when read already; ``unreadable``:
     why they could not be read, when the caller tried already)."""
+    if data is None and unreadable is None:
+        data, unreadable = read_bytes(path)
     reader = FileReader(path)
-    if unreadable is not None:
+    entries: list[Entry] = []
+    if data is not None:
+        entries = reader.parse(data)
+    elif unreadable is not None:
         reader.problem(unreadable)
-        entries: list[Entry] = []
-    else:
-        entries = reader.read() if data is None else reader.parse(data)
     return FileRead(tuple(entries), reader.lines, tuple(reader.problems), tuple(reader.warnings))
 
 

@@ -16,7 +16,7 @@ from bot import kbcheck
 from bot import kbwording as wording
 from bot.errors import Problem
 from bot.knowledge import ANSWER_HARD_LIMIT, ANSWER_SOFT_LIMIT, ID_PATTERN, Entry, Link
-from bot.yamlnodes import Finding, parse_source, read_bytes
+from bot.yamlnodes import Finding, parse_source
 
 URL_PATTERN = re.compile(r"^https?://[^\s/?#]+\.[^\s/?#]+[^\s]*$")
 _TODO = re.compile(r"\bTODO\b")
@@ -69,17 +69,9 @@ class FileReader:
         line, column = _where(node)
         self.problem(Finding(line, column, code, message), "warning")
 
-    def read(self) -> list[Entry]:
-        """The file's valid entries; ``problems`` and ``warnings`` say what is wrong."""
-        data, finding = read_bytes(self.path)
-        if data is None:
-            if finding is not None:
-                self.problem(finding)
-            return []
-        return self.parse(data)
-
     def parse(self, data: bytes) -> list[Entry]:
-        """Like ``read``, from the file's bytes read already."""
+        """The valid entries of the file's bytes; ``problems`` and ``warnings`` say what
+        is wrong (``bot.kbcache.read_file`` reads the bytes)."""
         source, lines, finding = parse_source(data)
         self.lines = tuple(lines)
         if finding is not None or source is None:

@@ -40,17 +40,17 @@ def test_the_collector_is_off_while_a_load_reads_and_an_index_builds(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     seen: dict[str, bool] = {}
-    read = FileReader.read
+    parse = FileReader.parse
 
-    def spy_read(self: FileReader) -> list[Entry]:
+    def spy_parse(self: FileReader, data: bytes) -> list[Entry]:
         seen["reading"] = gc.isenabled()
-        return read(self)
+        return parse(self, data)
 
     def spy_index(*args: Any, **kwargs: Any) -> Index:
         seen["indexing"] = gc.isenabled()
         return Index(*args, **kwargs)
 
-    monkeypatch.setattr(FileReader, "read", spy_read)
+    monkeypatch.setattr(FileReader, "parse", spy_parse)
     monkeypatch.setattr("bot.matcher.Index", spy_index)
     Matcher(load_knowledge_base(SHIPPED_FAQ))
     assert seen == {"reading": False, "indexing": False}
