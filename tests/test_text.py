@@ -183,6 +183,13 @@ def test_is_stopword_filler_in_folded_form(word: str) -> None:
     assert is_stopword(fold(word))
 
 
+@pytest.mark.parametrize("word", ["bekomme", "kriegt", "gegeben", "macht", "bringt"])
+def test_is_stopword_light_verbs_say_nothing_of_the_topic(word: str) -> None:
+    # "Wie bekomme ich meine Firma bei Google eingetragen?" is about Google, not about
+    # the entry whose alternative reads "Wie bekomme ich mit, was ...".
+    assert is_stopword(fold(word))
+
+
 @pytest.mark.parametrize("word", ["dnssec", "wordpress", "zertifikat", "shitstorm", "301"])
 def test_is_stopword_content_words_are_not(word: str) -> None:
     assert not is_stopword(word)
