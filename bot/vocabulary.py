@@ -6,6 +6,7 @@ certain:
 
     exact stem                 zertifikate -> zertifikat             1.0
     inflection by prefix       erneuert -> erneu                    0.9
+    participle without ge      eingerichtet -> einricht             0.9
     compound split             spamkommentare -> spam + kommentar   1.0 each
     compound head only         firmenblog -> blog                   0.3
     typo (OSA, 1-2 edits)      zertifkat -> zertifikat              0.85 / 0.7
@@ -34,6 +35,30 @@ MAX_WORD_LETTERS = 40
 words in use, "Datenschutzgrundverordnung" or "Zertifikatserneuerung", have 26 and
 21 letters). They stay unknown without the compound, inflection, typo and head searches,
 whose cost grows with the square of the length: a 1,000-letter word took 90 ms."""
+SEPARABLE_PARTICLES = (
+    "ab",
+    "an",
+    "auf",
+    "aus",
+    "bei",
+    "dar",
+    "ein",
+    "fest",
+    "her",
+    "hin",
+    "los",
+    "mit",
+    "nach",
+    "um",
+    "vor",
+    "weg",
+    "weiter",
+    "zu",
+    "zurueck",
+    "zusammen",
+)
+"""Prefixes of separable verbs, whose participle takes "ge" inside: eingetragen is
+einge + tragen, the participle of eintragen (folded spelling: zurück is zurueck)."""
 SPLIT_CACHE_SIZE = 100_000
 """Compound splits remembered (each word's and its endings'); the memo is emptied when
 full, so customers' ever new words cannot grow it without bound."""
@@ -270,12 +295,13 @@ class QuestionReader:
             term[:cut] for cut in range(max(4, len(term) - 3), len(term)) if term[:cut] in terms
         ]
         found += self.vocabulary.by_prefix.get(term, [])
-        if not found and term.startswith("ge") and len(term) > 6:
-            rest = term[2:]
-            if rest in terms:
-                found.append(rest)
-            else:
-                found += [rest[:cut] for cut in range(4, len(rest)) if rest[:cut] in terms]
+        if not found:
+            for particle, rest in participle_stems(term):
+                if rest in terms:
+                    found.append(rest)
+                else:
+                    shortest = max(4, len(particle) + 3)
+                    found += [rest[:c] for c in range(shortest, len(rest)) if rest[:c] in terms]
         return found[:3]
 
     def _correct_typo(self, word: str) -> tuple[str, float, str] | None:
@@ -311,3 +337,19 @@ class QuestionReader:
             if term in self.terms and not is_stopword(head):
                 return term
         return None
+
+
+def participle_stems(term: str) -> list[tuple[str, str]]:
+    """A participle's stem without its "ge", with the particle before it (or "").
+
+    gehackt -> hackt, eingerichtet -> einrichtet (einge-richtet), umgeleitet ->
+    umleitet: what the knowledge base's infinitives and nouns (hacken, einrichten,
+    Umleitung) share their beginning with."""
+    found = []
+    if term.startswith("ge") and len(term) > 6:
+        found.append(("", term[2:]))
+    for particle in SEPARABLE_PARTICLES:
+        start = len(particle) + 2
+        if term.startswith(particle + "ge") and len(term) >= start + 4:
+            found.append((particle, particle + term[start:]))
+    return found

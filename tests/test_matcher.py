@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from bot.knowledge import Entry, KnowledgeBase, load_knowledge_base
 from bot.matcher import MAX_SUGGESTIONS, Matcher, MatchResult
+from bot.text import stem
 
 FAQ_DIR = Path(__file__).parent.parent / "faq"
 
@@ -369,6 +370,19 @@ def test_words_longer_than_any_german_word_stay_unknown(tiny_matcher: Matcher) -
     assert [unit.how for unit in tiny_matcher.analyse(pasted).units] == ["unknown"]
     result = tiny_matcher.match(f"{pasted} Wie flicke ich einen Fahrradschlauch?")
     assert result.match is not None and result.match.entry.id == "fahrrad-reparatur"
+
+
+@pytest.mark.parametrize(
+    ("participle", "infinitive"), [("ausgebaut", "ausbauen"), ("eingebaut", "einbauen")]
+)
+def test_separable_verbs_participle_reads_as_its_infinitive(
+    tiny_matcher: Matcher, participle: str, infinitive: str
+) -> None:
+    # aus-ge-baut: the "ge" sits inside, so neither the stem nor a shared beginning
+    # finds "ausbauen" (the answer's word) without taking it out.
+    (unit,) = tiny_matcher.analyse(participle).units
+    assert unit.how == "inflection"
+    assert stem(infinitive) in {term for term, _ in unit.forms}
 
 
 def test_long_messages_do_not_pile_up_in_memory(tiny_matcher: Matcher) -> None:
