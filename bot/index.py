@@ -54,12 +54,13 @@ class Index:
         # Pass 1: the knowledge base's own words, so compounds can be split against them.
         self.surface: dict[str, str] = {}
         capitalised: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-        # Every text is split into words once, in one pass; both passes below read
-        # them. Keywords only feed an entry's term set, so each entry's are joined;
-        # they are topic words and count as nouns whatever their case.
+        # Every text is split into words once; both passes below read them. Keywords
+        # only feed an entry's term set, so each entry's are joined; they are topic
+        # words and count as nouns whatever their case, and a one-letter keyword (X,
+        # once Twitter) is a word.
         texts = list(dict.fromkeys(t for e in kb.entries for t in (*e.phrasings, e.answer)))
         keyword_texts = [" ; ".join(entry.keywords) for entry in kb.entries]
-        split = words_of_many(texts + keyword_texts)
+        split = words_of_many(texts) + words_of_many(keyword_texts, letters=True)
         tokens: dict[str, list[Word]] = dict(zip(texts, split, strict=False))
         as_noun = {
             word: Word(word.text, word.parts, True) for word in set().union(*split[len(texts) :])

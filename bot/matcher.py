@@ -377,8 +377,11 @@ class Matcher:
         return self._remembered(question)
 
     def _analyse(self, question: str) -> Query:
-        found = words(question)
-        return Query(self.reader.units(found), gram_vector(found))
+        # One-letter words count where staff made one a keyword (X, once Twitter);
+        # the entries' n-gram vectors are of longer words only, so the question's is too.
+        found = words(question, letters=True)
+        longer = [word for word in found if len(word.text) > 1]
+        return Query(self.reader.units(found), gram_vector(longer))
 
 
 def build_matcher(

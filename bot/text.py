@@ -78,12 +78,16 @@ def fold(word: str) -> str:
     return word.casefold().translate(_UMLAUTS)
 
 
-def words(text: str, limit: int | None = MAX_QUESTION_CHARS) -> list[Word]:
-    """The words of a text, folded; one-letter words are dropped."""
-    return words_of_many([text], limit)[0]
+def words(
+    text: str, limit: int | None = MAX_QUESTION_CHARS, *, letters: bool = False
+) -> list[Word]:
+    """The words of a text, folded; one-letter words are dropped unless ``letters``."""
+    return words_of_many([text], limit, letters=letters)[0]
 
 
-def words_of_many(texts: Sequence[str], limit: int | None = None) -> list[list[Word]]:
+def words_of_many(
+    texts: Sequence[str], limit: int | None = None, *, letters: bool = False
+) -> list[list[Word]]:
     """The words of each text; one pass over all of them, for building an index.
 
     The texts are cleaned one by one, joined by newlines (which clean() removed from
@@ -108,14 +112,15 @@ def words_of_many(texts: Sequence[str], limit: int | None = None) -> list[list[W
         if separator == " ":
             word = inside.get(raw)
             if word is None:
-                word = inside[raw] = _SKIP if _too_short(raw) else _make_word(raw, raw[0].isupper())
+                short = _too_short(raw, letters)
+                word = inside[raw] = _SKIP if short else _make_word(raw, raw[0].isupper())
             if word is not _SKIP:
                 append(word)
             continue
         if "\n" in separator:
             text_number += separator.count("\n")
             append = result[text_number].append
-        if _too_short(raw):
+        if _too_short(raw, letters):
             continue
         at_start = separator.rstrip(" ")[-1:] in _SENTENCE_ENDS
         key = (raw, None if at_start else raw[0].isupper())
@@ -136,9 +141,10 @@ def word_parts(raw: str) -> tuple[str, ...]:
     return _make_word(raw, None).parts
 
 
-def _too_short(raw: str) -> bool:
-    """One-letter words ("a", "z", a stray "x") say nothing about a topic: dropped."""
-    return len(raw) < 2
+def _too_short(raw: str, letters: bool = False) -> bool:
+    """One-letter words ("a", "z", a stray "x") say nothing about a topic: dropped,
+    unless ``letters`` keeps letters (X, the platform once called Twitter)."""
+    return len(raw) < 2 and not (letters and raw.isalpha())
 
 
 _SKIP = Word("", (), None)

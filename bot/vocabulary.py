@@ -260,6 +260,8 @@ class QuestionReader:
         if len(word) > MAX_WORD_LETTERS:
             return [Unit(word, unknown_weight, (), "unknown")]
         term = stem(word)
+        if len(word) == 1 and term not in self.terms:
+            return []
         split = self.vocabulary.split_compound(word)
         if split:
             # Matched by its parts, as the index also holds the parts of every compound.

@@ -372,6 +372,26 @@ def test_words_longer_than_any_german_word_stay_unknown(tiny_matcher: Matcher) -
     assert result.match is not None and result.match.entry.id == "fahrrad-reparatur"
 
 
+def test_one_letter_keyword_matches_and_other_letters_say_nothing() -> None:
+    # Twitter is X now: staff list the letter as a keyword, and customers write it.
+    social = (
+        ("x-firma", "Wie nutzen Unternehmen Twitter?", ("X", "Tweets")),
+        ("instagram-firma", "Wie nutzen Unternehmen Instagram?", ("Reels", "Stories")),
+    )
+    kb = KnowledgeBase(
+        tuple(
+            Entry(id=id_, category="Social Media", question=q, keywords=k, answer="…")
+            for id_, q, k in social
+        )
+    )
+    matcher = Matcher(kb)
+    assert [unit.word for unit in matcher.analyse("Lohnt sich X für uns?").units][-1] == "x"
+    assert matcher.match("Lohnt sich X für uns?").ranking[0].entry.id == "x-firma"
+    # A letter no keyword uses is no unknown word either: it would count against a match.
+    with_letter = matcher.analyse("Instagram Reels, Plan C").units
+    assert [unit.word for unit in with_letter] == ["instagram", "reels", "plan"]
+
+
 @pytest.mark.parametrize(
     ("participle", "infinitive"), [("ausgebaut", "ausbauen"), ("eingebaut", "einbauen")]
 )

@@ -101,6 +101,11 @@ def test_words_one_letter_words_dropped() -> None:
     assert texts("a b c Ab x") == ["ab"]
 
 
+def test_words_one_letter_words_kept_when_asked_for_letters_only() -> None:
+    found = words("Auf X posten, z. B. 3 x täglich?", letters=True)
+    assert [word.text for word in found] == ["auf", "x", "posten", "z", "b", "x", "taeglich"]
+
+
 def test_words_numbers_kept() -> None:
     assert texts("301-Umleitung") == ["301umleitung"]
 
