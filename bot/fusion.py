@@ -114,14 +114,17 @@ def gather(
 
 def verdict(
     evidence: Evidence,
-    units: tuple[Unit, ...],
     settings: MatcherSettings,
     calibration: Logistic,
     *,
     semantic_only: bool,
+    one_word: bool,
+    asks: bool,
 ) -> tuple[Decision, float | None]:
     """Answer when confident, clearly ahead and named by both blends; suggest when
-    plausible; else none."""
+    plausible; else none.
+
+    ``one_word``: the question has one content word; ``asks``: it has a question word."""
     s = settings
     top_score = float(evidence.fused[evidence.order[0]])
     probability: float | None
@@ -137,12 +140,15 @@ def verdict(
             and evidence.agree
         )
         plausible = probability >= s.suggest_probability
-        if len(units) == 1:
+        if one_word:
             # One word ("wordpress", "spam"): the cosine of a single word says little,
             # and two entries about it are two meanings. Decide as the lexical stage
-            # does: answer only with a clear lexical lead, else suggest.
+            # does: answer only with a clear lexical lead, else suggest. A question
+            # word ("Warum WordPress?") says which meaning is asked for, so only the
+            # lead is waived (the reply to an answered one-word question offers the
+            # runner-up as well); "Was ist Spam?" still gets both spam entries.
             lexical_lead = evidence.features[3] >= s.margin
-            confident = confident and lexical_lead
+            confident = confident and (lexical_lead or asks)
             plausible = plausible or evidence.features[2] >= s.suggest_threshold
     return ("answer" if confident else "suggest" if plausible else "none"), probability
 

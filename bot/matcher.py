@@ -34,7 +34,7 @@ from bot.knowledge import Entry, KnowledgeBase
 from bot.ngrams import NgramIndex, Vector, gram_vector
 from bot.phrasing_vectors import SemanticVectors, embed_phrasings
 from bot.semantic import Encoder, Progress, VectorCache
-from bot.text import words
+from bot.text import asks, words
 from bot.vocabulary import Credits, QuestionReader, Unit
 
 Stage = Literal["lexical", "semantic", "fused"]
@@ -115,6 +115,9 @@ class Query:
 
     units: tuple[Unit, ...]
     grams: Vector
+    asks: bool = False
+    """It holds a question word: "Warum WordPress?" asks something, "wordpress" names
+    a topic that two entries are about."""
 
 
 @dataclass(frozen=True)
@@ -210,7 +213,7 @@ class Matcher:
         query = lexical.query
         if not lexical.needs_encoder:
             return self.decide(lexical.ranking, query.units)
-        return self._decide_fused(self.evidence(question, query, lexical.scores), query.units)
+        return self._decide_fused(self.evidence(question, query, lexical.scores), query)
 
     def lexical_pass(self, question: str) -> LexicalPass:
         """The lexical stage's part of ``match``, and whether the encoder is needed after
@@ -251,11 +254,16 @@ class Matcher:
             keep=MAX_SUGGESTIONS + 2,
         )
 
-    def _decide_fused(self, evidence: Evidence, units: tuple[Unit, ...]) -> MatchResult:
+    def _decide_fused(self, evidence: Evidence, query: Query) -> MatchResult:
         """The verdict on the fused evidence, with the entries to offer beside it."""
         s = self.settings
         decision, probability = verdict(
-            evidence, units, s, self.calibration, semantic_only=self.stage == "semantic"
+            evidence,
+            s,
+            self.calibration,
+            semantic_only=self.stage == "semantic",
+            one_word=len(query.units) == 1,
+            asks=query.asks,
         )
         top_score = float(evidence.fused[evidence.order[0]])
         ranking = tuple(
@@ -280,7 +288,7 @@ class Matcher:
             match,
             suggestions[:MAX_SUGGESTIONS],
             ranking,
-            units,
+            query.units,
             probability=probability,
             semantic=True,
         )
@@ -381,7 +389,7 @@ class Matcher:
         # the entries' n-gram vectors are of longer words only, so the question's is too.
         found = words(question, letters=True)
         longer = [word for word in found if len(word.text) > 1]
-        return Query(self.reader.units(found), gram_vector(longer))
+        return Query(self.reader.units(found), gram_vector(longer), asks(found))
 
 
 def build_matcher(

@@ -29,7 +29,6 @@ sondern sonst soweit über um und uns unser unsere unserem unseren unserer unser
 unter viel vom von vor während war waren warst was weg weil weiter welche welchem
 welchen welcher welches wenn wer werde werden werdet wie wieder will wir wird wirst
 wo wollen wollte würde würden zu zum zur zwar zwischen
-warum wieso weshalb wozu wofür woran worauf wodurch womit wann woher wohin welch
 geht gehen gibt es sei seid wäre wären bzw usw etc ca evtl z b zb
 wurde wurden worden wird kein keine keinen keiner keines keinem fürs übers ans aufs
 ums durchs hinters unters vors sollte sollten soll sollen sollst solltet mehr beim
@@ -62,7 +61,16 @@ have has had use using get make need want know much many some any if so than
 they them their from as at by up out into more most very also just like
 """
 
+QUESTION_WORDS_TEXT = """
+was wie wo wer wen wem wessen welch welche welchem welchen welcher welches warum wieso
+weshalb wozu wofür woran worauf wodurch womit wann woher wohin wieviel wieviele
+how what why when where which who whom whose
+"""
+"""Interrogatives, German and English. They never carry a match either, but they tell
+a question ("Warum WordPress?") from a bare keyword ("wordpress")."""
+
 STOPWORD_BLOCKS: tuple[str, ...] = (
+    QUESTION_WORDS_TEXT,
     _GERMAN_FUNCTION_WORDS,
     _CHAT_FILLER,
     _LIGHT_VERBS,

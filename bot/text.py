@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from typing import NamedTuple
 
 import Stemmer
 
-from bot.stopwords import STOPWORD_BLOCKS
+from bot.stopwords import QUESTION_WORDS_TEXT, STOPWORD_BLOCKS
 
 MAX_QUESTION_CHARS = 1000
 """Longer messages are cut: no FAQ question needs more, and it bounds matching time."""
@@ -178,6 +178,15 @@ def stem(word: str) -> str:
 STOPWORDS: frozenset[str] = frozenset(
     fold(word) for block in STOPWORD_BLOCKS for word in block.split()
 )
+
+
+QUESTION_WORDS: frozenset[str] = frozenset(fold(word) for word in QUESTION_WORDS_TEXT.split())
+
+
+def asks(found: Iterable[Word]) -> bool:
+    """True when the words hold a question word (warum, wie, what): a question, not a
+    bare keyword, even where only one content word is left."""
+    return any(word.text in QUESTION_WORDS for word in found)
 
 
 def is_stopword(word: str) -> bool:

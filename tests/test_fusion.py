@@ -18,18 +18,27 @@ SURE = Logistic(
 UNITS = tuple(Unit(word, 1.0, ((word, 1.0),), "exact") for word in ("konto", "sperre", "hilfe"))
 
 
-def decide(lexical: list[float], cosine: list[float], coverage: list[float]) -> tuple[str, int]:
+def decide(
+    lexical: list[float],
+    cosine: list[float],
+    coverage: list[float],
+    units: tuple[Unit, ...] = UNITS,
+    *,
+    asks: bool = False,
+) -> tuple[str, int]:
     settings = MatcherSettings()
     evidence = gather(
         np.array(lexical),
         np.array(cosine),
         np.array(coverage),
-        UNITS,
+        units,
         settings,
         semantic_only=False,
         keep=3,
     )
-    decision, _ = verdict(evidence, UNITS, settings, SURE, semantic_only=False)
+    decision, _ = verdict(
+        evidence, settings, SURE, semantic_only=False, one_word=len(units) == 1, asks=asks
+    )
     return decision, int(evidence.order[0])
 
 
@@ -44,6 +53,17 @@ def test_coverage_reorders_the_ranking_and_blocks_the_answer() -> None:
     decision, best = decide([0.62, 0.55, 0.1], [0.92, 0.91, 0.78], [0.2, 1.0, 0.0])
     assert best == 1
     assert decision == "suggest"
+
+
+def test_bare_keyword_needs_a_clear_lexical_lead_a_question_does_not() -> None:
+    # "wordpress" names two entries' topic (lexical lead 0.05): suggest both, however
+    # sure the calibration. "Warum WordPress?" asks for one of them: answered.
+    word = (Unit("wordpress", 1.0, (("wordpress", 1.0),), "exact"),)
+    evidence = ([0.70, 0.65, 0.1], [0.95, 0.85, 0.78], [1.0, 1.0, 0.0])
+    assert decide(*evidence, word) == ("suggest", 0)
+    assert decide(*evidence, word, asks=True) == ("answer", 0)
+    # Three content words: the lead of the lexical stage alone is not asked for.
+    assert decide(*evidence) == ("answer", 0)
 
 
 def test_fit_ranking_weights_the_column_that_picks_the_right_entry() -> None:

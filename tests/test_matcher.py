@@ -393,6 +393,16 @@ def test_one_letter_keyword_matches_and_other_letters_say_nothing() -> None:
 
 
 @pytest.mark.parametrize(
+    ("question", "asks"),
+    [("wordpress", False), ("Warum WordPress?", True), ("why wordpress", True), ("Spam!", False)],
+)
+def test_a_question_word_makes_one_word_a_question(
+    tiny_matcher: Matcher, question: str, asks: bool
+) -> None:
+    assert tiny_matcher.analyse(question).asks is asks
+
+
+@pytest.mark.parametrize(
     ("participle", "infinitive"), [("ausgebaut", "ausbauen"), ("eingebaut", "einbauen")]
 )
 def test_separable_verbs_participle_reads_as_its_infinitive(
