@@ -11,12 +11,13 @@ from collections.abc import Callable, Iterable
 from functools import lru_cache
 
 import numpy as np
+from rapidfuzz.distance import OSA
 
 from bot.index import FloatArray, IntArray
 from bot.knowledge import KnowledgeBase
 from bot.respelling import Respeller, german_words
 from bot.semantic import Encoder, Progress, VectorCache, Vectors, embed
-from bot.text import clean
+from bot.text import clean, fold
 from bot.vocabulary import Unit
 
 
@@ -44,11 +45,18 @@ class SemanticVectors:
 
     def encoder_text(self, question: str, units: Iterable[Unit]) -> str:
         """The question as the encoder reads it: cleaned, and the words the lexical stage
-        repaired (``units``) written as it read them where they are no German words."""
+        repaired (``units``) written as it read them where they are no German words.
+
+        Only repairs within two edits (as typo repair allows): a word read as the
+        beginning of a much longer one is cut off or abbreviated, no misspelling, and
+        goes to the encoder as written ("insta" had become "installiere", "Shopify"
+        "Shop"; both labelled sets score the same either way)."""
         repairs = {
             unit.word: unit.repaired
             for unit in units
-            if unit.repaired and self.respeller.misspelt(unit.word)
+            if unit.repaired
+            and self.respeller.misspelt(unit.word)
+            and OSA.distance(unit.word, fold(unit.repaired)) <= 2
         }
         return self.respeller.respell(clean(question), repairs)
 

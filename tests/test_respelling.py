@@ -121,3 +121,17 @@ def test_a_word_read_by_its_beginning_is_encoded_as_the_knowledge_base_spells_it
         encoder.encoded.clear()
         matcher.evidence(question)
         assert encoder.encoded == [encoded], unit
+
+
+def test_a_beginning_far_from_the_knowledge_base_word_is_encoded_as_written(
+    web: tuple[Matcher, ConceptEncoder],
+) -> None:
+    # "zertifi" is read as the beginning of "Zertifikat", but three letters are
+    # missing: a cut-off word or an abbreviation ("insta" had become "installiere"),
+    # not a misspelling the encoder should be spared.
+    matcher, encoder = web
+    (unit,) = [u for u in matcher.analyse("zertifi erneuern").units if u.how == "inflection"]
+    assert unit.repaired.lower() == "zertifikat"
+    encoder.encoded.clear()
+    matcher.evidence("zertifi erneuern")
+    assert encoder.encoded == ["zertifi erneuern"]
