@@ -1,9 +1,10 @@
 """Words that must never carry a match: German function words, chat filler, greetings.
 
 A customer wraps a question in "Hallo, ich hab da mal ne Frage: ... danke!"; none of
-those words says what the question is about. Question words (was, wie, warum) are here
-too: "Was ist X und wozu dient es?" must match on X, not on its shape. A few English
-function words are included so that "what is dnssec" matches on "dnssec".
+those words says what the question is about. Question words (was, wie, warum, what)
+are too, in a block of their own: "Was ist X und wozu dient es?" must match on X, not
+on its shape. A few English function words are included so that "what is dnssec"
+matches on "dnssec".
 """
 
 from __future__ import annotations
@@ -26,9 +27,8 @@ manchem manchen mancher manches mein meine meinem meinen meiner meines mich mir 
 möchte möchten nach nicht nichts noch nun nur ob oder ohne sehr sein seine seinem
 seinen seiner seines selbst sich sie sind so solche solchem solchen solcher solches
 sondern sonst soweit über um und uns unser unsere unserem unseren unserer unseres
-unter viel vom von vor während war waren warst was weg weil weiter welche welchem
-welchen welcher welches wenn wer werde werden werdet wie wieder will wir wird wirst
-wo wollen wollte würde würden zu zum zur zwar zwischen
+unter viel vom von vor während war waren warst weg weil weiter wenn werde werden
+werdet wieder will wir wird wirst wollen wollte würde würden zu zum zur zwar zwischen
 geht gehen gibt es sei seid wäre wären bzw usw etc ca evtl z b zb
 wurde wurden worden wird kein keine keinen keiner keines keinem fürs übers ans aufs
 ums durchs hinters unters vors sollte sollten soll sollen sollst solltet mehr beim
@@ -54,9 +54,9 @@ bekomme bekommen bekommt bekomm kriege kriegen kriegt krieg geben gegeben
 """
 
 _ENGLISH_FUNCTION_WORDS = """
-a an the is are was were be been am do does did how what why when where which who
-i me my we our you your it its of to in on for with and or not can could should
-would will please hello hi thanks thank about this that there
+a an the is are were be been am do does did i me my we our you your it its of to in
+on for with and or not can could should would will please hello hi thanks thank about
+this that there
 have has had use using get make need want know much many some any if so than
 they them their from as at by up out into more most very also just like
 """
