@@ -179,8 +179,13 @@ class Vocabulary:
             self._spellings_by_term = by_term
         return self._spellings_by_term
 
-    def known_term(self, word: str) -> str | None:
-        """The knowledge base's term for a word, tolerating another ending; or None."""
+    def known_term(self, word: str, *, longer: bool = True) -> str | None:
+        """The knowledge base's term for a word, tolerating another ending; or None.
+
+        ``longer``: also the longer term the word may be the beginning of ("wordpres"
+        for wordpress). Not for a compound's first part, which is a word of its own:
+        "schnelles" is no "schnel(l)" + "les", "erscheint" no "erschein" + "int".
+        """
         if is_stopword(word) or len(word) < MIN_PART:
             return None
         term = self.surface.get(word) or stem(word)
@@ -189,17 +194,17 @@ class Vocabulary:
         for cut in range(len(term) - 1, max(4, len(term) - 3) - 1, -1):
             if term[:cut] in self.stems:
                 return term[:cut]
-        longer = self.by_prefix.get(term)
-        return longer[0] if longer else None
+        extended = self.by_prefix.get(term) if longer else None
+        return extended[0] if extended else None
 
     def _known_left(self, left: str) -> str | None:
-        term = self.known_term(left)
+        term = self.known_term(left, longer=False)
         if term:
             return term
         for linker in FUGEN:
             trimmed = left.removesuffix(linker)
             if trimmed != left and len(trimmed) >= MIN_PART:
-                term = self.known_term(trimmed)
+                term = self.known_term(trimmed, longer=False)
                 if term:
                     return term
         return None
@@ -334,6 +339,10 @@ class QuestionReader:
     def _known_head(self, word: str) -> str | None:
         """The last part of an unknown compound, if the knowledge base knows it."""
         for cut in range(3, len(word) - 3):
+            if cut == 3 and word[:cut] not in SEPARABLE_PARTICLES:
+                # Three letters before a head are a prefix (be-, emp-, ver-), not a
+                # word: "empfehlen" is not about "fehlen", "behalte" not about "alt".
+                continue
             head = word[cut:]
             term = stem(head)
             if term in self.terms and not is_stopword(head):

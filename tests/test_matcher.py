@@ -415,6 +415,39 @@ def test_separable_verbs_participle_reads_as_its_infinitive(
     assert stem(infinitive) in {term for term, _ in unit.forms}
 
 
+def test_inflected_word_is_not_split_at_the_beginning_of_a_longer_word() -> None:
+    # "schnelles" once split into "schnel" (read as the longer "schnell") + "les"
+    # (lesen): a compound's first part must be a word, not the start of one.
+    kb = KnowledgeBase(
+        (
+            Entry(
+                id="statistik",
+                category="Website",
+                question="Wo lese ich die Besucherzahlen schnell ab?",
+                answer="…",
+            ),
+        )
+    )
+    (unit,) = Matcher(kb).analyse("schnelles").units
+    assert unit.how != "compound part"
+    assert [term for term, _ in unit.forms] == [stem("schnell")]
+
+
+def test_head_of_an_unknown_word_needs_more_than_a_prefix_before_it(
+    tiny_matcher: Matcher,
+) -> None:
+    # "Ersatzschlauch" ends in a known word; "empfehlen" only looks as if it ended
+    # in "fehlen": "emp" is a prefix, no word, and no separable particle either.
+    (spare,) = tiny_matcher.analyse("Ersatzschlauch").units
+    assert (spare.how, [term for term, _ in spare.forms]) == ("head", [stem("schlauch")])
+    missing = Entry(
+        id="fehler", category="Technik", question="Was tun, wenn Dateien fehlen?", answer="…"
+    )
+    kb = KnowledgeBase((missing,))
+    (unit,) = Matcher(kb).analyse("empfehlen").units
+    assert unit.how == "unknown"
+
+
 def test_long_messages_do_not_pile_up_in_memory(tiny_matcher: Matcher) -> None:
     letters = random.Random(5)
     pool = [
