@@ -339,12 +339,15 @@ class QuestionReader:
     def _known_head(self, word: str) -> str | None:
         """The last part of an unknown compound, if the knowledge base knows it."""
         for cut in range(3, len(word) - 3):
-            if cut == 3 and word[:cut] not in SEPARABLE_PARTICLES:
+            particle = word[:cut] in SEPARABLE_PARTICLES
+            if cut == 3 and not particle:
                 # Three letters before a head are a prefix (be-, emp-, ver-), not a
                 # word: "empfehlen" is not about "fehlen", "behalte" not about "alt".
                 continue
             head = word[cut:]
             term = stem(head)
+            if len(term) < 4 and not particle:
+                continue
             if term in self.terms and not is_stopword(head):
                 return term
         return None

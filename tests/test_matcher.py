@@ -437,15 +437,20 @@ def test_head_of_an_unknown_word_needs_more_than_a_prefix_before_it(
     tiny_matcher: Matcher,
 ) -> None:
     # "Ersatzschlauch" ends in a known word; "empfehlen" only looks as if it ended
-    # in "fehlen": "emp" is a prefix, no word, and no separable particle either.
+    # in "fehlen" ("emp" is a prefix, no word, and no separable particle either), and
+    # "gestalten" in "alten" (a three-letter stem is found inside too many words).
     (spare,) = tiny_matcher.analyse("Ersatzschlauch").units
     assert (spare.how, [term for term, _ in spare.forms]) == ("head", [stem("schlauch")])
     missing = Entry(
-        id="fehler", category="Technik", question="Was tun, wenn Dateien fehlen?", answer="…"
+        id="fehler",
+        category="Technik",
+        question="Was tun, wenn Dateien fehlen oder zu alt sind?",
+        answer="…",
     )
-    kb = KnowledgeBase((missing,))
-    (unit,) = Matcher(kb).analyse("empfehlen").units
-    assert unit.how == "unknown"
+    matcher = Matcher(KnowledgeBase((missing,)))
+    for word in ("empfehlen", "gestalten"):
+        (unit,) = matcher.analyse(word).units
+        assert unit.how == "unknown", word
 
 
 def test_long_messages_do_not_pile_up_in_memory(tiny_matcher: Matcher) -> None:
