@@ -301,7 +301,7 @@ class QuestionReader:
         found = [
             term[:cut] for cut in range(max(4, len(term) - 3), len(term)) if term[:cut] in terms
         ]
-        found += self.vocabulary.by_prefix.get(term, [])
+        found += [k for k in self.vocabulary.by_prefix.get(term, []) if len(k) - len(term) <= 2]
         if not found:
             for particle, rest in participle_stems(term):
                 if rest in terms:

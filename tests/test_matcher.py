@@ -433,6 +433,19 @@ def test_inflected_word_is_not_split_at_the_beginning_of_a_longer_word() -> None
     assert [term for term, _ in unit.forms] == [stem("schnell")]
 
 
+def test_a_word_is_not_read_as_a_longer_word_it_begins() -> None:
+    # "Verein" is the beginning of "vereinbaren" and another word; a word cut short
+    # by a letter or two ("Termi") is the knowledge base's word.
+    appointment = Entry(
+        id="termin", category="Service", question="Wie vereinbare ich einen Termin?", answer="…"
+    )
+    matcher = Matcher(KnowledgeBase((appointment,)))
+    (club,) = matcher.analyse("Verein").units
+    assert club.how == "unknown"
+    (cut_short,) = matcher.analyse("Termi").units
+    assert [term for term, _ in cut_short.forms] == [stem("termin")]
+
+
 def test_head_of_an_unknown_word_needs_more_than_a_prefix_before_it(
     tiny_matcher: Matcher,
 ) -> None:
