@@ -301,7 +301,10 @@ class QuestionReader:
         found = [
             term[:cut] for cut in range(max(4, len(term) - 3), len(term)) if term[:cut] in terms
         ]
-        found += [k for k in self.vocabulary.by_prefix.get(term, []) if len(k) - len(term) <= 2]
+        # A known stem the word begins: one or two letters more are a word cut short
+        # ("termi"), three are another word ("verein" is not "vereinbar").
+        longer = self.vocabulary.by_prefix.get(term, [])
+        found += [known for known in longer if len(known) - len(term) <= 2]
         if not found:
             for particle, rest in participle_stems(term):
                 if rest in terms:
