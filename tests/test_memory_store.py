@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime, tzinfo
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,7 @@ import pytest
 from bot.memory_store import MemoryStore
 from bot.recorder import Recorder
 from bot.store import ChoiceEvent, FeedbackEvent, Store
-from tests.conftest import ago, question, write
+from tests.conftest import NOW, ago, question, write
 from tests.report_store import UNANSWERED, events
 
 
@@ -19,10 +20,21 @@ def memory() -> MemoryStore:
     return MemoryStore()
 
 
+class _FrozenClock(datetime):
+    """datetime whose now() is the fixture time: two reports read the same period."""
+
+    @classmethod
+    def now(cls, tz: tzinfo | None = None) -> datetime:  # type: ignore[override]
+        return NOW if tz is None else NOW.astimezone(tz)
+
+
 @pytest.mark.parametrize("days", [None, 7, 2])
 def test_memory_store_reports_what_the_store_reports_for_the_same_events(
-    tmp_path: Path, memory: MemoryStore, days: int | None
+    tmp_path: Path, memory: MemoryStore, days: int | None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # Both reports compute "days ago" from the clock; a second ticking between them
+    # would shift the period's start and fail the comparison for no fault of the stores.
+    monkeypatch.setattr("bot.report.datetime", _FrozenClock)
     store = Store(write(tmp_path / "data", events()))
     for event in events():
         memory.record(event)
