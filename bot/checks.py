@@ -13,7 +13,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from bot.errors import KnowledgeBaseError, Problem
+from bot.index import FloatArray
 from bot.knowledge import Entry, KnowledgeBase, load_knowledge_base
 from bot.matcher import Matcher
 from bot.progress import INDEXING, READING, Phase, quietly
@@ -106,23 +109,27 @@ def confusable_phrasings(matcher: Matcher, *, progress: Progress | None = None) 
     margin = matcher.settings.margin
     warnings = []
     entries = matcher.kb.entries
-    for done, entry in enumerate(entries):
+    for number, entry in enumerate(entries):
         if progress is not None:
-            progress(done, len(entries))
+            progress(number, len(entries))
         lines = entry.phrasing_lines or (entry.line,) * len(entry.phrasings)
         for phrasing, line in zip(entry.phrasings, lines, strict=False):
-            ranking = matcher.match(phrasing).ranking
-            own = next((c.score for c in ranking if c.entry.id == entry.id), 0.0)
-            rival = next((c for c in ranking if c.entry.id != entry.id), None)
-            if rival is not None and rival.score >= own - margin and rival.score > 0:
+            # Every entry's score, not the short ranking a reply shows: where many
+            # entries tie, the own entry may rank beyond it and would read as 0.
+            scores = matcher.lexical_pass(phrasing).scores
+            own = round(float(scores[number]), 4)
+            rival_number = _best_other(scores, number)
+            rival = round(float(scores[rival_number]), 4) if rival_number is not None else 0.0
+            if rival_number is not None and rival >= own - margin and rival > 0:
                 warnings.append(
                     Problem(
                         entry.source,
                         line,
                         f"„{phrasing}“ ({entry.id}) lässt sich mit dem Eintrag"
-                        f" „{rival.entry.id}“ verwechseln (Übereinstimmung {_score(own)} zu"
-                        f" {_score(rival.score)}). Formulieren Sie die Frage eindeutiger oder"
-                        " ergänzen Sie Alternativen, die nur zu einem der beiden passen.",
+                        f" „{entries[rival_number].id}“ verwechseln (Übereinstimmung"
+                        f" {_score(own)} zu {_score(rival)}). Formulieren Sie die Frage"
+                        " eindeutiger oder ergänzen Sie Alternativen, die nur zu einem der"
+                        " beiden passen.",
                         severity="warning",
                         code="confusable",
                     )
@@ -130,6 +137,15 @@ def confusable_phrasings(matcher: Matcher, *, progress: Progress | None = None) 
     if progress is not None:
         progress(len(entries), len(entries))
     return warnings
+
+
+def _best_other(scores: FloatArray, number: int) -> int | None:
+    """The number of the best-scoring entry other than ``number`` (None: no other)."""
+    if len(scores) < 2:
+        return None
+    others = scores.copy()
+    others[number] = -np.inf
+    return int(np.argmax(others))
 
 
 def _score(value: float) -> str:

@@ -1019,6 +1019,24 @@ def test_confusable_phrasings_are_a_german_warning(faq_dir: Path) -> None:
     )
 
 
+def test_confusable_warning_gives_the_own_entry_its_score_where_many_entries_tie(
+    faq_dir: Path,
+) -> None:
+    # Single digits carry no match, so all eight questions read as "Fahrrad Modell":
+    # more entries tie than a reply's short ranking holds.
+    write(
+        faq_dir,
+        "a.yaml",
+        "category: A\nentries:\n"
+        + "".join(entry(f"rad-{n}", f"Fahrrad Modell {n}") for n in range(1, 9)),
+    )
+    findings = [f for f in check_folder(faq_dir).findings if f.code == "confusable"]
+    last = next(f for f in findings if "(rad-8)" in f.message)
+    scores = last.message.split("(Übereinstimmung ")[1].split(")")[0]
+    own, rival = scores.split(" zu ")
+    assert own == rival != "0,00"  # as good a match as its rival, not no match at all
+
+
 def test_confusable_check_reports_its_progress_entry_by_entry(faq_dir: Path) -> None:
     write(
         faq_dir,
