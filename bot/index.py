@@ -23,7 +23,7 @@ import numpy as np
 import numpy.typing as npt
 
 from bot.knowledge import Entry, KnowledgeBase
-from bot.text import Word, is_stopword, stem, words_of_many
+from bot.text import Word, is_short_number, is_stopword, stem, words_of_many
 from bot.vocabulary import Vocabulary
 
 IntArray = npt.NDArray[np.int32]
@@ -78,11 +78,20 @@ class Index:
                 for entry_number, entry in enumerate(kb.entries)
             )
         )
+        # A short number is filler ("2 Fragen") except where staff made it part of a
+        # keyword ("Port 80", "HTTP-01"): there it names the topic, as one letter can.
+        keyword_numbers = {
+            piece
+            for found in keyword_words
+            for word in found
+            for piece in (word.text, *word.parts)
+            if is_short_number(piece)
+        }
         for word, count in occurrences.items():
             noun = word.capitalised
             pieces = (word.text, *word.parts) if word.is_compound else word.parts
             for piece in pieces:
-                if is_stopword(piece):
+                if is_stopword(piece) and piece not in keyword_numbers:
                     continue
                 term = self.surface.get(piece)
                 if term is None:

@@ -143,8 +143,9 @@ def word_parts(raw: str) -> tuple[str, ...]:
 
 def _too_short(raw: str, letters: bool = False) -> bool:
     """One-letter words ("a", "z", a stray "x") say nothing about a topic: dropped,
-    unless ``letters`` keeps letters (X, the platform once called Twitter)."""
-    return len(raw) < 2 and not (letters and raw.isalpha())
+    unless ``letters`` keeps letters and digits (X, the platform once called Twitter;
+    "Port 8")."""
+    return len(raw) < 2 and not (letters and (raw.isalpha() or raw.isdigit()))
 
 
 _SKIP = Word("", (), None)
@@ -191,4 +192,10 @@ def asks(found: Iterable[Word]) -> bool:
 
 def is_stopword(word: str) -> bool:
     """True for function words and chat filler, which must not carry a match."""
-    return word in STOPWORDS or (word.isdigit() and len(word) < 3)
+    return word in STOPWORDS or is_short_number(word)
+
+
+def is_short_number(word: str) -> bool:
+    """One or two digits ("2 Fragen", "in 5 Minuten"): filler, unless staff made the
+    number part of a keyword ("Port 80", "HTTP-01"), where it names the topic."""
+    return word.isdigit() and len(word) < 3

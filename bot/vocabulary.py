@@ -119,12 +119,17 @@ class Vocabulary:
             terms = self._terms_cache[key] = frozenset(self._word_terms(word))
         return terms
 
+    def carries(self, word: str) -> bool:
+        """True for a word that can carry a match: no function word or filler, and a
+        short number only where a keyword holds it (the index keeps no other)."""
+        return not is_stopword(word) or word in self.surface
+
     def _word_terms(self, word: Word) -> set[str]:
-        if is_stopword(word.text):
+        if not self.carries(word.text):
             return set()
         terms = {stem(word.text)}
         for part in word.parts if word.is_compound else ():
-            if not is_stopword(part):
+            if self.carries(part):
                 terms.add(stem(part))
         split = self.split_compound(word.text)
         if split:
@@ -244,18 +249,14 @@ class QuestionReader:
         return tuple(units)
 
     def _units_of(self, word: Word, cased: bool) -> list[Unit]:
-        if is_stopword(word.text):
+        carries = self.vocabulary.carries
+        if not carries(word.text):
             return []
         noun = word.capitalised if cased else None
         if not word.is_compound:
             return self.resolve(word.text, noun)
         # A hyphenated compound is matched by its parts, as the index also holds them.
-        return [
-            unit
-            for part in word.parts
-            if not is_stopword(part)
-            for unit in self.resolve(part, noun)
-        ]
+        return [unit for part in word.parts if carries(part) for unit in self.resolve(part, noun)]
 
     def resolve(self, word: str, noun: bool | None) -> list[Unit]:
         """Find what one word means in the knowledge base's vocabulary."""

@@ -393,6 +393,27 @@ def test_one_letter_keyword_matches_and_other_letters_say_nothing() -> None:
     assert [unit.word for unit in with_letter] == ["instagram", "reels", "plan"]
 
 
+def test_short_number_counts_where_a_keyword_holds_it_and_is_filler_elsewhere() -> None:
+    # "Port 80", "PHP 8": staff name a topic by its number, and customers write it.
+    versions = (
+        ("php-7", "Was ändert sich mit PHP 7?", ("PHP 7",)),
+        ("php-8", "Was ändert sich mit PHP 8?", ("PHP 8", "Port 80")),
+    )
+    kb = KnowledgeBase(
+        tuple(
+            Entry(id=id_, category="Hosting", question=q, keywords=k, answer="…")
+            for id_, q, k in versions
+        )
+    )
+    matcher = Matcher(kb)
+    for question, entry_id in (("php 8 umstellung", "php-8"), ("Umstieg auf PHP 7?", "php-7")):
+        first, second = matcher.match(question).ranking
+        assert first.entry.id == entry_id and first.score > second.score, question
+    assert "80" in [unit.word for unit in matcher.analyse("Port 80 freigeben").units]
+    # A number no keyword holds is filler, not an unknown word counting against a match.
+    assert [unit.word for unit in matcher.analyse("2 Fragen zu PHP").units] == ["php"]
+
+
 @pytest.mark.parametrize(
     ("question", "asks"),
     [("wordpress", False), ("Warum WordPress?", True), ("why wordpress", True), ("Spam!", False)],

@@ -101,9 +101,10 @@ def test_words_one_letter_words_dropped() -> None:
     assert texts("a b c Ab x") == ["ab"]
 
 
-def test_words_one_letter_words_kept_when_asked_for_letters_only() -> None:
+def test_words_one_letter_words_kept_when_asked_for_letters_and_digits_only() -> None:
     found = words("Auf X posten, z. B. 3 x täglich?", letters=True)
-    assert [word.text for word in found] == ["auf", "x", "posten", "z", "b", "x", "taeglich"]
+    assert [word.text for word in found] == ["auf", "x", "posten", "z", "b", "3", "x", "taeglich"]
+    assert [word.text for word in words("z. B. 3 x täglich")] == ["taeglich"]
 
 
 def test_words_numbers_kept() -> None:
