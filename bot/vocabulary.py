@@ -59,6 +59,10 @@ SEPARABLE_PARTICLES = (
 )
 """Prefixes of separable verbs, whose participle takes "ge" inside: eingetragen is
 einge + tragen, the participle of eintragen (folded spelling: zurück is zurueck)."""
+DERIVING_SUFFIXES = ("ig", "lich", "isch", "bar", "sam", "haft")
+"""Endings that make another word of a stem, not another form of it: kündig(en) is no
+Kunde, fraglich no Frage. A question's stem that ends in one is no inflection of the
+stem before it (Snowball keeps them where the word is short)."""
 SPLIT_CACHE_SIZE = 100_000
 """Compound splits remembered (each word's and its endings'); the memo is emptied when
 full, so customers' ever new words cannot grow it without bound."""
@@ -300,7 +304,9 @@ class QuestionReader:
         """Known terms that differ from ``term`` only in an ending (erneuert ~ erneu)."""
         terms = self.terms
         found = [
-            term[:cut] for cut in range(max(4, len(term) - 3), len(term)) if term[:cut] in terms
+            term[:cut]
+            for cut in range(max(4, len(term) - 3), len(term))
+            if term[:cut] in terms and not term[cut:].endswith(DERIVING_SUFFIXES)
         ]
         # A known stem the word begins: one or two letters more are a word cut short
         # ("termi"), three are another word ("verein" is not "vereinbar").

@@ -468,6 +468,23 @@ def test_a_word_is_not_read_as_a_longer_word_it_begins() -> None:
     assert [term for term, _ in cut_short.forms] == [stem("termin")]
 
 
+def test_a_derived_word_is_not_read_as_an_inflection_of_its_root() -> None:
+    # kündigen ends in "-ig" after stemming: another word than Kunde, not a form of it;
+    # "erneute" is still a form of erneuern.
+    customers = Entry(
+        id="kunden",
+        category="Service",
+        question="Wie gewinne ich neue Kunden?",
+        keywords=("erneuern",),
+        answer="…",
+    )
+    matcher = Matcher(KnowledgeBase((customers,)))
+    (cancel,) = matcher.analyse("kündigen").units
+    assert cancel.how == "unknown"
+    (renewed,) = matcher.analyse("erneute").units
+    assert (renewed.how, [term for term, _ in renewed.forms]) == ("inflection", [stem("erneuern")])
+
+
 def test_head_of_an_unknown_word_needs_more_than_a_prefix_before_it(
     tiny_matcher: Matcher,
 ) -> None:
