@@ -373,19 +373,24 @@ def test_words_longer_than_any_german_word_stay_unknown(tiny_matcher: Matcher) -
     assert result.match is not None and result.match.entry.id == "fahrrad-reparatur"
 
 
+def keyword_matcher(*entries: tuple[str, str, tuple[str, ...]]) -> Matcher:
+    """A matcher over entries given as (id, question, keywords)."""
+    return Matcher(
+        KnowledgeBase(
+            tuple(
+                Entry(id=id_, category="Test", question=q, keywords=k, answer="…")
+                for id_, q, k in entries
+            )
+        )
+    )
+
+
 def test_one_letter_keyword_matches_and_other_letters_say_nothing() -> None:
     # Twitter is X now: staff list the letter as a keyword, and customers write it.
-    social = (
+    matcher = keyword_matcher(
         ("x-firma", "Wie nutzen Unternehmen Twitter?", ("X", "Tweets")),
         ("instagram-firma", "Wie nutzen Unternehmen Instagram?", ("Reels", "Stories")),
     )
-    kb = KnowledgeBase(
-        tuple(
-            Entry(id=id_, category="Social Media", question=q, keywords=k, answer="…")
-            for id_, q, k in social
-        )
-    )
-    matcher = Matcher(kb)
     assert [unit.word for unit in matcher.analyse("Lohnt sich X für uns?").units][-1] == "x"
     assert matcher.match("Lohnt sich X für uns?").ranking[0].entry.id == "x-firma"
     # A letter no keyword uses is no unknown word either: it would count against a match.
@@ -395,17 +400,10 @@ def test_one_letter_keyword_matches_and_other_letters_say_nothing() -> None:
 
 def test_short_number_counts_where_a_keyword_holds_it_and_is_filler_elsewhere() -> None:
     # "Port 80", "PHP 8": staff name a topic by its number, and customers write it.
-    versions = (
+    matcher = keyword_matcher(
         ("php-7", "Was ändert sich mit PHP 7?", ("PHP 7",)),
         ("php-8", "Was ändert sich mit PHP 8?", ("PHP 8", "Port 80")),
     )
-    kb = KnowledgeBase(
-        tuple(
-            Entry(id=id_, category="Hosting", question=q, keywords=k, answer="…")
-            for id_, q, k in versions
-        )
-    )
-    matcher = Matcher(kb)
     for question, entry_id in (("php 8 umstellung", "php-8"), ("Umstieg auf PHP 7?", "php-7")):
         first, second = matcher.match(question).ranking
         assert first.entry.id == entry_id and first.score > second.score, question
