@@ -303,10 +303,14 @@ class QuestionReader:
     def _inflections(self, term: str) -> list[str]:
         """Known terms that differ from ``term`` only in an ending (erneuert ~ erneu)."""
         terms = self.terms
+        # Up to three letters of ending ("reagiert" ~ reagi), but only two on a stem of
+        # four ("aussuchen" is no form of außen), and never a deriving ending.
         found = [
             term[:cut]
             for cut in range(max(4, len(term) - 3), len(term))
-            if term[:cut] in terms and not term[cut:].endswith(DERIVING_SUFFIXES)
+            if term[:cut] in terms
+            and not term[cut:].endswith(DERIVING_SUFFIXES)
+            and (cut >= 5 or len(term) - cut <= 2)
         ]
         # A known stem the word begins: one or two letters more are a word cut short
         # ("termi"), three are another word ("verein" is not "vereinbar").

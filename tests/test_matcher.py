@@ -483,6 +483,23 @@ def test_a_derived_word_is_not_read_as_an_inflection_of_its_root() -> None:
     assert (renewed.how, [term for term, _ in renewed.forms]) == ("inflection", [stem("erneuern")])
 
 
+def test_a_four_letter_stem_is_no_inflection_of_a_word_three_letters_longer() -> None:
+    # "aussuchen" (stem aussuch) begins like außen (auss); three letters more on a stem
+    # that short are another word. Longer stems keep the -ert participles ("reagiert").
+    outside = Entry(
+        id="aussen",
+        category="Test",
+        question="Wie wirkt die Seite nach außen?",
+        keywords=("reagieren",),
+        answer="…",
+    )
+    matcher = Matcher(KnowledgeBase((outside,)))
+    (choose,) = matcher.analyse("aussuchen").units
+    assert stem("aussen") not in [term for term, _ in choose.forms]
+    (reacted,) = matcher.analyse("reagiert").units
+    assert [term for term, _ in reacted.forms] == [stem("reagieren")]
+
+
 def test_head_of_an_unknown_word_needs_more_than_a_prefix_before_it(
     tiny_matcher: Matcher,
 ) -> None:
