@@ -63,6 +63,10 @@ DERIVING_SUFFIXES = ("ig", "lich", "isch", "bar", "sam", "haft")
 """Endings that make another word of a stem, not another form of it: kündig(en) is no
 Kunde, fraglich no Frage. A question's stem that ends in one is no inflection of the
 stem before it (Snowball keeps them where the word is short)."""
+IEREN_SUFFIXES = ("ation", "iert", "ier", "i")
+"""Stem endings of one word family: simulieren (simuli), simuliert, Simulierung
+(simulier), Simulation. Snowball stems the verb and the -ation noun apart."""
+MIN_IEREN_ROOT = 4
 SPLIT_CACHE_SIZE = 100_000
 """Compound splits remembered (each word's and its endings'); the memo is emptied when
 full, so customers' ever new words cannot grow it without bound."""
@@ -316,6 +320,7 @@ class QuestionReader:
         # ("termi"), three are another word ("verein" is not "vereinbar").
         longer = self.vocabulary.by_prefix.get(term, [])
         found += [known for known in longer if len(known) - len(term) <= 2]
+        found += [known for known in ieren_family(term) if known in terms and known not in found]
         if not found:
             for particle, rest in participle_stems(term):
                 if rest in terms:
@@ -381,3 +386,12 @@ def participle_stems(term: str) -> list[tuple[str, str]]:
         if term.startswith(particle + "ge") and len(term) >= start + 4:
             found.append((particle, particle + term[start:]))
     return found
+
+
+def ieren_family(term: str) -> list[str]:
+    """The other stems of an -ieren word's family ("simuli" -> simulation, simulier)."""
+    for suffix in IEREN_SUFFIXES:
+        root = term.removesuffix(suffix)
+        if root != term and len(root) >= MIN_IEREN_ROOT:
+            return [root + other for other in IEREN_SUFFIXES if other != suffix]
+    return []

@@ -500,6 +500,21 @@ def test_a_four_letter_stem_is_no_inflection_of_a_word_three_letters_longer() ->
     assert [term for term, _ in reacted.forms] == [stem("reagieren")]
 
 
+@pytest.mark.parametrize(
+    ("question", "written"),
+    [
+        ("Konfiguration des Routers", "Wie konfiguriere ich den Router?"),
+        ("Router konfigurieren", "Hilfe bei der Konfiguration des Routers"),
+    ],
+)
+def test_an_ieren_verb_and_its_ation_noun_are_one_word_family(question: str, written: str) -> None:
+    # Snowball stems konfigurieren (konfiguri) and Konfiguration apart.
+    setup = Entry(id="router", category="Test", question=written, answer="…")
+    matcher = Matcher(KnowledgeBase((setup,)))
+    how = {unit.word[:6]: unit.how for unit in matcher.analyse(question).units}
+    assert how == {"konfig": "inflection", "router": "exact"}
+
+
 def test_head_of_an_unknown_word_needs_more_than_a_prefix_before_it(
     tiny_matcher: Matcher,
 ) -> None:
