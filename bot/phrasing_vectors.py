@@ -15,10 +15,11 @@ from rapidfuzz.distance import OSA
 
 from bot.index import FloatArray, IntArray
 from bot.knowledge import KnowledgeBase
-from bot.respelling import Respeller, german_words
+from bot.respelling import Respeller
 from bot.semantic import Encoder, Progress, VectorCache, Vectors, embed
 from bot.text import clean, fold
 from bot.vocabulary import Unit
+from bot.wordlist import german_words
 
 
 class SemanticVectors:

@@ -8,7 +8,7 @@ word list tells a misspelling from a real word that merely looks like a knowledg
 word ("besten" is not "testen", "nichts" not "nachts"), and which umlaut a customer
 without a German keyboard meant ("fuer" -> "für").
 
-The word list is pyspellchecker's German frequency list (339,000 words). On the labelled
+The word list is pyspellchecker's German frequency list (``bot.wordlist``). On the labelled
 set the respelled question raised the calibrated answered-right share by about 1 point
 (5-fold cross-validated), on the held-out set by 2; ``benchmarks/fit_fusion.py``
 measures it.
@@ -16,13 +16,9 @@ measures it.
 
 from __future__ import annotations
 
-import gzip
 import itertools
-import json
 import re
 from collections.abc import Mapping
-from functools import lru_cache
-from importlib import resources
 
 from bot.text import fold
 
@@ -30,36 +26,6 @@ _TOKEN = re.compile(r"[^\W\d_]+")
 _SPELLINGS = (("ae", "ä"), ("oe", "ö"), ("ue", "ü"), ("ss", "ß"))
 MAX_SPOTS = 4
 """Tokens with more places that could be an umlaut are left alone (2**4 candidates)."""
-
-
-@lru_cache(maxsize=1)
-def german_words() -> frozenset[str]:
-    """Lower-case German words, or none when the word list is not installed."""
-    try:
-        raw = (resources.files("spellchecker") / "resources" / "de.json.gz").read_bytes()
-    except (ModuleNotFoundError, OSError):
-        return frozenset()
-    return json_keys(gzip.decompress(raw).decode("utf-8"))
-
-
-_JSON_KEY = re.compile(r'"([^"\\]*)":')
-
-
-def json_keys(text: str) -> frozenset[str]:
-    """The keys of a JSON object of word counts.
-
-    The word list is one flat object without escapes; there every key is the text
-    between a quote and ``":``, and one regular expression finds them in a third of
-    ``json.loads``'s time (0.12 against 0.38 s, a tenth of a warm start at 10,000
-    entries). Anything else, nested or escaped, goes through ``json``.
-    """
-    if "\\" not in text and text.count("{") == 1:
-        return frozenset(_JSON_KEY.findall(text))
-    # Keys only: the counts are not needed, and a dict of 339,000 ints costs 30 MB more.
-    found: frozenset[str] = json.loads(
-        text, object_pairs_hook=lambda pairs: frozenset(k for k, _ in pairs)
-    )
-    return found
 
 
 class Respeller:

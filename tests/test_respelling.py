@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import gzip
-import json
-from importlib import resources
 from pathlib import Path
 
 import pytest
@@ -12,37 +9,15 @@ import pytest
 from bot.knowledge import load_knowledge_base
 from bot.matcher import Matcher
 from bot.phrasing_vectors import embed_phrasings
-from bot.respelling import Respeller, german_words, json_keys
+from bot.respelling import Respeller
 from bot.semantic import VectorCache
+from bot.wordlist import german_words
 from tests.fake_encoder import ConceptEncoder
 
 
 @pytest.fixture(scope="module")
 def respeller() -> Respeller:
     return Respeller(german_words())
-
-
-def test_the_german_word_list_ships_with_the_package() -> None:
-    words = german_words()
-    assert len(words) > 100_000
-    assert {"nichts", "verwenden", "für", "plötzlich"} <= words
-
-
-def test_the_word_list_reads_as_json_would() -> None:
-    raw = (resources.files("spellchecker") / "resources" / "de.json.gz").read_bytes()
-    assert german_words() == frozenset(json.loads(gzip.decompress(raw)))
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        '{"a": 1, "b\\"c": 2, "d\\u00e4": 3}',  # escapes
-        '{"a": {"inner": 1}, "b": 2}',  # nested
-        '{\n"über": 16,\n"zu": 5\n}',
-    ],
-)
-def test_word_list_keys_are_the_json_objects_keys(text: str) -> None:
-    assert json_keys(text) == frozenset(json.loads(text))
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,34 @@
+"""bot.wordlist: the German word list, read once and as JSON would read it."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from importlib import resources
+
+import pytest
+
+from bot.wordlist import german_words, json_keys
+
+
+def test_the_german_word_list_ships_with_the_package() -> None:
+    words = german_words()
+    assert len(words) > 100_000
+    assert {"nichts", "verwenden", "für", "plötzlich"} <= words
+
+
+def test_the_word_list_reads_as_json_would() -> None:
+    raw = (resources.files("spellchecker") / "resources" / "de.json.gz").read_bytes()
+    assert german_words() == frozenset(json.loads(gzip.decompress(raw)))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"a": 1, "b\\"c": 2, "d\\u00e4": 3}',  # escapes
+        '{"a": {"inner": 1}, "b": 2}',  # nested
+        '{\n"über": 16,\n"zu": 5\n}',
+    ],
+)
+def test_word_list_keys_are_the_json_objects_keys(text: str) -> None:
+    assert json_keys(text) == frozenset(json.loads(text))
