@@ -24,7 +24,8 @@ import numpy.typing as npt
 
 from bot.knowledge import Entry, KnowledgeBase
 from bot.text import Word, is_short_number, is_stopword, stem, words_of_many
-from bot.vocabulary import Vocabulary
+from bot.vocabulary import Vocabulary, compound_heads
+from bot.wordlist import german_words
 
 IntArray = npt.NDArray[np.int32]
 FloatArray = npt.NDArray[np.float64]
@@ -99,6 +100,25 @@ class Index:
                 if noun is not None:
                     capitalised[term][0 if noun else 1] += count
         self.vocabulary = Vocabulary(self.surface)
+        # A closed noun compound's head the base writes only inside it
+        # (Krisensimulation) becomes a word of its own, so the compound splits and a
+        # customer's "Simulation" finds it. Adjectives and participles are left out:
+        # their first part is often a particle ("festgelegten" has no head "gelegten").
+        closed = {
+            word: count
+            for word, count in occurrences.items()
+            if not word.is_compound and word.capitalised is not False
+        }
+        heads = compound_heads(self.vocabulary, {w.text for w in closed}, german_words())
+        if heads:
+            for word, count in closed.items():
+                head = heads.get(word.text)
+                if head is None:
+                    continue
+                term = self.surface.setdefault(head, stem(head))
+                if word.capitalised is not None:
+                    capitalised[term][0 if word.capitalised else 1] += count
+            self.vocabulary = Vocabulary(self.surface)
         # Each distinct word resolved once; the walk below looks them up in C.
         terms_of = {word: self.vocabulary.word_terms(word) for word in occurrences}.__getitem__
 

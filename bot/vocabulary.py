@@ -19,7 +19,7 @@ The index uses the same splitting for its own words, so "Kommentar-Spam" and
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Container, Mapping
+from collections.abc import Container, Iterable, Mapping
 from dataclasses import dataclass
 
 from rapidfuzz import process
@@ -67,6 +67,8 @@ IEREN_SUFFIXES = ("ation", "iert", "ier", "i")
 """Stem endings of one word family: simulieren (simuli), simuliert, Simulierung
 (simulier), Simulation. Snowball stems the verb and the -ation noun apart."""
 MIN_IEREN_ROOT = 4
+MIN_HEAD_LEFT, MIN_HEAD = 4, 6
+"""A closed compound's first part and head, in letters, for the head to count alone."""
 SPLIT_CACHE_SIZE = 100_000
 """Compound splits remembered (each word's and its endings'); the memo is emptied when
 full, so customers' ever new words cannot grow it without bound."""
@@ -395,3 +397,31 @@ def ieren_family(term: str) -> list[str]:
         if root != term and len(root) >= MIN_IEREN_ROOT:
             return [root + other for other in IEREN_SUFFIXES if other != suffix]
     return []
+
+
+def compound_heads(
+    vocabulary: Vocabulary, words: Iterable[str], dictionary: Container[str]
+) -> dict[str, str]:
+    """Closed compounds whose head the knowledge base writes nowhere alone, and that head.
+
+    "krisensimulation" -> "simulation": the first part is a word the base writes
+    (Krisen, or Krise with a linking letter) and the rest a German word of its own
+    (``dictionary``) that the base does not know yet, so that a customer's "Simulation"
+    meets the keyword. The dictionary tells the head from what only ends the word
+    ("nsimulation"); the longest head wins.
+    """
+    surface = vocabulary.surface
+    heads: dict[str, str] = {}
+    for word in words:
+        for cut in range(MIN_HEAD_LEFT, len(word) - MIN_HEAD + 1):
+            head, left = word[cut:], word[:cut]
+            if head not in dictionary:
+                continue
+            written = left in surface or any(
+                left.endswith(linker) and left.removesuffix(linker) in surface for linker in FUGEN
+            )
+            if written:
+                if vocabulary.known_term(head) is None:
+                    heads[word] = head
+                break
+    return heads

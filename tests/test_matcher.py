@@ -515,6 +515,37 @@ def test_an_ieren_verb_and_its_ation_noun_are_one_word_family(question: str, wri
     assert how == {"konfig": "inflection", "router": "exact"}
 
 
+def test_a_compound_head_written_only_inside_it_is_a_word_of_its_own() -> None:
+    # The base writes "Krisensimulation" and "Krise", never "Simulation" alone; a
+    # customer's "Simulation" is the compound's head (not "nsimulation", no word).
+    training = Entry(
+        id="training",
+        category="Test",
+        question="Wie bereiten wir uns auf eine Krise vor?",
+        keywords=("Krisensimulation",),
+        answer="…",
+    )
+    other = Entry(id="anderes", category="Test", question="Was kostet ein Logo?", answer="…")
+    matcher = Matcher(KnowledgeBase((training, other)))
+    (head,) = matcher.analyse("Simulation").units
+    assert (head.how, [term for term, _ in head.forms]) == ("exact", [stem("simulation")])
+    assert matcher.match("Simulation").ranking[0].entry.id == "training"
+    assert stem("nsimulation") not in matcher.index.postings
+
+
+def test_a_compound_ending_in_no_german_word_keeps_its_head_unknown() -> None:
+    entry = Entry(
+        id="produkt",
+        category="Test",
+        question="Was ist Krise?",
+        keywords=("Krisenquarkelix",),
+        answer="…",
+    )
+    matcher = Matcher(KnowledgeBase((entry,)))
+    (word,) = matcher.analyse("Quarkelix").units
+    assert not word.known
+
+
 def test_head_of_an_unknown_word_needs_more_than_a_prefix_before_it(
     tiny_matcher: Matcher,
 ) -> None:
