@@ -415,8 +415,8 @@ def compound_heads(
     for word in words:
         for cut in range(MIN_HEAD_LEFT, len(word) - MIN_HEAD + 1):
             head, left = word[cut:], word[:cut]
-            if head not in dictionary:
-                continue
+            if head not in dictionary or is_stopword(head):
+                continue  # a function word stays one (the base keeps none as a term)
             written = left in surface or any(
                 left.endswith(linker) and left.removesuffix(linker) in surface for linker in FUGEN
             )

@@ -533,6 +533,15 @@ def test_a_compound_head_written_only_inside_it_is_a_word_of_its_own() -> None:
     assert stem("nsimulation") not in matcher.index.postings
 
 
+def test_a_compound_ending_in_a_function_word_does_not_make_it_count() -> None:
+    entries = (
+        Entry(id="a", category="Test", question="Was heißt Krisenwerden?", answer="…"),
+        Entry(id="b", category="Test", question="Was ist eine Krise?", answer="…"),
+    )
+    matcher = Matcher(KnowledgeBase(entries))
+    assert matcher.analyse("Was werden wir tun?").units == ()
+
+
 def test_a_compound_ending_in_no_german_word_keeps_its_head_unknown() -> None:
     entry = Entry(
         id="produkt",
