@@ -13,10 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
 from bot.errors import KnowledgeBaseError, Problem
-from bot.index import FloatArray
+from bot.fusion import top
 from bot.knowledge import Entry, KnowledgeBase, load_knowledge_base
 from bot.matcher import Matcher
 from bot.progress import INDEXING, READING, Phase, quietly
@@ -118,7 +116,8 @@ def confusable_phrasings(matcher: Matcher, *, progress: Progress | None = None) 
             # entries tie, the own entry may rank beyond it and would read as 0.
             scores = matcher.lexical_pass(phrasing).scores
             own = round(float(scores[number]), 4)
-            rival_number = _best_other(scores, number)
+            # The best other entry, ties in entry order as in a reply's ranking.
+            rival_number = next((int(i) for i in top(scores, 2) if i != number), None)
             rival = round(float(scores[rival_number]), 4) if rival_number is not None else 0.0
             if rival_number is not None and rival >= own - margin and rival > 0:
                 warnings.append(
@@ -137,15 +136,6 @@ def confusable_phrasings(matcher: Matcher, *, progress: Progress | None = None) 
     if progress is not None:
         progress(len(entries), len(entries))
     return warnings
-
-
-def _best_other(scores: FloatArray, number: int) -> int | None:
-    """The number of the best-scoring entry other than ``number`` (None: no other)."""
-    if len(scores) < 2:
-        return None
-    others = scores.copy()
-    others[number] = -np.inf
-    return int(np.argmax(others))
 
 
 def _score(value: float) -> str:
