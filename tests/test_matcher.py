@@ -469,14 +469,7 @@ def test_a_word_is_not_read_as_a_longer_word_it_begins() -> None:
 def test_a_derived_word_is_not_read_as_an_inflection_of_its_root() -> None:
     # kündigen ends in "-ig" after stemming: another word than Kunde, not a form of it;
     # "erneute" is still a form of erneuern.
-    customers = Entry(
-        id="kunden",
-        category="Service",
-        question="Wie gewinne ich neue Kunden?",
-        keywords=("erneuern",),
-        answer="…",
-    )
-    matcher = Matcher(KnowledgeBase((customers,)))
+    matcher = keyword_matcher(("kunden", "Wie gewinne ich neue Kunden?", ("erneuern",)))
     (cancel,) = matcher.analyse("kündigen").units
     assert cancel.how == "unknown"
     (renewed,) = matcher.analyse("erneute").units
@@ -486,14 +479,7 @@ def test_a_derived_word_is_not_read_as_an_inflection_of_its_root() -> None:
 def test_a_four_letter_stem_is_no_inflection_of_a_word_three_letters_longer() -> None:
     # "aussuchen" (stem aussuch) begins like außen (auss); three letters more on a stem
     # that short are another word. Longer stems keep the -ert participles ("reagiert").
-    outside = Entry(
-        id="aussen",
-        category="Test",
-        question="Wie wirkt die Seite nach außen?",
-        keywords=("reagieren",),
-        answer="…",
-    )
-    matcher = Matcher(KnowledgeBase((outside,)))
+    matcher = keyword_matcher(("aussen", "Wie wirkt die Seite nach außen?", ("reagieren",)))
     (choose,) = matcher.analyse("aussuchen").units
     assert stem("aussen") not in [term for term, _ in choose.forms]
     (reacted,) = matcher.analyse("reagiert").units
@@ -509,8 +495,7 @@ def test_a_four_letter_stem_is_no_inflection_of_a_word_three_letters_longer() ->
 )
 def test_an_ieren_verb_and_its_ation_noun_are_one_word_family(question: str, written: str) -> None:
     # Snowball stems konfigurieren (konfiguri) and Konfiguration apart.
-    setup = Entry(id="router", category="Test", question=written, answer="…")
-    matcher = Matcher(KnowledgeBase((setup,)))
+    matcher = keyword_matcher(("router", written, ()))
     how = {unit.word[:6]: unit.how for unit in matcher.analyse(question).units}
     assert how == {"konfig": "inflection", "router": "exact"}
 
@@ -518,15 +503,10 @@ def test_an_ieren_verb_and_its_ation_noun_are_one_word_family(question: str, wri
 def test_a_compound_head_written_only_inside_it_is_a_word_of_its_own() -> None:
     # The base writes "Krisensimulation" and "Krise", never "Simulation" alone; a
     # customer's "Simulation" is the compound's head (not "nsimulation", no word).
-    training = Entry(
-        id="training",
-        category="Test",
-        question="Wie bereiten wir uns auf eine Krise vor?",
-        keywords=("Krisensimulation",),
-        answer="…",
+    matcher = keyword_matcher(
+        ("training", "Wie bereiten wir uns auf eine Krise vor?", ("Krisensimulation",)),
+        ("anderes", "Was kostet ein Logo?", ()),
     )
-    other = Entry(id="anderes", category="Test", question="Was kostet ein Logo?", answer="…")
-    matcher = Matcher(KnowledgeBase((training, other)))
     (head,) = matcher.analyse("Simulation").units
     assert (head.how, [term for term, _ in head.forms]) == ("exact", [stem("simulation")])
     assert matcher.match("Simulation").ranking[0].entry.id == "training"
@@ -534,23 +514,14 @@ def test_a_compound_head_written_only_inside_it_is_a_word_of_its_own() -> None:
 
 
 def test_a_compound_ending_in_a_function_word_does_not_make_it_count() -> None:
-    entries = (
-        Entry(id="a", category="Test", question="Was heißt Krisenwerden?", answer="…"),
-        Entry(id="b", category="Test", question="Was ist eine Krise?", answer="…"),
+    matcher = keyword_matcher(
+        ("a", "Was heißt Krisenwerden?", ()), ("b", "Was ist eine Krise?", ())
     )
-    matcher = Matcher(KnowledgeBase(entries))
     assert matcher.analyse("Was werden wir tun?").units == ()
 
 
 def test_a_compound_ending_in_no_german_word_keeps_its_head_unknown() -> None:
-    entry = Entry(
-        id="produkt",
-        category="Test",
-        question="Was ist Krise?",
-        keywords=("Krisenquarkelix",),
-        answer="…",
-    )
-    matcher = Matcher(KnowledgeBase((entry,)))
+    matcher = keyword_matcher(("produkt", "Was ist Krise?", ("Krisenquarkelix",)))
     (word,) = matcher.analyse("Quarkelix").units
     assert not word.known
 
