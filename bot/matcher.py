@@ -36,6 +36,7 @@ from bot.phrasing_vectors import SemanticVectors, embed_phrasings
 from bot.semantic import Encoder, Progress, VectorCache
 from bot.text import asks, words
 from bot.vocabulary import Credits, QuestionReader, Unit
+from bot.wordlist import german
 
 Stage = Literal["lexical", "semantic", "fused"]
 """Which evidence decides: the lexical matcher alone, the sentence encoder alone (for
@@ -63,6 +64,7 @@ class MatcherSettings:
     prefix_credit: float = 0.9
     head_credit: float = 0.3
     typo_credit: tuple[float, float] = (0.85, 0.7)
+    real_word_credit: float = 0.5
     strength_floor: float = 0.3
     strength_gain: float = 2.0
     ngram_share: float = 0.4
@@ -186,7 +188,10 @@ class Matcher:
             weight=self.index.weight,
             idf=self.index.idf,
             unknown_idf=self.index.unknown_idf,
-            credits=Credits(s.prefix_credit, s.head_credit, s.typo_credit, s.unknown_weight),
+            credits=Credits(
+                s.prefix_credit, s.head_credit, s.typo_credit, s.real_word_credit, s.unknown_weight
+            ),
+            dictionary=german(),
         )
         self.ngrams = NgramIndex(kb.entries)
         self._remembered = lru_cache(maxsize=REMEMBERED_QUESTIONS)(self._analyse)

@@ -19,7 +19,7 @@ from bot.respelling import Respeller
 from bot.semantic import Encoder, Progress, VectorCache, Vectors, embed
 from bot.text import clean, fold
 from bot.vocabulary import Unit
-from bot.wordlist import german_words
+from bot.wordlist import GermanWords, german
 
 
 class SemanticVectors:
@@ -35,7 +35,7 @@ class SemanticVectors:
         self.encoder = encoder
         self.vectors = vectors
         self.phrasing_entry = phrasing_entry
-        self.respeller = respeller or Respeller(frozenset())
+        self.respeller = respeller or Respeller(GermanWords(frozenset()))
         self.entry_count = int(phrasing_entry.max()) + 1 if len(phrasing_entry) else 0
         self._entry_means = mean_vectors(vectors, phrasing_entry, self.entry_count)
         self.query_vector: Callable[[str], Vectors] = lru_cache(maxsize=4096)(self._encode)
@@ -107,5 +107,5 @@ def embed_phrasings(
             owners.append(number)
     vectors = embed(encoder, cache, texts, progress=progress)
     # The word list loads here, on the embedding thread, not on the first question.
-    respeller = Respeller(german_words())
+    respeller = Respeller(german())
     return SemanticVectors(encoder, vectors, np.array(owners, dtype=np.int32), respeller)

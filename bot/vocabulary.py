@@ -10,6 +10,7 @@ certain:
     compound split             spamkommentare -> spam + kommentar   1.0 each
     compound head only         firmenblog -> blog                   0.3
     typo (OSA, 1-2 edits)      zertifkat -> zertifikat              0.85 / 0.7
+    typo of a German word      bewerbung -> bewertung               half that
     unknown                    photovoltaikanlage                   0, but it weighs
 
 The index uses the same splitting for its own words, so "Kommentar-Spam" and
@@ -26,6 +27,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from bot.text import Word, is_stopword, stem
+from bot.wordlist import GermanWords
 
 FUGEN = ("s", "es", "n", "en", "e")
 """Linking letters between the parts of a German compound (Unternehmen-s-blog)."""
@@ -98,6 +100,9 @@ class Credits:
     prefix: float = 0.9
     head: float = 0.3
     typo: tuple[float, float] = (0.85, 0.7)
+    real_word: float = 0.5
+    """The share of a typo's credit left where the customer's word is a German word of
+    its own: "Bewerbung" may be a misspelt Bewertung, but more likely a job application."""
     unknown_weight: float = 1.0
 
 
@@ -237,8 +242,10 @@ class QuestionReader:
         idf: Mapping[str, float],
         unknown_idf: float,
         credits: Credits,
+        dictionary: GermanWords,
     ) -> None:
         self.vocabulary = vocabulary
+        self.dictionary = dictionary
         self.terms = terms
         self.weight = weight
         self.idf = idf
@@ -355,7 +362,10 @@ class QuestionReader:
                     best = key
         if best is None:
             return None
-        return best[3], self.credits.typo[best[0] - 1], best[4]
+        credit = self.credits.typo[best[0] - 1]
+        if self.dictionary.is_word(word):
+            credit *= self.credits.real_word
+        return best[3], credit, best[4]
 
     def _known_head(self, word: str) -> str | None:
         """The last part of an unknown compound, if the knowledge base knows it."""

@@ -476,6 +476,21 @@ def test_a_derived_word_is_not_read_as_an_inflection_of_its_root() -> None:
     assert (renewed.how, [term for term, _ in renewed.forms]) == ("inflection", [stem("erneuern")])
 
 
+def test_a_typo_repair_of_a_german_word_is_only_half_trusted() -> None:
+    # "Bewetrung" is no German word: a misspelt Bewertung, answered. "Bewerbung" is one
+    # edit from it too, but a word of its own (a job application): a guess, no answer.
+    matcher = keyword_matcher(
+        ("bewertungen", "Wie reagiere ich auf eine Bewertung?", ("Rezension",)),
+        ("theme", "Wie finde ich das richtige WordPress Theme?", ("Layout",)),
+    )
+    (misspelt,) = matcher.analyse("Bewetrung").units
+    (other_word,) = matcher.analyse("Bewerbung").units
+    assert misspelt.how == other_word.how == "typo"
+    assert other_word.forms[0][1] < misspelt.forms[0][1]
+    assert matcher.match("Bewetrung").decision == "answer"
+    assert matcher.match("Bewerbung").decision != "answer"
+
+
 def test_a_four_letter_stem_is_no_inflection_of_a_word_three_letters_longer() -> None:
     # "aussuchen" (stem aussuch) begins like außen (auss); three letters more on a stem
     # that short are another word. Longer stems keep the -ert participles ("reagiert").

@@ -11,13 +11,13 @@ from bot.matcher import Matcher
 from bot.phrasing_vectors import embed_phrasings
 from bot.respelling import Respeller
 from bot.semantic import VectorCache
-from bot.wordlist import german_words
+from bot.wordlist import GermanWords, german
 from tests.fake_encoder import ConceptEncoder
 
 
 @pytest.fixture(scope="module")
 def respeller() -> Respeller:
-    return Respeller(german_words())
+    return Respeller(german())
 
 
 @pytest.mark.parametrize(
@@ -27,7 +27,7 @@ def respeller() -> Respeller:
 def test_umlauts_written_as_two_letters_are_restored(
     respeller: Respeller, written: str, meant: str
 ) -> None:
-    assert respeller.with_umlauts(written) == meant
+    assert german().with_umlauts(written) == meant
     assert respeller.respell(f"Was {written} ein Test", {}) == f"Was {meant} ein Test"
 
 
@@ -50,7 +50,7 @@ def test_a_repaired_word_is_replaced_only_when_it_is_no_german_word(respeller: R
 
 
 def test_without_a_word_list_the_text_is_unchanged() -> None:
-    bare = Respeller(frozenset())
+    bare = Respeller(GermanWords(frozenset()))
     assert bare.respell("fuer Wordpess", {"wordpess": "wordpress"}) == "fuer Wordpess"
     assert not bare.misspelt("wordpess")
 

@@ -8,7 +8,7 @@ from importlib import resources
 
 import pytest
 
-from bot.wordlist import german_words, json_keys
+from bot.wordlist import GermanWords, german, german_words, json_keys
 
 
 def test_the_german_word_list_ships_with_the_package() -> None:
@@ -32,3 +32,20 @@ def test_the_word_list_reads_as_json_would() -> None:
 )
 def test_word_list_keys_are_the_json_objects_keys(text: str) -> None:
     assert json_keys(text) == frozenset(json.loads(text))
+
+
+def test_a_word_is_found_as_customers_write_it_with_or_without_umlauts() -> None:
+    words = german()
+    # The matcher's folded forms: lower case, umlauts as two letters.
+    assert words.is_word("bewerbung")
+    assert words.is_word("fuer")
+    assert words.is_word("ploetzlich")
+    assert not words.is_word("bewertnug")
+    assert not words.is_word("wordpess")
+
+
+def test_without_a_word_list_nothing_is_a_word() -> None:
+    bare = GermanWords(frozenset())
+    assert not bare
+    assert not bare.is_word("fuer")
+    assert bare.with_umlauts("fuer") is None
