@@ -7,6 +7,7 @@ certain:
     exact stem                 zertifikate -> zertifikat             1.0
     inflection by prefix       erneuert -> erneu                    0.9
     participle without ge      eingerichtet -> einricht             0.9
+    zu-infinitive without zu   anzubieten -> anbiet                 0.9
     compound split             spamkommentare -> spam + kommentar   1.0 each
     compound head only         firmenblog -> blog                   0.3
     typo (OSA, 1-2 edits)      zertifkat -> zertifikat              0.85 / 0.7
@@ -59,8 +60,9 @@ SEPARABLE_PARTICLES = (
     "zurueck",
     "zusammen",
 )
-"""Prefixes of separable verbs, whose participle takes "ge" inside: eingetragen is
-einge + tragen, the participle of eintragen (folded spelling: zurück is zurueck)."""
+"""Prefixes of separable verbs, whose participle takes "ge" and whose infinitive takes
+"zu" inside: eingetragen is einge + tragen, the participle of eintragen, einzutragen its
+zu-infinitive (folded spelling: zurück is zurueck)."""
 DERIVING_SUFFIXES = ("ig", "lich", "isch", "bar", "sam", "haft")
 """Endings that make another word of a stem, not another form of it: kündig(en) is no
 Kunde, fraglich no Frage. A question's stem that ends in one is no inflection of the
@@ -389,14 +391,18 @@ def participle_stems(term: str) -> list[tuple[str, str]]:
 
     gehackt -> hackt, eingerichtet -> einrichtet (einge-richtet), umgeleitet ->
     umleitet: what the knowledge base's infinitives and nouns (hacken, einrichten,
-    Umleitung) share their beginning with."""
+    Umleitung) share their beginning with. A separable verb's zu-infinitive likewise
+    loses its "zu": anzubieten -> anbieten (an-zu-bieten)."""
     found = []
     if term.startswith("ge") and len(term) > 6:
         found.append(("", term[2:]))
     for particle in SEPARABLE_PARTICLES:
         start = len(particle) + 2
-        if term.startswith(particle + "ge") and len(term) >= start + 4:
-            found.append((particle, particle + term[start:]))
+        # A verb's stem after "zu" may be short ("aus-zu-bau(en)"); -zug, the one
+        # noun that ends so (Auszug, Aufzug), leaves a single letter.
+        for infix, shortest in (("ge", 4), ("zu", 3)):
+            if term.startswith(particle + infix) and len(term) >= start + shortest:
+                found.append((particle, particle + term[start:]))
     return found
 
 

@@ -423,13 +423,15 @@ def test_a_question_word_makes_one_word_a_question(
 
 
 @pytest.mark.parametrize(
-    ("participle", "infinitive"), [("ausgebaut", "ausbauen"), ("eingebaut", "einbauen")]
+    ("participle", "infinitive"),
+    [("ausgebaut", "ausbauen"), ("eingebaut", "einbauen"), ("auszubauen", "ausbauen")],
 )
 def test_separable_verbs_participle_reads_as_its_infinitive(
     tiny_matcher: Matcher, participle: str, infinitive: str
 ) -> None:
-    # aus-ge-baut: the "ge" sits inside, so neither the stem nor a shared beginning
-    # finds "ausbauen" (the answer's word) without taking it out.
+    # aus-ge-baut, aus-zu-bauen: the "ge" of the participle and the "zu" of the
+    # infinitive sit inside, so neither the stem nor a shared beginning finds
+    # "ausbauen" (the answer's word) without taking them out.
     (unit,) = tiny_matcher.analyse(participle).units
     assert unit.how == "inflection"
     assert stem(infinitive) in {term for term, _ in unit.forms}
