@@ -398,8 +398,8 @@ def participle_stems(term: str) -> list[tuple[str, str]]:
         found.append(("", term[2:]))
     for particle in SEPARABLE_PARTICLES:
         start = len(particle) + 2
-        # A verb's stem after "zu" may be short ("aus-zu-bau(en)"); -zug, the one
-        # noun that ends so (Auszug, Aufzug), leaves a single letter.
+        # A verb's stem after "zu" may be short ("aus-zu-bau(en)"); the -zug nouns
+        # (Anzug, Aufzug, Auszug) leave a single letter and stay what they are.
         for infix, shortest in (("ge", 4), ("zu", 3)):
             if term.startswith(particle + infix) and len(term) >= start + shortest:
                 found.append((particle, particle + term[start:]))
