@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import io
 import os
@@ -10,6 +11,7 @@ import select
 import subprocess
 import sys
 import termios
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -118,6 +120,36 @@ def _read_until(fd: int, marker: bytes, seen: bytearray, timeout: float = 20.0) 
         seen += chunk
 
 
+# select and pselect6: where CPython's readline loop waits for the next key.
+_WAITING_SYSCALLS = {"x86_64": {"23", "270"}, "aarch64": {"72"}}.get(os.uname().machine)
+
+
+def _wait_until_reading(pid: int, timeout: float = 10.0) -> None:
+    """Return once the chat waits for a key (or at once where Linux cannot tell)."""
+    deadline = time.monotonic() + timeout
+    while _WAITING_SYSCALLS and time.monotonic() < deadline:
+        try:
+            syscall = Path(f"/proc/{pid}/syscall").read_text().split()[0]
+        except (OSError, IndexError):
+            return
+        if syscall in _WAITING_SYSCALLS:
+            return
+        time.sleep(0.02)
+
+
+def _threads(pid: int) -> str:
+    """Each thread's state and signal masks, for a failure message."""
+    rows = []
+    for task in sorted(Path(f"/proc/{pid}/task").glob("*")):
+        with contextlib.suppress(OSError):
+            fields = dict(
+                line.split(":\t", 1) for line in (task / "status").read_text().splitlines()
+            )
+            keys = ("Name", "State", "SigPnd", "SigBlk", "SigIgn", "SigCgt")
+            rows.append(" ".join(fields.get(key, "?").strip() for key in keys))
+    return "; ".join(rows)
+
+
 def _own_terminal() -> None:
     os.setsid()
     fcntl.ioctl(0, termios.TIOCSCTTY, 0)
@@ -145,16 +177,17 @@ def test_faqbot_chat_in_a_real_terminal_exits_0_on_ctrl_c(tmp_path: Path) -> Non
         del seen[: seen.index("» ".encode())]  # keep what came after the answer's title
         _read_until(controller, b"Sie: ", seen)
         # Ctrl-C. CPython's readline loop loses a SIGINT that arrives after the prompt
-        # is drawn but before it waits for input (a user would press again): so do we.
-        # On a loaded machine that window is wider: a few more presses.
-        for attempt in range(10):
+        # is drawn but before it waits for input (a user would press again), so press
+        # only once the chat waits for a key; and again, should one still be lost.
+        for attempt in range(3):
+            _wait_until_reading(process.pid)
             os.write(controller, b"\x03")
             try:
-                _read_until(controller, b"Auf Wiedersehen!", seen, timeout=3.0)
+                _read_until(controller, b"Auf Wiedersehen!", seen, timeout=10.0)
                 break
-            except AssertionError:
-                if attempt == 9:
-                    raise
+            except AssertionError as error:
+                if attempt == 2:
+                    raise AssertionError(f"{error}; threads: {_threads(process.pid)}") from None
         assert process.wait(timeout=20) == 0
     finally:
         if process.poll() is None:
