@@ -25,7 +25,7 @@ import numpy.typing as npt
 from bot.knowledge import Entry, KnowledgeBase
 from bot.text import Word, is_short_number, is_stopword, stem, words_of_many
 from bot.vocabulary import Vocabulary, compound_heads
-from bot.wordlist import german_words
+from bot.wordlist import german
 
 IntArray = npt.NDArray[np.int32]
 FloatArray = npt.NDArray[np.float64]
@@ -109,7 +109,7 @@ class Index:
             for word, count in occurrences.items()
             if not word.is_compound and word.capitalised is not False
         }
-        heads = compound_heads(self.vocabulary, {w.text for w in closed}, german_words())
+        heads = compound_heads(self.vocabulary, {w.text for w in closed}, german())
         if heads:
             for word, count in closed.items():
                 head = heads.get(word.text)

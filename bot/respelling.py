@@ -47,7 +47,7 @@ class Respeller:
             repaired = repairs.get(fold(lower))
             if repaired is not None:
                 return words.with_umlauts(repaired) or repaired
-            if lower in words.words:
+            if lower in words:
                 return token
             return words.with_umlauts(token) or token
 

@@ -416,7 +416,7 @@ def ieren_family(term: str) -> list[str]:
 
 
 def compound_heads(
-    vocabulary: Vocabulary, words: Iterable[str], dictionary: Container[str]
+    vocabulary: Vocabulary, words: Iterable[str], dictionary: GermanWords
 ) -> dict[str, str]:
     """Closed compounds whose head the knowledge base writes nowhere alone, and that head.
 
@@ -427,11 +427,15 @@ def compound_heads(
     ("nsimulation"); the longest head wins.
     """
     surface = vocabulary.surface
+    words = list(words)
+    german_heads = dictionary.listed(
+        word[cut:] for word in words for cut in range(MIN_HEAD_LEFT, len(word) - MIN_HEAD + 1)
+    )
     heads: dict[str, str] = {}
     for word in words:
         for cut in range(MIN_HEAD_LEFT, len(word) - MIN_HEAD + 1):
             head, left = word[cut:], word[:cut]
-            if head not in dictionary or is_stopword(head):
+            if head not in german_heads or is_stopword(head):
                 continue  # a function word stays one (the base keeps none as a term)
             written = left in surface or any(
                 left.endswith(linker) and left.removesuffix(linker) in surface for linker in FUGEN

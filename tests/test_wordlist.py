@@ -31,7 +31,7 @@ def test_the_word_list_reads_as_json_would() -> None:
     ],
 )
 def test_word_list_keys_are_the_json_objects_keys(text: str) -> None:
-    assert json_keys(text) == frozenset(json.loads(text))
+    assert json_keys(text) == list(json.loads(text))
 
 
 def test_a_word_is_found_as_customers_write_it_with_or_without_umlauts() -> None:
@@ -44,8 +44,21 @@ def test_a_word_is_found_as_customers_write_it_with_or_without_umlauts() -> None
     assert not words.is_word("wordpess")
 
 
+def test_the_compact_list_answers_as_the_full_set_of_words_would() -> None:
+    words = german_words()
+    looked_up = german()
+    assert len(looked_up) == len(words)
+    sample = sorted(words)[::97]
+    near_misses = [word + "q" for word in sample] + [word[:-1] for word in sample]
+    for word in sample + near_misses:
+        assert (word in looked_up) == (word in words), word
+    assert 42 not in looked_up
+    assert looked_up.listed(sample + near_misses) == {w for w in sample + near_misses if w in words}
+
+
 def test_without_a_word_list_nothing_is_a_word() -> None:
     bare = GermanWords(frozenset())
     assert not bare
     assert not bare.is_word("fuer")
     assert bare.with_umlauts("fuer") is None
+    assert bare.listed(["fuer"]) == set()
