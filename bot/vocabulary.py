@@ -428,12 +428,10 @@ def compound_heads(
     """
     surface = vocabulary.surface
     words = list(words)
-    german_heads = dictionary.listed(
-        word[cut:] for word in words for cut in range(MIN_HEAD_LEFT, len(word) - MIN_HEAD + 1)
-    )
+    german_heads = dictionary.listed(word[cut:] for word in words for cut in _head_cuts(word))
     heads: dict[str, str] = {}
     for word in words:
-        for cut in range(MIN_HEAD_LEFT, len(word) - MIN_HEAD + 1):
+        for cut in _head_cuts(word):
             head, left = word[cut:], word[:cut]
             if head not in german_heads or is_stopword(head):
                 continue  # a function word stays one (the base keeps none as a term)
@@ -445,3 +443,8 @@ def compound_heads(
                     heads[word] = head
                 break
     return heads
+
+
+def _head_cuts(word: str) -> range:
+    """Where a compound may split into a first part and a head, longest head first."""
+    return range(MIN_HEAD_LEFT, len(word) - MIN_HEAD + 1)

@@ -101,17 +101,13 @@ class GermanWords:
 @lru_cache(maxsize=1)
 def german() -> GermanWords:
     """The German word list, for lookups (empty when it is not installed)."""
-    return GermanWords(_read_words())
+    return GermanWords(read_words())
 
 
-def german_words() -> frozenset[str]:
+def read_words() -> list[str]:
     """Lower-case German words, or none when the word list is not installed.
 
     Read anew on every call and not kept: lookups go through ``german()``."""
-    return frozenset(_read_words())
-
-
-def _read_words() -> list[str]:
     try:
         raw = (resources.files("spellchecker") / "resources" / "de.json.gz").read_bytes()
     except (ModuleNotFoundError, OSError):
