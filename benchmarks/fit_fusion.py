@@ -140,14 +140,8 @@ def collect(
     return signals, semantic.phrasing_entry, semantic.vectors
 
 
-def with_ridge(
-    signals: list[Signals],
-    vectors: npt.NDArray[np.float32],
-    owners: npt.NDArray[np.int32],
-    ridge: float,
-) -> list[Signals]:
-    """The same signals with the contrast refitted at another ridge."""
-    contrast = fit_contrast(vectors, owners, int(owners.max()) + 1, ridge)
+def with_contrast(signals: list[Signals], contrast: Contrast) -> list[Signals]:
+    """The same signals with another contrast's scores (another ridge)."""
     return [replace(s, contrast=contrast.scores(s.vector)) for s in signals]
 
 
@@ -241,6 +235,11 @@ def rows_for(
     return rows
 
 
+def right_labels(rows: list[Row]) -> Floats:
+    """What the calibration learns: 1 where the best entry is the right answer."""
+    return np.array([float(r.expected is not None and r.ranked[0] == r.expected) for r in rows])
+
+
 def score(
     rows: list[Row], confidence: Floats, answer: float, suggest: float, margin: float
 ) -> dict[str, float]:
@@ -319,7 +318,7 @@ def compare_features(
     rows_h = rows_for(kb, holdout, owners, **options)  # type: ignore[arg-type]
     base, base_h = np.array([r.features for r in rows]), np.array([r.features for r in rows_h])
     extra, extra_h = extra_features(signals, owners, share), extra_features(holdout, owners, share)
-    labels = np.array([float(r.expected is not None and r.ranked[0] == r.expected) for r in rows])
+    labels = right_labels(rows)
     for name, columns in {"shipped eleven": (), **EXTRA_FEATURES}.items():
         features = np.c_[base, extra[:, list(columns)]]
         features_h = np.c_[base_h, extra_h[:, list(columns)]]
@@ -359,17 +358,15 @@ def compare_ridges(
         options.append((f"contrast ridge {ridge:g}{shipped}", "contrast", ridge))
     for name, how, ridge in options:
         labelled, held = signals, holdout
-        if how == "contrast":
-            labelled = with_ridge(signals, vectors, owners, ridge)
-            held = with_ridge(holdout, vectors, owners, ridge)
+        if how == "contrast":  # one fit per ridge, for both sets
+            contrast = fit_contrast(vectors, owners, len(kb.entries), ridge)
+            labelled, held = with_contrast(signals, contrast), with_contrast(holdout, contrast)
         rows = rows_for(
             kb, labelled, owners, how=how, answer_text=False, method="blend", share=share
         )
         rows_h = rows_for(kb, held, owners, how=how, answer_text=False, method="blend", share=share)
         features = np.array([r.features for r in rows])
-        labels = np.array(
-            [float(r.expected is not None and r.ranked[0] == r.expected) for r in rows]
-        )
+        labels = right_labels(rows)
         answered = []
         for seed in range(seeds):
             confidence = cross_validated(features, labels, seed=seed)
@@ -507,9 +504,7 @@ def main() -> int:
             ]
             if method == "blend":
                 features = np.array([r.features for r in rows_l])
-                labels = np.array(
-                    [float(r.expected is not None and r.ranked[0] == r.expected) for r in rows_l]
-                )
+                labels = right_labels(rows_l)
                 deciders.append(
                     ("calibrated", cross_validated(features, labels), fit(features, labels))
                 )
