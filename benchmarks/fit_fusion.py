@@ -1,6 +1,7 @@
 """Compare ways to fuse lexical and semantic evidence; fit the calibrated confidence.
 
     python benchmarks/fit_fusion.py [--faq-dir faq] [--cache-dir DIR] [--seeds N]
+                                    [--learning-curve]
 
 For every variant the decision thresholds (answer / suggest, and the margin to the
 runner-up) are chosen on the labelled set (tests/data/questions.yaml) under the
@@ -18,8 +19,9 @@ Then the contrast's ridge, out of fold over ``--seeds`` fold splits; candidate e
 features for the calibrated model, scored on two fold splits
 (differences smaller than the split moves them are noise), and the weights of the
 fused score that ranks (lexical, cosine, coverage; a conditional logit, top-1/top-3 in
-sample and out of fold). Prints a table, then the fitted values for bot/matcher.py and
-bot/calibration.py.
+sample and out of fold); with ``--learning-curve``, whether more labelled questions
+would help the calibration. Prints a table, then the fitted values for bot/matcher.py
+and bot/calibration.py.
 """
 
 from __future__ import annotations
@@ -336,6 +338,40 @@ def compare_features(
         )
 
 
+LEARNING_CURVE = ((5, 0.5), (5, 0.75), (5, 1.0), (10, 1.0), (20, 1.0))
+"""(folds, share of the other folds trained on): the training set grows from 40 % to
+95 % of the labelled questions."""
+
+
+def learning_curve(
+    kb: KnowledgeBase, signals: list[Signals], owners: npt.NDArray[np.int32], *, seeds: int
+) -> None:
+    """Labelled answered-right out of fold as the calibration sees more questions: if
+    the figure still climbs at the full set, more labelled questions would pay."""
+    share = MatcherSettings().lexical_share
+    rows = rows_for(kb, signals, owners, how="mean", answer_text=False, method="blend", share=share)
+    features, labels = np.array([r.features for r in rows]), right_labels(rows)
+    print(f"\nLearning curve, calibrated blend lex {share:.2f}, {seeds} fold splits:")
+    for folds, kept_share in LEARNING_CURVE:
+        answered = []
+        for seed in range(seeds):
+            rng = np.random.default_rng(seed)
+            order = rng.permutation(len(labels))
+            confidence = np.zeros(len(labels))
+            for fold in range(folds):
+                held = order[fold::folds]
+                others = np.setdiff1d(order, held)
+                kept = rng.choice(others, size=round(kept_share * len(others)), replace=False)
+                model = fit(features[kept], labels[kept])
+                confidence[held] = model.probabilities(features[held])
+            answered.append(score(rows, confidence, *tune(rows, confidence))["answered"])
+        trained = round((folds - 1) / folds * kept_share * len(labels))
+        print(
+            f"  trained on ~{trained:>3} questions: labelled out of fold {np.mean(answered):.2%}"
+            f" (sd {np.std(answered):.2%})"
+        )
+
+
 RIDGES = (1.0, 2.0, 3.0, 5.0, 10.0)
 
 
@@ -459,6 +495,11 @@ def main() -> int:
     parser.add_argument(
         "--seeds", type=int, default=20, help="fold splits per ridge in the ridge comparison"
     )
+    parser.add_argument(
+        "--learning-curve",
+        action="store_true",
+        help="also score the calibration trained on fewer questions (a few minutes)",
+    )
     args = parser.parse_args()
     cache_dir = args.cache_dir or Path(tempfile.mkdtemp(prefix="faqbot-fit-"))
     full = load_knowledge_base(args.faq_dir)
@@ -534,6 +575,8 @@ def main() -> int:
                     fitted = (model, answer, suggest, margin)
     compare_ridges(*full_signals, full_vectors, seeds=args.seeds)
     compare_features(*full_signals)
+    if args.learning_curve:
+        learning_curve(*full_signals[:2], full_signals[3], seeds=args.seeds)
     ranking_weights = compare_rankings(*full_signals)
     print(f"\n# ranking_weights=({', '.join(f'{w:.3f}' for w in ranking_weights)})")
     if fitted is not None:
