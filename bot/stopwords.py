@@ -48,7 +48,7 @@ ihr euer euch erkläre erklärung helfen hilfe könntet koennt koenntet
 """
 
 _LIGHT_VERBS = """
-dient dienen bringt bringen bringe macht machen mache gemacht tun tue tut getan
+dient dienen bedeutet bedeuten bringt bringen bringe macht machen mache gemacht tun tue tut getan
 funktioniert funktionieren klappt klappen läuft laufen gehts klar sinnvoll
 bekomme bekommen bekommt bekomm kriege kriegen kriegt krieg geben gegeben
 """

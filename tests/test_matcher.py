@@ -455,6 +455,27 @@ def test_inflected_word_is_not_split_at_the_beginning_of_a_longer_word() -> None
     assert [term for term, _ in unit.forms] == [stem("schnell")]
 
 
+def test_what_does_x_mean_is_matched_on_x_not_on_bedeuten() -> None:
+    # "Was bedeutet WCAG?" asks about WCAG, a keyword of the accessibility entry; the
+    # speed entry's "Was bedeuten die Werte …" once ranked first on "bedeuten" alone.
+    speed = Entry(
+        id="ladezeit",
+        category="Website",
+        question="Was bedeuten die Werte in PageSpeed Insights?",
+        answer="…",
+    )
+    access = Entry(
+        id="barrierefreiheit",
+        category="Website",
+        question="Muss meine Website barrierefrei sein?",
+        keywords=("WCAG", "Screenreader"),
+        answer="…",
+    )
+    result = Matcher(KnowledgeBase((speed, access))).match("Was bedeutet WCAG?")
+    assert [c.entry.id for c in result.ranking][:1] == ["barrierefreiheit"]
+    assert "ladezeit" not in {c.entry.id for c in result.ranking}
+
+
 def test_a_word_is_not_read_as_a_longer_word_it_begins() -> None:
     # "Verein" is the beginning of "vereinbaren" and another word; a word cut short
     # by a letter or two ("Termi") is the knowledge base's word.
