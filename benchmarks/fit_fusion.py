@@ -355,15 +355,9 @@ def learning_curve(
     for folds, kept_share in LEARNING_CURVE:
         answered = []
         for seed in range(seeds):
-            rng = np.random.default_rng(seed)
-            order = rng.permutation(len(labels))
-            confidence = np.zeros(len(labels))
-            for fold in range(folds):
-                held = order[fold::folds]
-                others = np.setdiff1d(order, held)
-                kept = rng.choice(others, size=round(kept_share * len(others)), replace=False)
-                model = fit(features[kept], labels[kept])
-                confidence[held] = model.probabilities(features[held])
+            confidence = cross_validated(
+                features, labels, folds=folds, seed=seed, train_share=kept_share
+            )
             answered.append(score(rows, confidence, *tune(rows, confidence))["answered"])
         trained = round((folds - 1) / folds * kept_share * len(labels))
         print(
@@ -576,7 +570,8 @@ def main() -> int:
     compare_ridges(*full_signals, full_vectors, seeds=args.seeds)
     compare_features(*full_signals)
     if args.learning_curve:
-        learning_curve(*full_signals[:2], full_signals[3], seeds=args.seeds)
+        full_kb, labelled_signals, _, full_owners = full_signals
+        learning_curve(full_kb, labelled_signals, full_owners, seeds=args.seeds)
     ranking_weights = compare_rankings(*full_signals)
     print(f"\n# ranking_weights=({', '.join(f'{w:.3f}' for w in ranking_weights)})")
     if fitted is not None:

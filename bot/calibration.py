@@ -102,14 +102,26 @@ def fit(features: FloatArray, labels: FloatArray, *, penalty: float = 1.0) -> Lo
 
 
 def cross_validated(
-    features: FloatArray, labels: FloatArray, *, folds: int = 5, seed: int = 0
+    features: FloatArray,
+    labels: FloatArray,
+    *,
+    folds: int = 5,
+    seed: int = 0,
+    train_share: float = 1.0,
 ) -> FloatArray:
-    """Out-of-fold probabilities: each question scored by a model that never saw it."""
-    order = np.random.default_rng(seed).permutation(len(labels))
+    """Out-of-fold probabilities: each question scored by a model that never saw it.
+
+    ``train_share`` below 1 trains each fold's model on a random part of the other
+    folds only (a learning curve: would more labelled questions help?).
+    """
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(len(labels))
     result = np.zeros(len(labels))
     for fold in range(folds):
         held = order[fold::folds]
         kept = np.setdiff1d(order, held)
+        if train_share < 1:
+            kept = rng.choice(kept, size=round(train_share * len(kept)), replace=False)
         result[held] = fit(features[kept], labels[kept]).probabilities(features[held])
     return result
 
